@@ -1,0 +1,396 @@
+//! The database: pools, migrations, privileges and tenant transactions.
+//!
+//! The server connects as an application role that is neither superuser nor
+//! `BYPASSRLS` and owns nothing; migrations run as the owner role. Tenant
+//! data is reached only through [`Db::tenant`], a transaction that sets
+//! `app.tenant_id` first, so row-level security applies to every query.
+
+pub mod embedded;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
+
+use crate::config::{Config, DatabaseConfig};
+use crate::ids::TenantId;
+
+/// Every migration, embedded in the binary, in order.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// Oldest pgvector Tessera works with.
+const MIN_PGVECTOR: (u32, u32) = (0, 7);
+/// Oldest PostgreSQL Tessera works with.
+const MIN_SERVER_VERSION_NUM: i32 = 150000;
+
+/// Where to connect: the application role and the owner role.
+#[derive(Clone, Debug)]
+pub struct Targets {
+    /// The application role (no superuser, no BYPASSRLS, owns nothing).
+    pub app: PgConnectOptions,
+    /// The schema owner, for migrations and maintenance.
+    pub owner: PgConnectOptions,
+}
+
+impl Targets {
+    /// The targets of `DATABASE_URL` / `DATABASE_OWNER_URL`.
+    pub fn from_urls(config: &DatabaseConfig) -> Result<Targets> {
+        let url = config.url.as_ref().context("DATABASE_URL is not set")?;
+        let app: PgConnectOptions = url.expose().parse().with_context(|| {
+            format!("DATABASE_URL ({}) is not a PostgreSQL URL", url.redacted())
+        })?;
+        let owner: PgConnectOptions = match &config.owner_url {
+            Some(o) => o.expose().parse().with_context(|| {
+                format!("DATABASE_OWNER_URL ({}) is not a PostgreSQL URL", o.redacted())
+            })?,
+            None => app.clone(),
+        };
+        Ok(Targets {
+            app: app.application_name("tessera"),
+            owner: owner.application_name("tessera-owner"),
+        })
+    }
+
+    /// Whether the server would connect as the schema owner (allowed, but
+    /// weaker: the owner can change append-only tables).
+    pub fn app_is_owner(&self) -> bool {
+        self.app.get_username() == self.owner.get_username()
+    }
+}
+
+/// The database handle shared by the whole process.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+    owner: PgConnectOptions,
+}
+
+impl Db {
+    /// A pool for the application role. Connections are made on demand, so
+    /// this succeeds while the database is down (`/readyz` reports it).
+    pub fn connect_lazy(targets: &Targets, config: &DatabaseConfig) -> Db {
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(config.acquire_timeout_secs))
+            .idle_timeout(Duration::from_secs(600))
+            .connect_lazy_with(targets.app.clone());
+        Db { pool, owner: targets.owner.clone() }
+    }
+
+    /// The pool of the application role. Queries through it see no tenant
+    /// rows (row-level security with no `app.tenant_id`): use it only for
+    /// global tables and health checks; use [`Db::tenant`] for tenant data.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A transaction on global (non-tenant) tables. No tenant is set, so
+    /// row-level security hides every tenant row.
+    pub async fn global(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// A transaction for one tenant: `app.tenant_id` is set locally before
+    /// anything else, so every query in it is confined to that tenant's rows
+    /// by row-level security. Commit it, or it rolls back when dropped.
+    pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
+        // One round trip: BEGIN and the setting travel together. The uuid is
+        // formatted by us, never taken from text, so it is safe to inline.
+        let begin = format!(
+            "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
+            tenant.as_uuid().hyphenated()
+        );
+        let tx = self.pool.begin_with(sqlx::AssertSqlSafe(begin)).await?;
+        Ok(TenantTx { tx, tenant })
+    }
+
+    /// A connection as the schema owner (migrations, partition maintenance).
+    pub async fn owner_connection(&self) -> Result<PgConnection, sqlx::Error> {
+        PgConnection::connect_with(&self.owner).await
+    }
+
+    /// Closes the pool, waiting for connections in use to come back.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A transaction confined to one tenant. Derefs to the connection, so
+/// `query(..).execute(&mut *tx)` works; [`commit`](Self::commit) it.
+#[derive(Debug)]
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    /// The tenant this transaction is confined to.
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    /// Rolls back (also done when dropped).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for TenantTx {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for TenantTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+/// What a migration run did.
+#[derive(Debug, Clone)]
+pub struct MigrateReport {
+    /// Migrations applied by this run.
+    pub applied: Vec<i64>,
+    /// pgvector's version.
+    pub pgvector: String,
+}
+
+/// Checks the server, applies pending migrations as the owner, and grants
+/// the application role its privileges. Safe to run concurrently (an
+/// advisory lock serialises runs) and repeatedly.
+pub async fn migrate(targets: &Targets) -> Result<MigrateReport> {
+    let mut conn = PgConnection::connect_with(&targets.owner)
+        .await
+        .context("connecting as the schema owner to run migrations")?;
+    check_server(&mut conn).await?;
+    let pgvector = ensure_pgvector(&mut conn).await?;
+    let before = applied_versions(&mut conn).await.unwrap_or_default();
+    MIGRATOR.run(&mut conn).await.context("running migrations")?;
+    let after = applied_versions(&mut conn).await?;
+    let applied = after.into_iter().filter(|v| !before.contains(v)).collect();
+    if targets.app_is_owner() {
+        tracing::warn!(
+            role = targets.app.get_username(),
+            "the server connects as the schema owner; use a separate application role \
+             (DATABASE_URL) and owner role (DATABASE_OWNER_URL) for full isolation"
+        );
+    } else {
+        grant_app_privileges(&mut conn, targets.app.get_username()).await?;
+    }
+    conn.close().await?;
+    Ok(MigrateReport { applied, pgvector })
+}
+
+async fn applied_versions(conn: &mut PgConnection) -> Result<Vec<i64>> {
+    let exists: (bool,) =
+        sqlx::query_as("SELECT to_regclass('public._sqlx_migrations') IS NOT NULL")
+            .fetch_one(&mut *conn)
+            .await?;
+    if !exists.0 {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+async fn check_server(conn: &mut PgConnection) -> Result<()> {
+    let (num, text): (String, String) = sqlx::query_as(
+        "SELECT current_setting('server_version_num'), current_setting('server_version')",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if num.parse::<i32>().unwrap_or(0) < MIN_SERVER_VERSION_NUM {
+        bail!("PostgreSQL {text} is too old: Tessera needs PostgreSQL 15 or later");
+    }
+    Ok(())
+}
+
+fn parse_version(v: &str) -> (u32, u32) {
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// Makes sure the `vector` extension is installed, or explains how to.
+pub async fn ensure_pgvector(conn: &mut PgConnection) -> Result<String> {
+    let (db, role): (String, String) =
+        sqlx::query_as("SELECT current_database(), current_user").fetch_one(&mut *conn).await?;
+    let installed: Option<(String,)> =
+        sqlx::query_as("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let version = match installed {
+        Some((v,)) => v,
+        None => {
+            let available: Option<(Option<String>,)> = sqlx::query_as(
+                "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
+            )
+            .fetch_optional(&mut *conn)
+            .await?;
+            if available.is_none() {
+                bail!(
+                    "the pgvector extension is not available on this PostgreSQL server: install \
+                     pgvector {}.{} or later (e.g. Debian's postgresql-NN-pgvector package) on the \
+                     server, then run `CREATE EXTENSION vector;` in database `{db}`",
+                    MIN_PGVECTOR.0,
+                    MIN_PGVECTOR.1
+                );
+            }
+            if let Err(e) =
+                sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS vector").execute(&mut *conn).await
+            {
+                bail!(
+                    "pgvector is available but not installed in database `{db}`, and role `{role}` \
+                     may not install it ({e}): run `CREATE EXTENSION vector;` in `{db}` as a superuser"
+                );
+            }
+            let (v,): (String,) =
+                sqlx::query_as("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+                    .fetch_one(&mut *conn)
+                    .await?;
+            v
+        }
+    };
+    if parse_version(&version) < MIN_PGVECTOR {
+        bail!(
+            "pgvector {version} in database `{db}` is too old: Tessera needs {}.{} or later \
+             (`ALTER EXTENSION vector UPDATE;` after upgrading the package)",
+            MIN_PGVECTOR.0,
+            MIN_PGVECTOR.1
+        );
+    }
+    Ok(version)
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Grants the application role what it may do: read and write every table,
+/// except the tables listed in `app_table_privileges` (e.g. append-only
+/// audit tables, insert and select only) and the migration history (read only).
+pub async fn grant_app_privileges(conn: &mut PgConnection, app_role: &str) -> Result<()> {
+    let role = quote_ident(app_role);
+    let mut sql = vec![
+        format!("GRANT USAGE ON SCHEMA public TO {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+        format!("REVOKE ALL ON _sqlx_migrations FROM {role}"),
+        format!("GRANT SELECT ON _sqlx_migrations TO {role}"),
+    ];
+    // Listed tables and all their partitions get exactly the listed privileges.
+    let listed: Vec<(String, String)> = sqlx::query_as(
+        "WITH RECURSIVE t(oid, privileges) AS (
+             SELECT c.oid, p.privileges FROM app_table_privileges p
+               JOIN pg_class c ON c.relname = p.table_name
+               JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+             UNION
+             SELECT i.inhrelid, t.privileges FROM t JOIN pg_inherits i ON i.inhparent = t.oid)
+         SELECT c.relname::text, t.privileges FROM t JOIN pg_class c ON c.oid = t.oid",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (table, privileges) in listed {
+        check_privilege_list(&privileges)?;
+        let t = quote_ident(&table);
+        sql.push(format!("REVOKE ALL ON {t} FROM {role}"));
+        sql.push(format!("GRANT {privileges} ON {t} TO {role}"));
+    }
+    let mut tx = conn.begin().await?;
+    for s in sql {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn check_privilege_list(list: &str) -> Result<()> {
+    for p in list.split(',') {
+        match p.trim().to_ascii_uppercase().as_str() {
+            "SELECT" | "INSERT" | "UPDATE" | "DELETE" => {}
+            other => bail!("app_table_privileges lists an unknown privilege `{other}`"),
+        }
+    }
+    Ok(())
+}
+
+/// Which migrations the database has, compared with this binary's.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationStatus {
+    /// Applied successfully.
+    pub applied: usize,
+    /// Known to this binary but not applied.
+    pub pending: Vec<i64>,
+    /// Applied but unknown to this binary (a newer binary migrated it).
+    pub unknown: Vec<i64>,
+}
+
+impl MigrationStatus {
+    /// Whether the schema is exactly what this binary expects.
+    pub fn is_current(&self) -> bool {
+        self.pending.is_empty()
+    }
+}
+
+/// Reads the migration history (needs only SELECT on it).
+pub async fn migration_status(conn: &mut PgConnection) -> Result<MigrationStatus, sqlx::Error> {
+    let exists: (bool,) =
+        sqlx::query_as("SELECT to_regclass('public._sqlx_migrations') IS NOT NULL")
+            .fetch_one(&mut *conn)
+            .await?;
+    let applied: Vec<(i64,)> = if exists.0 {
+        sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&mut *conn)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let applied: Vec<i64> = applied.into_iter().map(|r| r.0).collect();
+    let known: Vec<i64> =
+        MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect();
+    Ok(MigrationStatus {
+        applied: applied.len(),
+        pending: known.iter().copied().filter(|v| !applied.contains(v)).collect(),
+        unknown: applied.iter().copied().filter(|v| !known.contains(v)).collect(),
+    })
+}
+
+/// The targets a configuration implies, for modes that do not embed.
+pub fn external_targets(config: &Config) -> Result<Targets> {
+    Targets::from_urls(&config.database)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert!(parse_version("0.8.1") >= MIN_PGVECTOR);
+        assert!(parse_version("0.6.2") < MIN_PGVECTOR);
+        assert!(parse_version("1.0") >= MIN_PGVECTOR);
+    }
+
+    #[test]
+    fn privilege_lists() {
+        assert!(check_privilege_list("SELECT, INSERT").is_ok());
+        assert!(check_privilege_list("SELECT; DROP TABLE x").is_err());
+    }
+
+    #[test]
+    fn idents() {
+        assert_eq!(quote_ident("app\"x"), "\"app\"\"x\"");
+    }
+}

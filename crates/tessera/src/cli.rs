@@ -1,0 +1,102 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use kernel::config::{Config, ConfigError, Sources};
+
+/// Tessera: a self-hostable, multi-tenant, AI-native business platform.
+///
+/// Configuration comes from `tessera.toml` (or --config), then `TESSERA_*`
+/// environment variables (`TESSERA_HTTP__PORT`, `TESSERA_DATA_DIR`, …,
+/// plus `TESSERA_PORT`, `DATABASE_URL`, `DATABASE_OWNER_URL`), then flags.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Configuration file (default: ./tessera.toml when present).
+    #[arg(long, global = true, env = "TESSERA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Download and verify PostgreSQL (and the local models) once.
+    ///
+    /// Idempotent and resumable: run it again after a failure.
+    Setup(SetupArgs),
+    /// Run the HTTP API, the console and the background workers.
+    ///
+    /// Without DATABASE_URL, runs a private PostgreSQL in the data directory.
+    Serve(ServeArgs),
+    /// Run background workers only (for scaling out).
+    Worker(DataDirArgs),
+    /// Apply pending database migrations.
+    Migrate(DataDirArgs),
+    /// Check the installation and print the effective configuration.
+    Doctor(DataDirArgs),
+}
+
+/// `--data-dir`, shared by every command.
+#[derive(Debug, Args, Clone)]
+pub struct DataDirArgs {
+    /// Data directory: embedded database, secrets and stored files [default: ./data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Arguments of `setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub common: DataDirArgs,
+    /// Where to install PostgreSQL and the models [default: <data-dir>/runtime].
+    #[arg(long, value_name = "DIR")]
+    pub runtime_dir: Option<PathBuf>,
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: DataDirArgs,
+    /// Port to listen on [default: 8080; 0 picks a free port].
+    #[arg(long, short)]
+    pub port: Option<u16>,
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long)]
+    pub host: Option<String>,
+}
+
+impl Cli {
+    /// Loads the configuration with this command's flags on top.
+    pub fn load_config(&self) -> Result<Config, ConfigError> {
+        let mut sources = Sources::from_env(self.config.clone());
+        let data_dir = match &self.command {
+            Command::Setup(a) => {
+                sources.flag(
+                    "runtime_dir",
+                    "--runtime-dir",
+                    a.runtime_dir.as_deref().map(path_value),
+                );
+                &a.common
+            }
+            Command::Serve(a) => {
+                sources.flag("http.port", "--port", a.port.map(i64::from));
+                sources.flag("http.host", "--host", a.host.clone());
+                &a.common
+            }
+            Command::Worker(a) | Command::Migrate(a) | Command::Doctor(a) => a,
+        };
+        sources.flag("data_dir", "--data-dir", data_dir.data_dir.as_deref().map(path_value));
+        Config::load(&sources)
+    }
+}
+
+fn path_value(p: &std::path::Path) -> String {
+    p.display().to_string()
+}

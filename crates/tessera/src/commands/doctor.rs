@@ -1,0 +1,166 @@
+//! `tessera doctor`: check the installation, print the configuration.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use kernel::Config;
+use sqlx::Connection;
+
+use crate::runtime::{Database, Ownership};
+
+struct Report {
+    failed: bool,
+}
+
+impl Report {
+    fn ok(&self, what: &str) {
+        println!("  ✓ {what}");
+    }
+    fn warn(&self, what: &str) {
+        println!("  ! {what}");
+    }
+    fn fail(&mut self, what: &str) {
+        self.failed = true;
+        println!("  ✗ {what}");
+    }
+}
+
+pub async fn run(config: &Config) -> Result<ExitCode> {
+    super::quiet_logging();
+    println!("Effective configuration (secrets redacted):\n");
+    for line in config.redacted_toml().lines() {
+        println!("    {line}");
+    }
+    println!("\nChecks:");
+    let mut r = Report { failed: false };
+
+    check_dir(&mut r, &config.data_dir);
+    check_disk(&mut r, &config.data_dir);
+
+    if config.embedded() {
+        match kernel::db::embedded::PgInstall::locate(&config.runtime_dir()) {
+            Ok(i) => r.ok(&format!("PostgreSQL installed in {}", i.root.display())),
+            Err(e) => {
+                r.fail(&format!("{e:#}"));
+                return Ok(finish(&r));
+            }
+        }
+    }
+
+    let db = match Database::open(config, Ownership::Shared).await {
+        Ok(db) => db,
+        Err(e) => {
+            r.fail(&format!("database: {e:#}"));
+            return Ok(finish(&r));
+        }
+    };
+    check_database(&mut r, &db).await;
+    db.close().await?;
+    Ok(finish(&r))
+}
+
+fn finish(r: &Report) -> ExitCode {
+    if r.failed {
+        println!("\nSome checks failed.");
+        ExitCode::FAILURE
+    } else {
+        println!("\nAll checks passed.");
+        ExitCode::SUCCESS
+    }
+}
+
+fn check_dir(r: &mut Report, dir: &Path) {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        r.fail(&format!("data directory {} cannot be created: {e}", dir.display()));
+        return;
+    }
+    let probe = dir.join(".doctor-probe");
+    match std::fs::write(&probe, b"ok") {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&probe);
+            r.ok(&format!("data directory {} is writable", dir.display()));
+        }
+        Err(e) => r.fail(&format!("data directory {} is not writable: {e}", dir.display())),
+    }
+}
+
+fn check_disk(r: &mut Report, dir: &Path) {
+    match nix::sys::statvfs::statvfs(dir) {
+        Ok(s) => {
+            let free = s.blocks_available() * s.fragment_size();
+            let gib = free as f64 / (1u64 << 30) as f64;
+            if gib < 1.0 {
+                r.fail(&format!(
+                    "only {gib:.2} GiB free on the data directory's disk (need at least 1 GiB)"
+                ));
+            } else if gib < 5.0 {
+                r.warn(&format!("{gib:.1} GiB free on the data directory's disk"));
+            } else {
+                r.ok(&format!("{gib:.1} GiB free on the data directory's disk"));
+            }
+        }
+        Err(e) => r.warn(&format!("cannot read free disk space: {e}")),
+    }
+}
+
+async fn check_database(r: &mut Report, db: &Database) {
+    let mut conn = match sqlx::PgConnection::connect_with(&db.targets.app).await {
+        Ok(c) => c,
+        Err(e) => {
+            r.fail(&format!("cannot connect as the application role: {e}"));
+            return;
+        }
+    };
+    let row: Result<(String, String, bool, bool), _> = sqlx::query_as(
+        "SELECT current_setting('server_version'), current_user::text, rolsuper, rolbypassrls
+           FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(&mut conn)
+    .await;
+    match row {
+        Ok((version, role, sup, bypass)) => {
+            r.ok(&format!("PostgreSQL {version}, connected as `{role}`"));
+            if sup || bypass {
+                r.fail(&format!("the application role `{role}` is superuser or BYPASSRLS: row-level security does not apply to it"));
+            } else {
+                r.ok("the application role is neither superuser nor BYPASSRLS");
+            }
+        }
+        Err(e) => r.fail(&format!("cannot read the server version: {e}")),
+    }
+    let vector: Result<Option<(String,)>, _> =
+        sqlx::query_as("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            .fetch_optional(&mut conn)
+            .await;
+    match vector {
+        Ok(Some((v,))) => r.ok(&format!("pgvector {v}")),
+        Ok(None) => r.fail(
+            "pgvector is not installed in the database (`tessera migrate` installs it or says how)",
+        ),
+        Err(e) => r.fail(&format!("cannot check pgvector: {e}")),
+    }
+    match kernel::db::migration_status(&mut conn).await {
+        Ok(s) if s.is_current() => r.ok(&format!("migrations current ({} applied)", s.applied)),
+        Ok(s) => r.fail(&format!(
+            "{} migration(s) pending: {:?}; run `tessera migrate`",
+            s.pending.len(),
+            s.pending
+        )),
+        Err(e) => r.fail(&format!("cannot read the migration history: {e}")),
+    }
+    let owned: Result<(i64,), _> = sqlx::query_as(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) = current_user",
+    )
+    .fetch_one(&mut conn)
+    .await;
+    if let Ok((n,)) = owned {
+        if n > 0 {
+            r.warn(&format!("the application role owns {n} table(s); use a separate owner role (DATABASE_OWNER_URL)"));
+        } else {
+            r.ok("the application role owns no tables");
+        }
+    }
+    let _ = conn.close().await;
+}

@@ -1,0 +1,50 @@
+//! One module per subcommand.
+
+mod doctor;
+mod migrate;
+mod serve;
+mod setup;
+mod worker;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the command the command line names.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let config = cli.load_config()?;
+    match cli.command {
+        Command::Setup(_) => setup::run(&config).await,
+        Command::Serve(_) => serve::run(config).await,
+        Command::Worker(_) => worker::run(config).await,
+        Command::Migrate(_) => migrate::run(&config).await,
+        Command::Doctor(_) => doctor::run(&config).await,
+    }
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM");
+            return std::future::pending().await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("received SIGINT"),
+        _ = term.recv() => tracing::info!("received SIGTERM"),
+    }
+}
+
+/// Logging for commands that print their own results: warnings only.
+pub fn quiet_logging() {
+    let log = kernel::config::LogConfig {
+        format: kernel::config::LogFormat::Pretty,
+        level: "warn".into(),
+    };
+    kernel::telemetry::init_logging(&log);
+}

@@ -1,0 +1,18 @@
+//! `tessera setup`: fetch what the embedded mode needs, once.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use kernel::Config;
+use kernel::assets::{self, StderrProgress};
+
+pub async fn run(config: &Config) -> Result<ExitCode> {
+    super::quiet_logging();
+    let runtime = config.runtime_dir();
+    eprintln!("Setting up Tessera's runtime in {}", runtime.display());
+    let mut progress = StderrProgress;
+    tokio::task::spawn_blocking(move || assets::ensure(&assets::POSTGRES, &runtime, &mut progress))
+        .await??;
+    eprintln!("Setup complete. Start the server with `tessera serve`.");
+    Ok(ExitCode::SUCCESS)
+}

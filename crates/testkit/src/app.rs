@@ -1,0 +1,329 @@
+//! [`TestApp`]: the real router over a fresh database.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use kernel::db::Db;
+use kernel::{AppState, AppStateBuilder, Config};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::cluster::TestDb;
+
+/// The application under test: the real router and middleware, a fresh
+/// database, a temporary data directory.
+pub struct TestApp {
+    /// The state handlers see.
+    pub state: AppState,
+    /// The per-test database.
+    pub db: TestDb,
+    router: Router,
+    data_dir: tempfile::TempDir,
+    peer: SocketAddr,
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestApp").field("db", &self.db).finish()
+    }
+}
+
+type Register = Box<dyn FnOnce(AppStateBuilder) -> AppStateBuilder + Send>;
+type Configure = Box<dyn FnOnce(&mut Config) + Send>;
+
+/// Builds a [`TestApp`] with configuration changes or extra routes.
+pub struct TestAppBuilder {
+    configure: Vec<Configure>,
+    extra: Router<AppState>,
+    register: Vec<Register>,
+}
+
+impl TestAppBuilder {
+    /// Changes the configuration before the app is built.
+    pub fn config(mut self, f: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+        self.configure.push(Box::new(f));
+        self
+    }
+
+    /// Adds routes inside the real middleware stack.
+    pub fn routes(mut self, extra: Router<AppState>) -> Self {
+        self.extra = self.extra.merge(extra);
+        self
+    }
+
+    /// Registers a service in the state.
+    pub fn service(
+        mut self,
+        f: impl FnOnce(AppStateBuilder) -> AppStateBuilder + Send + 'static,
+    ) -> Self {
+        self.register.push(Box::new(f));
+        self
+    }
+
+    /// Creates the database and builds the app.
+    pub async fn build(self) -> TestApp {
+        crate::init_logging();
+        kernel::telemetry::metrics();
+        let db = TestDb::create().await;
+        let data_dir = tempfile::tempdir().expect("temp data dir");
+        let mut config = Config {
+            data_dir: data_dir.path().to_path_buf(),
+            runtime_dir: Some(crate::cluster::runtime_dir()),
+            ..Config::default()
+        };
+        config.database.max_connections = 8;
+        for f in self.configure {
+            f(&mut config);
+        }
+        let pool = Db::connect_lazy(&db.targets, &config.database);
+        let mut builder = AppState::builder(Arc::new(config), pool);
+        for f in self.register {
+            builder = f(builder);
+        }
+        let state = builder.build();
+        let router = server::app_with(state.clone(), self.extra);
+        TestApp { state, db, router, data_dir, peer: SocketAddr::from(([127, 0, 0, 1], 40000)) }
+    }
+}
+
+impl TestApp {
+    /// An app with the default configuration.
+    pub async fn spawn() -> TestApp {
+        Self::builder().build().await
+    }
+
+    /// A builder for a customised app.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder { configure: Vec::new(), extra: Router::new(), register: Vec::new() }
+    }
+
+    /// The router (for callers that drive it themselves).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// The temporary data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
+    /// Requests will appear to come from this address.
+    pub fn set_peer(&mut self, peer: SocketAddr) {
+        self.peer = peer;
+    }
+
+    /// Starts a request.
+    pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
+        TestRequest {
+            app: self,
+            method,
+            path: path.to_string(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::GET, path)
+    }
+
+    /// `POST path`.
+    pub fn post(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::POST, path)
+    }
+
+    /// `PUT path`.
+    pub fn put(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::PUT, path)
+    }
+
+    /// `PATCH path`.
+    pub fn patch(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::PATCH, path)
+    }
+
+    /// `DELETE path`.
+    pub fn delete(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// Serves the app on a loopback port until the returned handle drops.
+    pub async fn serve(&self) -> ServerHandle {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = self.router.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = server::serve(
+                listener,
+                router,
+                async {
+                    let _ = rx.await;
+                },
+                std::time::Duration::from_secs(1),
+            )
+            .await;
+        });
+        ServerHandle { addr, stop: Some(tx), task }
+    }
+}
+
+/// A running loopback server; stops on drop.
+pub struct ServerHandle {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ServerHandle {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.task.abort();
+    }
+}
+
+/// A request being built.
+pub struct TestRequest<'a> {
+    app: &'a TestApp,
+    method: Method,
+    path: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl TestRequest<'_> {
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.append(
+            HeaderName::try_from(name).expect("header name"),
+            HeaderValue::try_from(value).expect("header value"),
+        );
+        self
+    }
+
+    /// `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    /// A JSON body.
+    pub fn json(mut self, body: &impl Serialize) -> Self {
+        self.body = Bytes::from(serde_json::to_vec(body).expect("serialize body"));
+        self.headers
+            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self
+    }
+
+    /// A raw body with a content type.
+    pub fn raw(mut self, content_type: &str, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self.headers
+            .insert(http::header::CONTENT_TYPE, HeaderValue::try_from(content_type).expect("ct"));
+        self
+    }
+
+    /// Sends it through the router.
+    pub async fn send(self) -> TestResponse {
+        let mut req = Request::builder().method(self.method).uri(&self.path);
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        let mut req = req.body(Body::from(self.body)).expect("request");
+        req.extensions_mut().insert(ConnectInfo(self.app.peer));
+        let resp = self.app.router.clone().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        TestResponse { status, headers, body }
+    }
+}
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl TestResponse {
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as bytes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+    }
+
+    /// The body as a type.
+    pub fn parse<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body does not parse ({e}): {}", self.text()))
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), expected, "unexpected status; body: {}", self.text());
+        self
+    }
+
+    /// Asserts a problem+json answer with this status and code; returns it.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        self.assert_status(status);
+        let ct = self.header("content-type").unwrap_or_default();
+        assert!(
+            ct.starts_with("application/problem+json"),
+            "content-type {ct}; body: {}",
+            self.text()
+        );
+        let v = self.json();
+        assert_eq!(v["code"], code, "problem code; body: {v}");
+        assert_eq!(v["status"], status, "problem status; body: {v}");
+        assert!(v["request_id"].is_string(), "problem without request_id: {v}");
+        v
+    }
+}

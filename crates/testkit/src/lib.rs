@@ -1,0 +1,50 @@
+//! The test harness.
+//!
+//! - One embedded PostgreSQL cluster is shared by every test process of a
+//!   run (it is started detached the first time and reused after).
+//! - Each test gets its own database, cloned from a migrated template
+//!   (`CREATE DATABASE … TEMPLATE`), so tests never share data and need no
+//!   ordering; the database is dropped when the test ends.
+//! - [`TestApp`] drives the real router, with all its middleware, in
+//!   process; [`TestApp::serve`] also puts it on a loopback port.
+//!
+//! ```no_run
+//! # async fn t() {
+//! let app = testkit::TestApp::spawn().await;
+//! let resp = app.get("/healthz").send().await;
+//! assert_eq!(resp.status(), 200);
+//! # }
+//! ```
+
+mod app;
+mod cluster;
+
+pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse};
+pub use cluster::{TestDb, runtime_dir, shared_cluster, test_root};
+
+/// Starts quiet logging for tests (`RUST_LOG` overrides).
+pub fn init_logging() {
+    let log = kernel::config::LogConfig {
+        format: kernel::config::LogFormat::Pretty,
+        level: "warn".into(),
+    };
+    kernel::telemetry::init_logging(&log);
+}
+
+/// Waits until `check` returns `Some`, polling, or panics after `limit`.
+pub async fn eventually<T, F, Fut>(limit: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("timed out after {limit:?} waiting for {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
