@@ -87,7 +87,9 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     };
-    router.layer(from_fn(middleware::request_context)).with_state(state)
+    router
+        .layer(from_fn_with_state(middleware::RequestMetrics::new(), middleware::request_context))
+        .with_state(state)
 }
 
 async fn request_timeout(limit: Duration, req: Request, next: Next) -> Response {

@@ -2,28 +2,27 @@
 //! access log, metrics, and turning any bare error response into
 //! problem+json.
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kernel::error::{PROBLEM_JSON, Problem, problem_response};
 use kernel::request_id;
+use metrics::{Counter, Gauge, Histogram};
 use tracing::Instrument;
 
-/// The route template a response was produced by, copied from the request
-/// by [`tag_route`] so the outer middleware can label metrics and logs.
-#[derive(Clone, Debug)]
-pub struct RouteTemplate(pub String);
-
-/// Inner middleware (a route layer): records the matched route template.
+/// Inner middleware (a route layer): copies the matched route template
+/// into the response so the outer middleware can label metrics and logs.
 pub async fn tag_route(req: Request, next: Next) -> Response {
-    let template = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let template = req.extensions().get::<MatchedPath>().cloned();
     let mut resp = next.run(req).await;
     if let Some(t) = template {
-        resp.extensions_mut().insert(RouteTemplate(t));
+        resp.extensions_mut().insert(t);
     }
     resp
 }
@@ -34,51 +33,97 @@ fn is_probe(route: &str) -> bool {
     matches!(route, "/healthz" | "/readyz" | "/metrics")
 }
 
+type Series = HashMap<Box<str>, HashMap<(Method, u16), (Counter, Histogram)>>;
+
+/// Request metrics with their handles cached per (method, route, status),
+/// so the hot path does no label allocation or registry lookup.
+pub struct RequestMetrics {
+    in_flight: Gauge,
+    series: RwLock<Series>,
+}
+
+impl RequestMetrics {
+    /// Handles on the process-wide recorder.
+    pub fn new() -> Arc<Self> {
+        kernel::telemetry::metrics();
+        Arc::new(Self {
+            in_flight: metrics::gauge!("http_requests_in_flight"),
+            series: RwLock::default(),
+        })
+    }
+
+    fn record(&self, method: &Method, route: Option<&MatchedPath>, status: StatusCode, secs: f64) {
+        let route = route.map_or(UNMATCHED, MatchedPath::as_str);
+        let key = (method.clone(), status.as_u16());
+        if let Ok(series) = self.series.read()
+            && let Some((c, h)) = series.get(route).and_then(|m| m.get(&key))
+        {
+            c.increment(1);
+            h.record(secs);
+            return;
+        }
+        let labels = [
+            ("method", method.as_str().to_string()),
+            ("route", route.to_string()),
+            ("status", status.as_u16().to_string()),
+        ];
+        let handles = (
+            metrics::counter!("http_requests_total", &labels),
+            metrics::histogram!("http_request_duration_seconds", &labels),
+        );
+        handles.0.increment(1);
+        handles.1.record(secs);
+        if let Ok(mut series) = self.series.write() {
+            series.entry(route.into()).or_default().insert(key, handles);
+        }
+    }
+}
+
+const UNMATCHED: &str = "<unmatched>";
+
 /// Outer middleware: request id, span, access log, metrics, problem+json.
-pub async fn request_context(req: Request, next: Next) -> Response {
+pub async fn request_context(
+    State(m): State<Arc<RequestMetrics>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let id = request_id::accept_or_generate(req.headers().get(request_id::HEADER));
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
     let span = tracing::info_span!(
         "request",
         request_id = %id,
         method = %method,
-        route = tracing::field::Empty,
+        path = %req.uri().path(),
         tenant_id = tracing::field::Empty,
         user_id = tracing::field::Empty,
     );
-    metrics::gauge!("http_requests_in_flight").increment(1.0);
+    m.in_flight.increment(1.0);
     let resp = request_id::scope(id.clone(), next.run(req).instrument(span.clone())).await;
-    metrics::gauge!("http_requests_in_flight").decrement(1.0);
+    m.in_flight.decrement(1.0);
 
-    let route = resp
-        .extensions()
-        .get::<RouteTemplate>()
-        .map(|r| r.0.clone())
-        .unwrap_or_else(|| "<unmatched>".to_string());
-    span.record("route", route.as_str());
-
-    let mut resp = request_id::scope(id.clone(), problemify(resp)).await;
+    let route = resp.extensions().get::<MatchedPath>().cloned();
+    let mut resp = if resp.status().as_u16() >= 400 {
+        request_id::scope(id.clone(), problemify(resp)).await
+    } else {
+        resp
+    };
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(request_id::HEADER, v);
     }
     let status = resp.status();
     let elapsed = started.elapsed();
-    let status_label = status.as_u16().to_string();
-    let labels =
-        [("method", method.to_string()), ("route", route.clone()), ("status", status_label)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    m.record(&method, route.as_ref(), status, elapsed.as_secs_f64());
 
+    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let _enter = span.enter();
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     if status.is_server_error() {
-        tracing::error!(status = status.as_u16(), latency_ms, path = %path, "request finished");
-    } else if is_probe(&route) && status.is_success() {
-        tracing::debug!(status = status.as_u16(), latency_ms, path = %path, "request finished");
+        tracing::error!(status = status.as_u16(), latency_ms, route, "request finished");
+    } else if is_probe(route) && status.is_success() {
+        tracing::debug!(status = status.as_u16(), latency_ms, route, "request finished");
     } else {
-        tracing::info!(status = status.as_u16(), latency_ms, path = %path, "request finished");
+        tracing::info!(status = status.as_u16(), latency_ms, route, "request finished");
     }
     resp
 }

@@ -17,6 +17,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "TESSERA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Data directory: embedded database, secrets and stored files [default: ./data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -34,26 +38,16 @@ pub enum Command {
     /// Without DATABASE_URL, runs a private PostgreSQL in the data directory.
     Serve(ServeArgs),
     /// Run background workers only (for scaling out).
-    Worker(DataDirArgs),
+    Worker,
     /// Apply pending database migrations.
-    Migrate(DataDirArgs),
+    Migrate,
     /// Check the installation and print the effective configuration.
-    Doctor(DataDirArgs),
-}
-
-/// `--data-dir`, shared by every command.
-#[derive(Debug, Args, Clone)]
-pub struct DataDirArgs {
-    /// Data directory: embedded database, secrets and stored files [default: ./data].
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    Doctor,
 }
 
 /// Arguments of `setup`.
 #[derive(Debug, Args)]
 pub struct SetupArgs {
-    #[command(flatten)]
-    pub common: DataDirArgs,
     /// Where to install PostgreSQL and the models [default: <data-dir>/runtime].
     #[arg(long, value_name = "DIR")]
     pub runtime_dir: Option<PathBuf>,
@@ -62,8 +56,6 @@ pub struct SetupArgs {
 /// Arguments of `serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    #[command(flatten)]
-    pub common: DataDirArgs,
     /// Port to listen on [default: 8080; 0 picks a free port].
     #[arg(long, short)]
     pub port: Option<u16>,
@@ -76,23 +68,18 @@ impl Cli {
     /// Loads the configuration with this command's flags on top.
     pub fn load_config(&self) -> Result<Config, ConfigError> {
         let mut sources = Sources::from_env(self.config.clone());
-        let data_dir = match &self.command {
+        match &self.command {
             Command::Setup(a) => {
-                sources.flag(
-                    "runtime_dir",
-                    "--runtime-dir",
-                    a.runtime_dir.as_deref().map(path_value),
-                );
-                &a.common
+                let dir = a.runtime_dir.as_deref().map(path_value);
+                sources.flag("runtime_dir", "--runtime-dir", dir);
             }
             Command::Serve(a) => {
                 sources.flag("http.port", "--port", a.port.map(i64::from));
                 sources.flag("http.host", "--host", a.host.clone());
-                &a.common
             }
-            Command::Worker(a) | Command::Migrate(a) | Command::Doctor(a) => a,
-        };
-        sources.flag("data_dir", "--data-dir", data_dir.data_dir.as_deref().map(path_value));
+            Command::Worker | Command::Migrate | Command::Doctor => {}
+        }
+        sources.flag("data_dir", "--data-dir", self.data_dir.as_deref().map(path_value));
         Config::load(&sources)
     }
 }

@@ -50,7 +50,7 @@ pub fn runtime_dir() -> PathBuf {
 /// Installs PostgreSQL into the runtime directory if it is missing (a
 /// fresh checkout can run `cargo test` directly). Serialised across
 /// processes by a lock file.
-fn ensure_runtime() {
+pub fn ensure_runtime() {
     let runtime = runtime_dir();
     if kernel::assets::POSTGRES.is_installed(&runtime) {
         return;

@@ -20,7 +20,9 @@ mod app;
 mod cluster;
 
 pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse};
-pub use cluster::{TestDb, runtime_dir, shared_cluster, test_root};
+pub use cluster::{
+    TestDb, cluster_options, ensure_runtime, runtime_dir, shared_cluster, test_root,
+};
 
 /// Starts quiet logging for tests (`RUST_LOG` overrides).
 pub fn init_logging() {

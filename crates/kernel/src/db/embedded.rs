@@ -810,6 +810,20 @@ fn is_postgres_in(pid: i32, pgdata: &Path) -> bool {
     same_dir && is_pg
 }
 
+/// Whether a process exists and is not a zombie (exited, not yet reaped).
+fn alive(pid: Pid) -> bool {
+    if kill(pid, None).is_err() {
+        return false;
+    }
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => {
+            stat.rsplit_once(')').is_none_or(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        }
+        Err(_) => false,
+    }
+}
+
 /// Stops a PostgreSQL left running on this cluster by a process that died.
 fn stop_orphan(layout: &Layout) -> Result<()> {
     let pgdata = layout.pgdata();
@@ -828,7 +842,7 @@ fn stop_orphan(layout: &Layout) -> Result<()> {
     let started = Instant::now();
     let mut escalated = false;
     while started.elapsed() < Duration::from_secs(30) {
-        if kill(pid, None).is_err() {
+        if !alive(pid) {
             // Give it a moment to remove its lock files.
             std::thread::sleep(Duration::from_millis(20));
             return Ok(());

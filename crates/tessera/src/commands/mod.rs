@@ -18,9 +18,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Setup(_) => setup::run(&config).await,
         Command::Serve(_) => serve::run(config).await,
-        Command::Worker(_) => worker::run(config).await,
-        Command::Migrate(_) => migrate::run(&config).await,
-        Command::Doctor(_) => doctor::run(&config).await,
+        Command::Worker => worker::run(config).await,
+        Command::Migrate => migrate::run(&config).await,
+        Command::Doctor => doctor::run(&config).await,
     }
 }
 

@@ -1,0 +1,69 @@
+# Tessera — the two commands:
+#   make run    set everything up and serve on http://127.0.0.1:8080
+#   make test   set everything up and run every test
+# Nothing else needs installing by hand: missing Debian packages are
+# installed when running as root (otherwise the command to run is printed).
+
+CARGO      ?= cargo
+DATA_DIR   ?= data
+RUNTIME    := $(CURDIR)/$(DATA_DIR)/runtime
+TEST_ROOT  := $(CURDIR)/target/tessera-test
+RELEASE    := target/release/tessera
+DEBUG      := target/debug/tessera
+
+# Debian packages the build and the tests need.
+DEB_PACKAGES := python3 python3-pip
+
+.PHONY: run test deps build build-release setup lint fmt bench test-cluster-stop clean help
+
+help:
+	@echo "make run    build, set up and serve on http://127.0.0.1:8080 (embedded database in ./$(DATA_DIR))"
+	@echo "make test   build, set up and run every test"
+	@echo "make lint   rustfmt and clippy"
+	@echo "make bench  run the benchmarks in bench/ (release build)"
+
+deps:
+	@scripts/ensure-deps.sh $(DEB_PACKAGES)
+
+build-release: deps
+	$(CARGO) build --release -p tessera
+
+build: deps
+	$(CARGO) build -p tessera
+
+setup: build-release
+	$(RELEASE) setup --data-dir $(DATA_DIR)
+
+run: setup
+	$(RELEASE) serve --data-dir $(DATA_DIR)
+
+test: deps
+	$(CARGO) build --workspace --all-targets
+	$(DEBUG) setup --data-dir $(DATA_DIR)
+	@status=0; \
+	if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		TESSERA_RUNTIME_DIR=$(RUNTIME) $(CARGO) nextest run --workspace --no-fail-fast || status=$$?; \
+	else \
+		TESSERA_RUNTIME_DIR=$(RUNTIME) $(CARGO) test --workspace --no-fail-fast || status=$$?; \
+	fi; \
+	$(MAKE) --no-print-directory test-cluster-stop; \
+	exit $$status
+
+# The test harness leaves its shared PostgreSQL running between test
+# processes; stop it (fast shutdown) once the run is over.
+test-cluster-stop:
+	@pidfile=$(TEST_ROOT)/cluster/pg/postmaster.pid; \
+	if [ -f $$pidfile ]; then kill -INT $$(head -1 $$pidfile) 2>/dev/null || true; fi
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+bench: build-release
+	bench/run.sh
+
+clean: test-cluster-stop
+	$(CARGO) clean

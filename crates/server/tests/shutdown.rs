@@ -1,0 +1,78 @@
+//! Graceful shutdown: requests in flight finish, new ones are refused.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use kernel::AppState;
+use testkit::TestApp;
+
+#[tokio::test]
+async fn requests_in_flight_finish_before_the_server_stops() {
+    let slow: Router<AppState> = Router::new().route(
+        "/test/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            "finished"
+        }),
+    );
+    let app = TestApp::builder().routes(slow).build().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve(
+        listener,
+        app.router(),
+        async {
+            let _ = stop_rx.await;
+        },
+        Duration::from_secs(10),
+    ));
+
+    let in_flight =
+        tokio::spawn(async move { reqwest::get(format!("http://{addr}/test/slow")).await });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let stopping = Instant::now();
+    stop_tx.send(()).unwrap();
+
+    let resp = in_flight.await.unwrap().expect("the request in flight is answered");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "finished");
+    server.await.unwrap().unwrap();
+    assert!(stopping.elapsed() < Duration::from_secs(5));
+    assert!(
+        reqwest::get(format!("http://{addr}/healthz")).await.is_err(),
+        "no new connections after shutdown"
+    );
+}
+
+#[tokio::test]
+async fn the_grace_period_bounds_shutdown() {
+    let hang: Router<AppState> = Router::new().route(
+        "/test/hang",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            "never"
+        }),
+    );
+    let app = TestApp::builder().routes(hang).build().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve(
+        listener,
+        app.router(),
+        async {
+            let _ = stop_rx.await;
+        },
+        Duration::from_millis(300),
+    ));
+    let _hung = tokio::spawn(async move { reqwest::get(format!("http://{addr}/test/hang")).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let stopping = Instant::now();
+    stop_tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    let took = stopping.elapsed();
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(3), "{took:?}");
+}
