@@ -32,6 +32,12 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Outgoing e-mail.
+    pub mail: MailConfig,
+    /// Master key for secrets at rest (base64 of 32 bytes). Unset: a key
+    /// generated in `<data_dir>/secrets/master.key`. Set the same value on
+    /// every node that shares a database.
+    pub secret_key: Option<Secret>,
 }
 
 impl Default for Config {
@@ -39,6 +45,8 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("data"),
             runtime_dir: None,
+            secret_key: None,
+            mail: MailConfig::default(),
             http: HttpConfig::default(),
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
@@ -132,6 +140,23 @@ impl Default for EmbeddedConfig {
             max_connections: 200,
             shared_buffers: "128MB".into(),
         }
+    }
+}
+
+/// Outgoing e-mail settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct MailConfig {
+    /// `smtp://user:password@host:587?tls=required` or `smtps://…`. Unset:
+    /// messages are written to `<data_dir>/outbox/` instead.
+    pub smtp_url: Option<Secret>,
+    /// The sender, e.g. `Tessera <no-reply@example.com>`.
+    pub from: String,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self { smtp_url: None, from: "Tessera <no-reply@localhost>".into() }
     }
 }
 

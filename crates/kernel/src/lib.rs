@@ -5,11 +5,14 @@
 
 pub mod assets;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod ids;
+pub mod mail;
+pub mod notify;
 pub mod pagination;
 pub mod request_id;
 pub mod state;

@@ -55,6 +55,16 @@ impl AppState {
         self.inner.started
     }
 
+    /// A builder holding this state's configuration, database and
+    /// services, to add more.
+    pub fn rebuild(&self) -> AppStateBuilder {
+        AppStateBuilder {
+            config: self.inner.config.clone(),
+            db: self.inner.db.clone(),
+            services: self.inner.services.clone(),
+        }
+    }
+
     /// A registered service, if any.
     pub fn try_service<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         self.inner.services.get(&TypeId::of::<T>()).and_then(|s| s.clone().downcast::<T>().ok())

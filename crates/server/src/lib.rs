@@ -38,14 +38,74 @@ use utoipa_swagger_ui::SwaggerUi;
     ),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "identity", description = "Companies, people, sessions, roles, API keys and the audit trail"),
     ),
-    components(schemas(kernel::error::Problem, kernel::error::FieldError))
+    components(schemas(kernel::error::Problem, kernel::error::FieldError)),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
 
+/// Declares the `bearer` security scheme (access token or API key).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("An access token from /api/v1/auth/login, or an API key (tsk_…)"))
+            .build();
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
 /// Every route with its OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(health::routes())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(identity::http::routes())
+}
+
+/// Every permission declared by the domains of this build.
+pub fn permission_catalog() -> identity::Catalog {
+    identity::Catalog::new(&[identity::permissions::PERMISSIONS])
+}
+
+/// Channels this process listens on.
+fn channels() -> Vec<String> {
+    vec![identity::auth::CHANNEL.to_string()]
+}
+
+/// Starts the services the routes need and builds the state. `mailer`
+/// replaces the configured one (tests read what is sent).
+pub async fn build_state(
+    config: std::sync::Arc<kernel::Config>,
+    db: kernel::db::Db,
+    mailer: Option<std::sync::Arc<dyn kernel::mail::Mailer>>,
+) -> anyhow::Result<AppState> {
+    let notifier = kernel::notify::Notifier::start(db.pool().clone(), channels());
+    let secrets = kernel::crypto::SecretBox::from_config(&config)?;
+    let mailer = match mailer {
+        Some(m) => m,
+        None => kernel::mail::from_config(&config)?,
+    };
+    let public_url = config
+        .http
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}:{}", config.http.host, config.http.port));
+    let identity = identity::Identity::start(
+        &db,
+        secrets,
+        permission_catalog(),
+        mailer,
+        public_url,
+        &notifier,
+    )
+    .await?;
+    Ok(AppState::builder(config, db).with(notifier).with(identity).build())
 }
 
 /// The OpenAPI document of the whole API.
@@ -74,6 +134,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .fallback(middleware::not_found)
         .route_layer(from_fn(middleware::tag_route))
         .layer(from_fn_with_state(state.clone(), kernel::idempotency::middleware))
+        .layer(from_fn_with_state(state.clone(), identity::auth::authenticate))
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(from_fn(move |req: Request, next: Next| request_timeout(timeout, req, next)))

@@ -262,19 +262,26 @@ async fn embedded_cluster_can_also_listen_on_loopback_tcp() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dir = data_dir();
     let mut cmd = tessera(dir.path());
-    cmd.arg("--data-dir").arg(dir.path()).env("TESSERA_DATABASE__EMBEDDED__TCP_PORT", port.to_string());
+    cmd.arg("--data-dir")
+        .arg(dir.path())
+        .env("TESSERA_DATABASE__EMBEDDED__TCP_PORT", port.to_string());
     let server = Server::start(cmd);
     assert_eq!(server.get("/readyz").await.0, 200);
-    let creds: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("secrets/postgres.json")).unwrap()).unwrap();
+    let creds: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("secrets/postgres.json")).unwrap(),
+    )
+    .unwrap();
     let opts = sqlx::postgres::PgConnectOptions::new_without_pgpass()
         .host("127.0.0.1")
         .port(port)
         .username("tessera_app")
         .password(creds["app"].as_str().unwrap())
         .database("tessera");
-    let mut conn = sqlx::PgConnection::connect_with(&opts).await.expect("TCP connection with the app role's password");
-    let (user,): (String,) = sqlx::query_as("SELECT current_user::text").fetch_one(&mut conn).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect_with(&opts)
+        .await
+        .expect("TCP connection with the app role's password");
+    let (user,): (String,) =
+        sqlx::query_as("SELECT current_user::text").fetch_one(&mut conn).await.unwrap();
     assert_eq!(user, "tessera_app");
     let wrong = opts.clone().password("wrong");
     assert!(sqlx::PgConnection::connect_with(&wrong).await.is_err(), "TCP requires the password");

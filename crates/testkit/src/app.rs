@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use kernel::db::Db;
+use kernel::mail::MemoryMailer;
 use kernel::{AppState, AppStateBuilder, Config};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -27,6 +28,7 @@ pub struct TestApp {
     pub db: TestDb,
     router: Router,
     data_dir: tempfile::TempDir,
+    mailer: Arc<MemoryMailer>,
     peer: SocketAddr,
 }
 
@@ -84,13 +86,28 @@ impl TestAppBuilder {
             f(&mut config);
         }
         let pool = Db::connect_lazy(&db.targets, &config.database);
-        let mut builder = AppState::builder(Arc::new(config), pool);
-        for f in self.register {
-            builder = f(builder);
-        }
-        let state = builder.build();
+        let mailer = Arc::new(MemoryMailer::default());
+        let base = server::build_state(Arc::new(config), pool, Some(mailer.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("cannot build the application state: {e:#}"));
+        let state = if self.register.is_empty() {
+            base
+        } else {
+            let mut builder = base.rebuild();
+            for f in self.register {
+                builder = f(builder);
+            }
+            builder.build()
+        };
         let router = server::app_with(state.clone(), self.extra);
-        TestApp { state, db, router, data_dir, peer: SocketAddr::from(([127, 0, 0, 1], 40000)) }
+        TestApp {
+            state,
+            db,
+            router,
+            data_dir,
+            mailer,
+            peer: SocketAddr::from(([127, 0, 0, 1], 40000)),
+        }
     }
 }
 
@@ -108,6 +125,11 @@ impl TestApp {
     /// The router (for callers that drive it themselves).
     pub fn router(&self) -> Router {
         self.router.clone()
+    }
+
+    /// What the application has e-mailed.
+    pub fn mailer(&self) -> &MemoryMailer {
+        &self.mailer
     }
 
     /// The temporary data directory.

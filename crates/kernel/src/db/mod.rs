@@ -280,7 +280,8 @@ fn quote_ident(s: &str) -> String {
 
 /// Grants the application role what it may do: read and write every table,
 /// except the tables listed in `app_table_privileges` (e.g. append-only
-/// audit tables, insert and select only) and the migration history (read only).
+/// audit tables, insert and select only), the migration history (read
+/// only) and partitions (nothing: they are reached through their parent).
 pub async fn grant_app_privileges(conn: &mut PgConnection, app_role: &str) -> Result<()> {
     let role = quote_ident(app_role);
     let mut sql = vec![
@@ -290,15 +291,11 @@ pub async fn grant_app_privileges(conn: &mut PgConnection, app_role: &str) -> Re
         format!("REVOKE ALL ON _sqlx_migrations FROM {role}"),
         format!("GRANT SELECT ON _sqlx_migrations TO {role}"),
     ];
-    // Listed tables and all their partitions get exactly the listed privileges.
+    // Listed tables get exactly the listed privileges.
     let listed: Vec<(String, String)> = sqlx::query_as(
-        "WITH RECURSIVE t(oid, privileges) AS (
-             SELECT c.oid, p.privileges FROM app_table_privileges p
-               JOIN pg_class c ON c.relname = p.table_name
-               JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
-             UNION
-             SELECT i.inhrelid, t.privileges FROM t JOIN pg_inherits i ON i.inhparent = t.oid)
-         SELECT c.relname::text, t.privileges FROM t JOIN pg_class c ON c.oid = t.oid",
+        "SELECT p.table_name, p.privileges FROM app_table_privileges p
+           JOIN pg_class c ON c.relname = p.table_name
+           JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -307,6 +304,17 @@ pub async fn grant_app_privileges(conn: &mut PgConnection, app_role: &str) -> Re
         let t = quote_ident(&table);
         sql.push(format!("REVOKE ALL ON {t} FROM {role}"));
         sql.push(format!("GRANT {privileges} ON {t} TO {role}"));
+    }
+    // Partitions are reached only through their parent (whose policies
+    // apply); direct access would bypass row-level security.
+    let partitions: Vec<(String,)> = sqlx::query_as(
+        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND c.relispartition AND c.relkind IN ('r', 'p')",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (p,) in partitions {
+        sql.push(format!("REVOKE ALL ON {} FROM {role}", quote_ident(&p)));
     }
     let mut tx = conn.begin().await?;
     for s in sql {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use kernel::Config;
 use kernel::db::Db;
-use kernel::{AppState, Config};
 
 use crate::runtime::{Database, Ownership};
 
@@ -37,8 +37,15 @@ pub async fn run(config: Config) -> Result<ExitCode> {
     }
     let db = Db::connect_lazy(&database.targets, &config.database);
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
-    let state = AppState::builder(Arc::new(config), db.clone()).build();
-    let app = server::app(state);
+    let state = match server::build_state(Arc::new(config), db.clone(), None).await {
+        Ok(s) => s,
+        Err(e) => {
+            db.close().await;
+            database.close().await?;
+            return Err(e);
+        }
+    };
+    let app = server::app(state.clone());
 
     tracing::info!(
         address = %local,
@@ -47,6 +54,9 @@ pub async fn run(config: Config) -> Result<ExitCode> {
         "listening"
     );
     let result = server::serve(listener, app, super::shutdown_signal(), grace).await;
+    if let Some(n) = state.try_service::<kernel::notify::Notifier>() {
+        n.stop();
+    }
     db.close().await;
     database.close().await?;
     tracing::info!("stopped");

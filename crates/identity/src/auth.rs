@@ -1,0 +1,715 @@
+//! Who is calling: the [`Identity`] service (key ring, permission catalog,
+//! caches), the authentication middleware, and the extractors handlers use
+//! ([`Caller`], [`Granted`], [`SignedIn`], [`Meta`]).
+//!
+//! A bearer token is either an access token (JWT) or an API key
+//! (`tsk_…`). Either way the caller's current roles, status and the key's
+//! state are read from an in-process cache that every node invalidates on
+//! `NOTIFY tessera_identity`, so deactivating a person or revoking a key
+//! takes effect at once; the cache also expires after a minute in case a
+//! notification is lost.
+
+use std::collections::{HashMap, HashSet};
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use kernel::AppState;
+use kernel::crypto::constant_time_eq;
+use kernel::db::{Db, TenantTx};
+use kernel::idempotency::IdempotencyScope;
+use kernel::mail::Mailer;
+use kernel::notify::{Notification, Notifier};
+use uuid::Uuid;
+
+use crate::audit::{Actor, RequestMeta};
+use crate::error::{IdentityError, Result};
+use crate::model::{TenantId, TenantSettings, UserId};
+use crate::permissions::{Catalog, Permission, SystemRole};
+use crate::repo;
+use crate::throttle::{Decision, RateLimiter};
+use crate::tokens::{ACCESS_TTL, AccessClaims, KeyRing, OpaqueToken, TokenError};
+
+/// The channel identity changes are announced on.
+pub const CHANNEL: &str = "tessera_identity";
+/// Cached entries are re-read after this long even without a notification.
+const CACHE_TTL: Duration = Duration::from_secs(60);
+/// Verified access tokens kept (then the cache starts over).
+const VERIFIED_MAX: usize = 50_000;
+
+/// Who a request acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    /// A signed-in person, in one session.
+    User {
+        /// The person.
+        id: UserId,
+        /// The session (refresh-token family).
+        session: Uuid,
+    },
+    /// An API key.
+    ApiKey {
+        /// The key.
+        id: Uuid,
+    },
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The tenant every action is confined to.
+    pub tenant: TenantId,
+    /// The person or key.
+    pub principal: Principal,
+    /// Role names (people) — informational.
+    pub roles: Arc<Vec<String>>,
+    /// Whether the person is an owner.
+    pub is_owner: bool,
+    permissions: Arc<HashSet<String>>,
+    /// Where the request came from.
+    pub meta: RequestMeta,
+}
+
+impl Caller {
+    /// The audit actor.
+    pub fn actor(&self) -> Actor {
+        match self.principal {
+            Principal::User { id, .. } => Actor::User(id.as_uuid()),
+            Principal::ApiKey { id } => Actor::ApiKey(id),
+        }
+    }
+
+    /// The person, if the caller is one.
+    pub fn user_id(&self) -> Option<UserId> {
+        match self.principal {
+            Principal::User { id, .. } => Some(id),
+            Principal::ApiKey { .. } => None,
+        }
+    }
+
+    /// Whether the caller holds a permission.
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// The caller's permissions, sorted.
+    pub fn permissions(&self) -> Vec<String> {
+        let mut p: Vec<String> = self.permissions.iter().cloned().collect();
+        p.sort();
+        p
+    }
+
+    /// Proof of a permission, or 403 naming it.
+    pub fn grant<P: Permission>(&self) -> Result<Granted<P>> {
+        if self.can(P::DEF.name) {
+            Ok(Granted { caller: self.clone(), _p: PhantomData })
+        } else {
+            Err(IdentityError::Forbidden(P::DEF.name))
+        }
+    }
+
+    /// A transaction confined to the caller's tenant.
+    pub async fn tx(&self, db: &Db) -> std::result::Result<TenantTx, sqlx::Error> {
+        db.tenant(self.tenant).await
+    }
+
+    /// The scope idempotency keys of this caller live in.
+    pub fn idempotency_scope(&self) -> IdempotencyScope {
+        let principal = match self.principal {
+            Principal::User { id, .. } => format!("user:{id}"),
+            Principal::ApiKey { id } => format!("key:{id}"),
+        };
+        IdempotencyScope { tenant: self.tenant, principal }
+    }
+}
+
+/// A caller proven to hold permission `P`. Taking it as a handler argument
+/// is the only way to reach an operation gated by `P`.
+#[derive(Debug, Clone)]
+pub struct Granted<P> {
+    /// The caller.
+    pub caller: Caller,
+    _p: PhantomData<P>,
+}
+
+impl<P> std::ops::Deref for Granted<P> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = IdentityError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
+        parts.extensions.get::<Caller>().cloned().ok_or(IdentityError::Unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &S,
+    ) -> std::result::Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Caller>().cloned())
+    }
+}
+
+impl<S: Send + Sync, P: Permission> FromRequestParts<S> for Granted<P> {
+    type Rejection = IdentityError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self> {
+        Caller::from_request_parts(parts, s).await?.grant::<P>()
+    }
+}
+
+/// A caller that is a signed-in person (not an API key).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The caller.
+    pub caller: Caller,
+    /// The person.
+    pub user: UserId,
+    /// Their session.
+    pub session: Uuid,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = IdentityError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self> {
+        let caller = Caller::from_request_parts(parts, s).await?;
+        match caller.principal {
+            Principal::User { id, session } => Ok(SignedIn { user: id, session, caller }),
+            Principal::ApiKey { .. } => Err(IdentityError::UserOnly),
+        }
+    }
+}
+
+/// Where the request came from (for anonymous endpoints and the audit).
+#[derive(Debug, Clone)]
+pub struct Meta(pub RequestMeta);
+
+impl<S: Send + Sync> FromRequestParts<S> for Meta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &S,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Ok(Meta(request_meta(&parts.headers, ip)))
+    }
+}
+
+fn request_meta(headers: &HeaderMap, ip: Option<std::net::IpAddr>) -> RequestMeta {
+    RequestMeta {
+        request_id: kernel::request_id::current(),
+        ip,
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect()),
+    }
+}
+
+#[derive(Debug)]
+struct MemberEntry {
+    active: bool,
+    valid_after: Option<DateTime<Utc>>,
+    roles: Arc<Vec<String>>,
+    is_owner: bool,
+    permissions: Arc<HashSet<String>>,
+    loaded: Instant,
+}
+
+#[derive(Debug)]
+struct KeyEntry {
+    hash: Vec<u8>,
+    live: bool,
+    expires_at: Option<DateTime<Utc>>,
+    permissions: Arc<HashSet<String>>,
+    loaded: Instant,
+}
+
+#[derive(Debug)]
+struct TenantEntry {
+    settings: TenantSettings,
+    loaded: Instant,
+}
+
+/// The identity service, registered in [`AppState`].
+pub struct Identity {
+    /// Signs and verifies access tokens.
+    pub keys: KeyRing,
+    /// Every permission of this build.
+    pub catalog: Catalog,
+    /// Sends invitations and password resets.
+    pub mailer: Arc<dyn Mailer>,
+    /// The public URL links in e-mails point to.
+    pub public_url: String,
+    members: RwLock<HashMap<(TenantId, UserId), Arc<MemberEntry>>>,
+    api_keys: RwLock<HashMap<(TenantId, Uuid), Arc<KeyEntry>>>,
+    tenants: RwLock<HashMap<TenantId, Arc<TenantEntry>>>,
+    ended: RwLock<HashSet<Uuid>>,
+    verified: RwLock<HashMap<[u8; 32], AccessClaims>>,
+    limiter: RateLimiter,
+    key_touched: RwLock<HashMap<Uuid, Instant>>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity").field("public_url", &self.public_url).finish()
+    }
+}
+
+impl Identity {
+    /// Loads keys and ended sessions and starts following notifications.
+    pub async fn start(
+        db: &Db,
+        secrets: kernel::crypto::SecretBox,
+        catalog: Catalog,
+        mailer: Arc<dyn Mailer>,
+        public_url: String,
+        notifier: &Notifier,
+    ) -> anyhow::Result<Arc<Identity>> {
+        let keys = KeyRing::load(db, secrets).await?;
+        let identity = Arc::new(Identity {
+            keys,
+            catalog,
+            mailer,
+            public_url,
+            members: RwLock::default(),
+            api_keys: RwLock::default(),
+            tenants: RwLock::default(),
+            ended: RwLock::default(),
+            verified: RwLock::default(),
+            limiter: RateLimiter::default(),
+            key_touched: RwLock::default(),
+        });
+        identity.load_ended(db).await?;
+        let mut rx = notifier.subscribe();
+        let weak = Arc::downgrade(&identity);
+        let db2 = db.clone();
+        tokio::spawn(async move {
+            loop {
+                let n = match rx.recv().await {
+                    Ok(n) => n,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        Notification::Reconnected
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let Some(id) = weak.upgrade() else { return };
+                id.on_notification(&db2, n).await;
+            }
+        });
+        let weak = Arc::downgrade(&identity);
+        let db3 = db.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(id) = weak.upgrade() else { return };
+                if let Err(e) = id.keys.reload(&db3).await {
+                    tracing::warn!(error = %e, "cannot reload signing keys");
+                }
+                id.prune_ended(&db3).await;
+            }
+        });
+        Ok(identity)
+    }
+
+    async fn on_notification(&self, db: &Db, n: Notification) {
+        match n {
+            Notification::Message { channel, payload } if channel == CHANNEL => {
+                if let Some(t) = payload.strip_prefix("tenant:").and_then(|t| t.parse().ok()) {
+                    self.forget_tenant(TenantId(t));
+                } else if let Some(s) =
+                    payload.strip_prefix("session:").and_then(|s| s.parse().ok())
+                {
+                    self.forget_session(s);
+                } else if payload == "keys" {
+                    let _ = self.keys.reload(db).await;
+                }
+            }
+            Notification::Message { .. } => {}
+            Notification::Reconnected => {
+                self.forget_all();
+                let _ = self.load_ended(db).await;
+                let _ = self.keys.reload(db).await;
+            }
+        }
+    }
+
+    async fn load_ended(&self, db: &Db) -> anyhow::Result<()> {
+        let mut conn = db.pool().acquire().await?;
+        let ids =
+            repo::recently_ended_sessions(&mut conn, ACCESS_TTL.as_secs_f64() + 120.0).await?;
+        if let Ok(mut e) = self.ended.write() {
+            e.extend(ids);
+        }
+        Ok(())
+    }
+
+    async fn prune_ended(&self, db: &Db) {
+        let Ok(mut conn) = db.pool().acquire().await else { return };
+        if let Ok(ids) =
+            repo::recently_ended_sessions(&mut conn, ACCESS_TTL.as_secs_f64() + 120.0).await
+            && let Ok(mut e) = self.ended.write()
+        {
+            *e = ids.into_iter().collect();
+        }
+    }
+
+    /// Drops every cached entry of a tenant (after its identity data changed).
+    pub fn forget_tenant(&self, tenant: TenantId) {
+        if let Ok(mut m) = self.members.write() {
+            m.retain(|(t, _), _| *t != tenant);
+        }
+        if let Ok(mut k) = self.api_keys.write() {
+            k.retain(|(t, _), _| *t != tenant);
+        }
+        if let Ok(mut t) = self.tenants.write() {
+            t.remove(&tenant);
+        }
+    }
+
+    /// Refuses a session's access tokens from now on.
+    pub fn forget_session(&self, session: Uuid) {
+        if let Ok(mut e) = self.ended.write() {
+            e.insert(session);
+        }
+    }
+
+    fn forget_all(&self) {
+        if let Ok(mut m) = self.members.write() {
+            m.clear();
+        }
+        if let Ok(mut k) = self.api_keys.write() {
+            k.clear();
+        }
+        if let Ok(mut t) = self.tenants.write() {
+            t.clear();
+        }
+    }
+
+    /// Announces (on commit) that a tenant's identity data changed.
+    pub async fn announce_tenant(&self, tx: &mut TenantTx) -> std::result::Result<(), sqlx::Error> {
+        let tenant = tx.tenant();
+        kernel::notify::notify(tx, CHANNEL, &format!("tenant:{tenant}")).await
+    }
+
+    /// Ends sessions: recorded globally, announced, and refused here at once.
+    pub async fn end_sessions(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        sessions: &[Uuid],
+    ) -> std::result::Result<(), sqlx::Error> {
+        repo::end_sessions(conn, sessions).await?;
+        for s in sessions {
+            kernel::notify::notify(conn, CHANNEL, &format!("session:{s}")).await?;
+            self.forget_session(*s);
+        }
+        Ok(())
+    }
+
+    /// The permissions of a set of roles.
+    pub fn permissions_of(
+        &self,
+        role_keys: &[Option<String>],
+        custom: &[String],
+    ) -> HashSet<String> {
+        let mut p: HashSet<String> = HashSet::new();
+        for key in role_keys.iter().flatten() {
+            if let Some(role) = SystemRole::from_key(key) {
+                p.extend(self.catalog.of_role(role).into_iter().map(str::to_string));
+            }
+        }
+        p.extend(custom.iter().filter(|c| self.catalog.contains(c)).cloned());
+        p
+    }
+
+    async fn member_entry(
+        &self,
+        db: &Db,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Option<Arc<MemberEntry>>> {
+        if let Some(e) = self.members.read().ok().and_then(|m| m.get(&(tenant, user)).cloned())
+            && e.loaded.elapsed() < CACHE_TTL
+        {
+            return Ok(Some(e));
+        }
+        let mut tx = db.tenant(tenant).await?;
+        let row = repo::member_auth(&mut tx, tenant, user).await?;
+        tx.commit().await?;
+        let Some(row) = row else { return Ok(None) };
+        let permissions = self.permissions_of(&row.role_keys, &row.custom_permissions);
+        let entry = Arc::new(MemberEntry {
+            active: row.status == "active",
+            valid_after: row.sessions_valid_after,
+            is_owner: row.role_keys.iter().flatten().any(|k| k == "owner"),
+            roles: Arc::new(row.role_names),
+            permissions: Arc::new(permissions),
+            loaded: Instant::now(),
+        });
+        if let Ok(mut m) = self.members.write() {
+            m.insert((tenant, user), entry.clone());
+        }
+        Ok(Some(entry))
+    }
+
+    /// A tenant's settings (cached).
+    pub async fn settings(&self, db: &Db, tenant: TenantId) -> Result<TenantSettings> {
+        if let Some(e) = self.tenants.read().ok().and_then(|t| t.get(&tenant).cloned())
+            && e.loaded.elapsed() < CACHE_TTL
+        {
+            return Ok(e.settings.clone());
+        }
+        let mut conn = db.pool().acquire().await?;
+        let t = repo::tenant(&mut conn, tenant).await?.ok_or(IdentityError::SessionEnded)?;
+        let entry =
+            Arc::new(TenantEntry { settings: t.settings.0.clone(), loaded: Instant::now() });
+        if let Ok(mut m) = self.tenants.write() {
+            m.insert(tenant, entry);
+        }
+        Ok(t.settings.0)
+    }
+
+    fn verify_jwt(&self, token: &str, now: i64) -> std::result::Result<AccessClaims, TokenError> {
+        let digest = kernel::crypto::sha256(token.as_bytes());
+        if let Some(c) = self.verified.read().ok().and_then(|v| v.get(&digest).cloned()) {
+            if now > c.exp + 30 {
+                return Err(TokenError::Expired);
+            }
+            return Ok(c);
+        }
+        let claims = self.keys.verify(token, now)?;
+        if let Ok(mut v) = self.verified.write() {
+            if v.len() >= VERIFIED_MAX {
+                v.clear();
+            }
+            v.insert(digest, claims.clone());
+        }
+        Ok(claims)
+    }
+
+    /// Resolves a bearer token into a caller.
+    pub async fn resolve(&self, db: &Db, token: &str, meta: RequestMeta) -> Result<Caller> {
+        if token.starts_with("tsk_") {
+            return self.resolve_api_key(db, token, meta).await;
+        }
+        let now = Utc::now().timestamp();
+        let claims = match self.verify_jwt(token, now) {
+            Err(TokenError::UnknownKey) => {
+                self.keys.reload_after_miss(db).await;
+                self.verify_jwt(token, now)
+            }
+            other => other,
+        }
+        .map_err(IdentityError::InvalidToken)?;
+        if self.ended.read().map(|e| e.contains(&claims.sid)).unwrap_or(false) {
+            return Err(IdentityError::SessionEnded);
+        }
+        let member = self
+            .member_entry(db, claims.tid, claims.sub)
+            .await?
+            .ok_or(IdentityError::SessionEnded)?;
+        if !member.active {
+            return Err(IdentityError::SessionEnded);
+        }
+        if let Some(after) = member.valid_after
+            && claims.iat < after.timestamp()
+        {
+            return Err(IdentityError::SessionEnded);
+        }
+        Ok(Caller {
+            tenant: claims.tid,
+            principal: Principal::User { id: claims.sub, session: claims.sid },
+            roles: member.roles.clone(),
+            is_owner: member.is_owner,
+            permissions: member.permissions.clone(),
+            meta,
+        })
+    }
+
+    async fn resolve_api_key(&self, db: &Db, token: &str, meta: RequestMeta) -> Result<Caller> {
+        let t = OpaqueToken::parse(crate::tokens::API_KEY, token)
+            .ok_or(IdentityError::InvalidToken(TokenError::Malformed))?;
+        let cached = self
+            .api_keys
+            .read()
+            .ok()
+            .and_then(|k| k.get(&(t.tenant, t.id)).cloned())
+            .filter(|e| e.loaded.elapsed() < CACHE_TTL);
+        let entry = match cached {
+            Some(e) => e,
+            None => {
+                let mut tx = db.tenant(t.tenant).await?;
+                let row = repo::api_key(&mut tx, t.tenant, t.id).await?;
+                tx.commit().await?;
+                let Some(row) = row else {
+                    return Err(IdentityError::InvalidToken(TokenError::Signature));
+                };
+                let permissions: HashSet<String> =
+                    row.permissions.iter().filter(|p| self.catalog.contains(p)).cloned().collect();
+                let e = Arc::new(KeyEntry {
+                    hash: row.secret_hash,
+                    live: row.revoked_at.is_none(),
+                    expires_at: row.expires_at,
+                    permissions: Arc::new(permissions),
+                    loaded: Instant::now(),
+                });
+                if let Ok(mut k) = self.api_keys.write() {
+                    k.insert((t.tenant, t.id), e.clone());
+                }
+                e
+            }
+        };
+        if !constant_time_eq(&entry.hash, &t.hash()) {
+            return Err(IdentityError::InvalidToken(TokenError::Signature));
+        }
+        if !entry.live {
+            return Err(IdentityError::SessionEnded);
+        }
+        if entry.expires_at.is_some_and(|e| e < Utc::now()) {
+            return Err(IdentityError::InvalidToken(TokenError::Expired));
+        }
+        self.touch_key(db, t.tenant, t.id);
+        Ok(Caller {
+            tenant: t.tenant,
+            principal: Principal::ApiKey { id: t.id },
+            roles: Arc::new(Vec::new()),
+            is_owner: false,
+            permissions: entry.permissions.clone(),
+            meta,
+        })
+    }
+
+    /// Updates `last_used_at` at most once a minute per key, in the background.
+    fn touch_key(&self, db: &Db, tenant: TenantId, id: Uuid) {
+        let due = self
+            .key_touched
+            .read()
+            .map(|k| k.get(&id).is_none_or(|t| t.elapsed() > Duration::from_secs(60)))
+            .unwrap_or(false);
+        if !due {
+            return;
+        }
+        if let Ok(mut k) = self.key_touched.write() {
+            k.insert(id, Instant::now());
+        }
+        let db = db.clone();
+        tokio::spawn(async move {
+            let r = async {
+                let mut tx = db.tenant(tenant).await?;
+                repo::touch_api_key(&mut tx, tenant, id).await?;
+                tx.commit().await
+            }
+            .await;
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "cannot record API key use");
+            }
+        });
+    }
+
+    /// Applies the tenant's and the key's request rate limits.
+    pub async fn rate_limit(&self, db: &Db, caller: &Caller) -> Result<Decision> {
+        let settings = self.settings(db, caller.tenant).await?;
+        let mut d =
+            self.limiter.check(&format!("t:{}", caller.tenant), settings.requests_per_minute);
+        if let Principal::ApiKey { id } = caller.principal {
+            let k = self.limiter.check(&format!("k:{id}"), settings.api_key_requests_per_minute);
+            if !k.allowed || (d.allowed && k.remaining < d.remaining) {
+                d = k;
+            }
+        }
+        Ok(d)
+    }
+}
+
+fn bearer(value: &HeaderValue) -> Option<&str> {
+    let v = value.to_str().ok()?.trim();
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+fn rate_headers(headers: &mut HeaderMap, d: &Decision) {
+    for (name, value) in [
+        ("ratelimit-limit", d.limit.to_string()),
+        ("ratelimit-remaining", d.remaining.to_string()),
+        ("ratelimit-reset", d.reset_secs.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+}
+
+/// The middleware: authenticates a bearer token when one is sent, applies
+/// rate limits, and makes the [`Caller`] available to handlers. Requests
+/// without credentials pass through (handlers that need a caller refuse).
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return next.run(req).await;
+    };
+    let Some(token) = bearer(value).map(str::to_string) else {
+        return IdentityError::BadAuthorization.into_response();
+    };
+    let identity = state.service::<Identity>();
+    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let meta = request_meta(req.headers(), ip);
+    let caller = match identity.resolve(state.db(), &token, meta).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let span = tracing::Span::current();
+    span.record("tenant_id", tracing::field::display(caller.tenant));
+    match caller.principal {
+        Principal::User { id, .. } => span.record("user_id", tracing::field::display(id)),
+        Principal::ApiKey { id } => {
+            span.record("user_id", tracing::field::display(format!("key:{id}")))
+        }
+    };
+    let decision = match identity.rate_limit(state.db(), &caller).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    if !decision.allowed {
+        let mut resp =
+            IdentityError::RateLimited(Duration::from_secs(decision.reset_secs)).into_response();
+        rate_headers(resp.headers_mut(), &decision);
+        return resp;
+    }
+    req.extensions_mut().insert(caller.idempotency_scope());
+    req.extensions_mut().insert(caller);
+    let mut resp = next.run(req).await;
+    rate_headers(resp.headers_mut(), &decision);
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_parsing() {
+        assert_eq!(bearer(&HeaderValue::from_static("Bearer abc")), Some("abc"));
+        assert_eq!(bearer(&HeaderValue::from_static("bearer   abc ")), Some("abc"));
+        assert_eq!(bearer(&HeaderValue::from_static("Basic abc")), None);
+        assert_eq!(bearer(&HeaderValue::from_static("Bearer ")), None);
+        assert_eq!(bearer(&HeaderValue::from_static("abc")), None);
+    }
+}
