@@ -43,6 +43,34 @@ pub enum Command {
     Migrate,
     /// Check the installation and print the effective configuration.
     Doctor,
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The keys that sign access tokens.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `tessera audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every tenant's hash chain and report the first broken link.
+    ///
+    /// Exits with status 1 when a row was changed, removed or rewritten.
+    Verify {
+        /// Only this tenant (id or URL name).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+/// `tessera keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Start signing access tokens with a new key. Tokens signed with the
+    /// old key keep working until they expire; other nodes pick the new
+    /// key up within a minute.
+    Rotate,
 }
 
 /// Arguments of `setup`.
@@ -77,7 +105,11 @@ impl Cli {
                 sources.flag("http.port", "--port", a.port.map(i64::from));
                 sources.flag("http.host", "--host", a.host.clone());
             }
-            Command::Worker | Command::Migrate | Command::Doctor => {}
+            Command::Worker
+            | Command::Migrate
+            | Command::Doctor
+            | Command::Audit(_)
+            | Command::Keys(_) => {}
         }
         sources.flag("data_dir", "--data-dir", self.data_dir.as_deref().map(path_value));
         Config::load(&sources)

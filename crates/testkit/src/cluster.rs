@@ -149,6 +149,18 @@ async fn ensure_template(cluster: &Cluster) -> String {
             .unwrap_or_else(|e| panic!("migrate the template: {e:#}"));
         exec(&mut su, &format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"")).await;
         exec(&mut su, &format!("ALTER DATABASE \"{name}\" IS_TEMPLATE true")).await;
+        // Templates of earlier migrations are no longer needed.
+        let stale: Vec<(String,)> = sqlx::query_as(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'tmpl\\_%' AND datname <> $1",
+        )
+        .bind(&name)
+        .fetch_all(&mut su)
+        .await
+        .unwrap_or_default();
+        for (old,) in stale {
+            exec(&mut su, &format!("ALTER DATABASE \"{old}\" IS_TEMPLATE false")).await;
+            exec(&mut su, &format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)")).await;
+        }
     }
     sqlx::query("SELECT pg_advisory_unlock(727274)").execute(&mut su).await.expect("unlock");
     su.close().await.ok();
@@ -201,6 +213,15 @@ impl TestDb {
     /// A connection as the schema owner (to tamper with rows in tests).
     pub async fn owner(&self) -> PgConnection {
         PgConnection::connect_with(&self.targets.owner).await.expect("connect as owner")
+    }
+
+    /// A connection as the cluster's superuser (bypasses row-level
+    /// security: only for checking what the roles cannot see).
+    pub async fn superuser(&self) -> PgConnection {
+        let c = shared_cluster().await;
+        PgConnection::connect_with(&c.connect_options(Role::Superuser).database(&self.name))
+            .await
+            .expect("connect as superuser")
     }
 
     /// A connection as the application role.

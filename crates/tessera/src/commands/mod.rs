@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+mod audit;
 mod doctor;
+mod keys;
 mod migrate;
 mod serve;
 mod setup;
@@ -21,6 +23,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Worker => worker::run(config).await,
         Command::Migrate => migrate::run(&config).await,
         Command::Doctor => doctor::run(&config).await,
+        Command::Audit(crate::cli::AuditCommand::Verify { tenant }) => {
+            audit::verify(&config, tenant.as_deref()).await
+        }
+        Command::Keys(crate::cli::KeysCommand::Rotate) => keys::rotate(&config).await,
     }
 }
 
