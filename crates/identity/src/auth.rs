@@ -120,6 +120,12 @@ impl Caller {
         db.tenant(self.tenant).await
     }
 
+    /// A read-only transaction confined to the caller's tenant (drop it
+    /// when done).
+    pub async fn read_tx(&self, db: &Db) -> std::result::Result<TenantTx, sqlx::Error> {
+        db.tenant_read(self.tenant).await
+    }
+
     /// The scope idempotency keys of this caller live in.
     pub fn idempotency_scope(&self) -> IdempotencyScope {
         let principal = match self.principal {
@@ -452,9 +458,9 @@ impl Identity {
         {
             return Ok(Some(e));
         }
-        let mut tx = db.tenant(tenant).await?;
+        let mut tx = db.tenant_read(tenant).await?;
         let row = repo::member_auth(&mut tx, tenant, user).await?;
-        tx.commit().await?;
+        drop(tx);
         let Some(row) = row else { return Ok(None) };
         let permissions = self.permissions_of(&row.role_keys, &row.custom_permissions);
         let entry = Arc::new(MemberEntry {
@@ -557,9 +563,9 @@ impl Identity {
         let entry = match cached {
             Some(e) => e,
             None => {
-                let mut tx = db.tenant(t.tenant).await?;
+                let mut tx = db.tenant_read(t.tenant).await?;
                 let row = repo::api_key(&mut tx, t.tenant, t.id).await?;
-                tx.commit().await?;
+                drop(tx);
                 let Some(row) = row else {
                     return Err(IdentityError::InvalidToken(TokenError::Signature));
                 };
@@ -675,13 +681,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    let span = tracing::Span::current();
-    span.record("tenant_id", tracing::field::display(caller.tenant));
-    match caller.principal {
-        Principal::User { id, .. } => span.record("user_id", tracing::field::display(id)),
-        Principal::ApiKey { id } => {
-            span.record("user_id", tracing::field::display(format!("key:{id}")))
-        }
+    let actor = kernel::telemetry::RequestActor {
+        tenant: caller.tenant,
+        actor: match caller.principal {
+            Principal::User { id, .. } => format!("user:{id}"),
+            Principal::ApiKey { id } => format!("key:{id}"),
+        },
     };
     let decision = match identity.rate_limit(state.db(), &caller).await {
         Ok(d) => d,
@@ -691,12 +696,14 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         let mut resp =
             IdentityError::RateLimited(Duration::from_secs(decision.reset_secs)).into_response();
         rate_headers(resp.headers_mut(), &decision);
+        resp.extensions_mut().insert(actor);
         return resp;
     }
     req.extensions_mut().insert(caller.idempotency_scope());
     req.extensions_mut().insert(caller);
     let mut resp = next.run(req).await;
     rate_headers(resp.headers_mut(), &decision);
+    resp.extensions_mut().insert(actor);
     resp
 }
 

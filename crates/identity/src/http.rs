@@ -490,10 +490,10 @@ pub async fn list_users(
         return Err(ApiError::invalid("status", "must be `active` or `deactivated`"));
     }
     let after: Option<(DateTime<Utc>, UserId)> = page.after()?;
-    let mut tx = g.tx(state.db()).await?;
+    let mut tx = g.read_tx(state.db()).await?;
     let rows =
         service::list_members(&mut tx, g.tenant, after, f.status.as_deref(), page.fetch()).await?;
-    tx.commit().await?;
+    drop(tx);
     Ok(Json(page.page(rows, |m| (m.created_at, m.id))))
 }
 
@@ -505,9 +505,9 @@ pub async fn get_user(
     g: Granted<UsersRead>,
     Path(id): Path<UserId>,
 ) -> ApiResult<Json<Member>> {
-    let mut tx = g.tx(state.db()).await?;
+    let mut tx = g.read_tx(state.db()).await?;
     let m = repo::member(&mut tx, g.tenant, id).await?.ok_or(IdentityError::NotFound("user"))?;
-    tx.commit().await?;
+    drop(tx);
     Ok(Json(m))
 }
 
@@ -564,9 +564,9 @@ pub async fn list_invitations(
     page: PageRequest,
 ) -> ApiResult<Json<Page<Invitation>>> {
     let after: Option<Uuid> = page.after()?;
-    let mut tx = g.tx(state.db()).await?;
+    let mut tx = g.read_tx(state.db()).await?;
     let rows = repo::pending_invitations(&mut tx, g.tenant, after, page.fetch()).await?;
-    tx.commit().await?;
+    drop(tx);
     Ok(Json(page.page(rows, |i| i.id)))
 }
 
@@ -611,9 +611,9 @@ pub async fn list_roles(
     g: Granted<RolesRead>,
 ) -> ApiResult<Json<Vec<Role>>> {
     let id = identity(&state);
-    let mut tx = g.tx(state.db()).await?;
+    let mut tx = g.read_tx(state.db()).await?;
     let rows = repo::roles(&mut tx, g.tenant).await?;
-    tx.commit().await?;
+    drop(tx);
     Ok(Json(rows.into_iter().map(|r| service::role_view(&id, r)).collect()))
 }
 
@@ -658,9 +658,9 @@ pub async fn get_role(
     g: Granted<RolesRead>,
     Path(id): Path<RoleId>,
 ) -> ApiResult<Json<Role>> {
-    let mut tx = g.tx(state.db()).await?;
+    let mut tx = g.read_tx(state.db()).await?;
     let row = repo::role(&mut tx, g.tenant, id).await?.ok_or(IdentityError::NotFound("role"))?;
-    tx.commit().await?;
+    drop(tx);
     Ok(Json(service::role_view(&identity(&state), row)))
 }
 
@@ -759,11 +759,11 @@ pub async fn list_api_keys(
     Query(f): Query<KeyFilter>,
 ) -> ApiResult<Json<Page<ApiKey>>> {
     let after: Option<Uuid> = page.after()?;
-    let mut tx = g.tx(state.db()).await?;
+    let mut tx = g.read_tx(state.db()).await?;
     let rows =
         repo::api_keys(&mut tx, g.tenant, after, f.include_revoked.unwrap_or(false), page.fetch())
             .await?;
-    tx.commit().await?;
+    drop(tx);
     Ok(Json(page.page(rows, |k| k.id)))
 }
 
@@ -821,9 +821,9 @@ pub async fn list_audit(
     Query(f): Query<AuditFilter>,
 ) -> ApiResult<Json<Page<AuditEntry>>> {
     let before: Option<i64> = page.after()?;
-    let mut tx = g.tx(state.db()).await?;
+    let mut tx = g.read_tx(state.db()).await?;
     let rows = audit::list(&mut tx, g.tenant, &f, before, page.fetch()).await?;
-    tx.commit().await?;
+    drop(tx);
     Ok(Json(page.page(rows, |e| e.seq)))
 }
 

@@ -93,12 +93,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let pool = state.db().pool();
-    let size = pool.size() as f64;
-    let idle = pool.num_idle() as f64;
-    metrics::gauge!("db_pool_connections", "state" => "idle").set(idle);
-    metrics::gauge!("db_pool_connections", "state" => "in_use").set((size - idle).max(0.0));
-    metrics::gauge!("db_pool_max_connections").set(f64::from(pool.options().get_max_connections()));
+    for (pool, in_use, idle, max) in state.db().pool_usage() {
+        metrics::gauge!("db_pool_connections", "pool" => pool, "state" => "idle")
+            .set(f64::from(idle));
+        metrics::gauge!("db_pool_connections", "pool" => pool, "state" => "in_use")
+            .set(f64::from(in_use));
+        metrics::gauge!("db_pool_max_connections", "pool" => pool).set(f64::from(max));
+    }
     let body = kernel::telemetry::metrics().render();
     (
         StatusCode::OK,

@@ -90,14 +90,7 @@ pub async fn request_context(
     let started = Instant::now();
     let id = request_id::accept_or_generate(req.headers().get(request_id::HEADER));
     let method = req.method().clone();
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %method,
-        path = %req.uri().path(),
-        tenant_id = tracing::field::Empty,
-        user_id = tracing::field::Empty,
-    );
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.uri().path());
     m.in_flight.increment(1.0);
     let resp = request_id::scope(id.clone(), next.run(req).instrument(span.clone())).await;
     m.in_flight.decrement(1.0);
@@ -118,12 +111,16 @@ pub async fn request_context(
     let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let _enter = span.enter();
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    let actor = resp.extensions().get::<kernel::telemetry::RequestActor>();
+    let tenant_id = actor.map(|a| tracing::field::display(a.tenant));
+    let user = actor.map(|a| a.actor.as_str());
+    let s = status.as_u16();
     if status.is_server_error() {
-        tracing::error!(status = status.as_u16(), latency_ms, route, "request finished");
+        tracing::error!(status = s, latency_ms, route, tenant_id, user, "request finished");
     } else if is_probe(route) && status.is_success() {
-        tracing::debug!(status = status.as_u16(), latency_ms, route, "request finished");
+        tracing::debug!(status = s, latency_ms, route, "request finished");
     } else {
-        tracing::info!(status = status.as_u16(), latency_ms, route, "request finished");
+        tracing::info!(status = s, latency_ms, route, tenant_id, user, "request finished");
     }
     resp
 }

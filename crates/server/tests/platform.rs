@@ -320,7 +320,7 @@ async fn metrics_are_labelled_by_route_template() {
     );
     assert!(!text.contains(&id.to_string()), "ids never become labels");
     assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
-    assert!(text.contains(r#"db_pool_connections{state="idle"}"#), "{text}");
+    assert!(text.contains(r#"db_pool_connections{pool="tenant",state="idle"}"#), "{text}");
     assert!(text.contains("tessera_build_info"), "{text}");
 }
 

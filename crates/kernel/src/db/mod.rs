@@ -6,6 +6,7 @@
 //! `app.tenant_id` first, so row-level security applies to every query.
 
 pub mod embedded;
+mod pool;
 
 use std::time::Duration;
 
@@ -64,20 +65,50 @@ impl Targets {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
+    tx_pool: std::sync::Arc<pool::ConnPool>,
     owner: PgConnectOptions,
 }
 
 impl Db {
-    /// A pool for the application role. Connections are made on demand, so
-    /// this succeeds while the database is down (`/readyz` reports it).
+    /// Pools for the application role: `max_connections` for tenant
+    /// transactions and a quarter as many (at least 2) for global queries.
+    /// Connections are made on demand, so this succeeds while the database
+    /// is down (`/readyz` reports it). Call from within a Tokio runtime.
     pub fn connect_lazy(targets: &Targets, config: &DatabaseConfig) -> Db {
+        let timeout = Duration::from_secs(config.acquire_timeout_secs);
+        let tx_pool = pool::ConnPool::new(targets.app.clone(), config.max_connections, timeout);
         let pool = PgPoolOptions::new()
-            .max_connections(config.max_connections)
+            .max_connections((config.max_connections / 4).max(2))
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(config.acquire_timeout_secs))
             .idle_timeout(Duration::from_secs(600))
+            // A round trip to test every connection before use would cost
+            // as much as the query; only connections idle for a while are
+            // tested. A connection that broke meanwhile fails its query
+            // once and is discarded.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < Duration::from_secs(5) {
+                        return Ok(true);
+                    }
+                    Ok(conn.ping().await.is_ok())
+                })
+            })
             .connect_lazy_with(targets.app.clone());
-        Db { pool, owner: targets.owner.clone() }
+        Db { pool, tx_pool, owner: targets.owner.clone() }
+    }
+
+    /// (in use, idle, max) of the tenant-transaction pool and of the
+    /// global pool, for metrics.
+    pub fn pool_usage(&self) -> [(&'static str, u32, u32, u32); 2] {
+        let (use_t, idle_t) = self.tx_pool.usage();
+        let size = self.pool.size();
+        let idle = self.pool.num_idle() as u32;
+        [
+            ("tenant", use_t, idle_t, self.tx_pool.max()),
+            ("global", size.saturating_sub(idle), idle, self.pool.options().get_max_connections()),
+        ]
     }
 
     /// The pool of the application role. Queries through it see no tenant
@@ -97,14 +128,44 @@ impl Db {
     /// anything else, so every query in it is confined to that tenant's rows
     /// by row-level security. Commit it, or it rolls back when dropped.
     pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
-        // One round trip: BEGIN and the setting travel together. The uuid is
-        // formatted by us, never taken from text, so it is safe to inline.
-        let begin = format!(
-            "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
-            tenant.as_uuid().hyphenated()
-        );
-        let tx = self.pool.begin_with(sqlx::AssertSqlSafe(begin)).await?;
-        Ok(TenantTx { tx, tenant })
+        self.begin_tenant(tenant, false).await
+    }
+
+    /// A read-only transaction for one tenant (PostgreSQL refuses writes in
+    /// it). Dropping it is the normal way to finish; its end travels with
+    /// the next transaction's start, saving a round trip.
+    pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
+        self.begin_tenant(tenant, true).await
+    }
+
+    async fn begin_tenant(
+        &self,
+        tenant: TenantId,
+        read_only: bool,
+    ) -> Result<TenantTx, sqlx::Error> {
+        let mut attempt = 0;
+        loop {
+            let mut conn = self.tx_pool.acquire().await?;
+            // One round trip: the previous read-only transaction's end (if
+            // pending), BEGIN and the setting travel together. The uuid is
+            // formatted by us, never taken from text, so inlining is safe.
+            // SET LOCAL is set_config(…, true) without a result row to send.
+            let sql = format!(
+                "{}BEGIN{}; SET LOCAL app.tenant_id = '{}'",
+                if conn.state == pool::State::ReadOpen { "ROLLBACK; " } else { "" },
+                if read_only { " READ ONLY" } else { "" },
+                tenant.as_uuid().hyphenated()
+            );
+            match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(conn.conn()).await {
+                Ok(_) => return Ok(TenantTx { conn: Some(conn), tenant, read_only }),
+                Err(e) if attempt == 0 && is_broken(&e) => {
+                    // A pooled connection that died while idle: use another.
+                    conn.discard();
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// A connection as the schema owner (migrations, partition maintenance).
@@ -112,18 +173,33 @@ impl Db {
         PgConnection::connect_with(&self.owner).await
     }
 
-    /// Closes the pool, waiting for connections in use to come back.
+    /// Closes the pools.
     pub async fn close(&self) {
+        self.tx_pool.close().await;
         self.pool.close().await;
     }
 }
 
+fn is_broken(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_))
+}
+
 /// A transaction confined to one tenant. Derefs to the connection, so
-/// `query(..).execute(&mut *tx)` works; [`commit`](Self::commit) it.
-#[derive(Debug)]
+/// `query(..).execute(&mut *tx)` works; [`commit`](Self::commit) it (a
+/// read-only one may simply be dropped).
 pub struct TenantTx {
-    tx: Transaction<'static, Postgres>,
+    conn: Option<pool::Pooled>,
     tenant: TenantId,
+    read_only: bool,
+}
+
+impl std::fmt::Debug for TenantTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantTx")
+            .field("tenant", &self.tenant)
+            .field("read_only", &self.read_only)
+            .finish()
+    }
 }
 
 impl TenantTx {
@@ -133,26 +209,69 @@ impl TenantTx {
     }
 
     /// Commits.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let Some(mut conn) = self.conn.take() else { return Ok(()) };
+        if self.read_only {
+            conn.release(pool::State::ReadOpen);
+            return Ok(());
+        }
+        match sqlx::raw_sql("COMMIT").execute(conn.conn()).await {
+            Ok(_) => {
+                conn.release(pool::State::Clean);
+                Ok(())
+            }
+            Err(e) => {
+                if is_broken(&e) {
+                    conn.discard();
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Rolls back (also done when dropped).
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
+    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        let Some(mut conn) = self.conn.take() else { return Ok(()) };
+        match sqlx::raw_sql("ROLLBACK").execute(conn.conn()).await {
+            Ok(_) => {
+                conn.release(pool::State::Clean);
+                Ok(())
+            }
+            Err(e) => {
+                conn.discard();
+                Err(e)
+            }
+        }
+    }
+
+    fn pooled(&self) -> &pool::Pooled {
+        #[allow(clippy::expect_used)]
+        self.conn.as_ref().expect("an open transaction has its connection")
+    }
+}
+
+impl Drop for TenantTx {
+    fn drop(&mut self) {
+        // A write transaction's connection rolls back in the background.
+        if let Some(conn) = self.conn.take()
+            && self.read_only
+        {
+            conn.release(pool::State::ReadOpen);
+        }
     }
 }
 
 impl std::ops::Deref for TenantTx {
     type Target = PgConnection;
     fn deref(&self) -> &PgConnection {
-        &self.tx
+        self.pooled().conn_ref()
     }
 }
 
 impl std::ops::DerefMut for TenantTx {
     fn deref_mut(&mut self) -> &mut PgConnection {
-        &mut self.tx
+        #[allow(clippy::expect_used)]
+        self.conn.as_mut().expect("an open transaction has its connection").conn()
     }
 }
 

@@ -39,9 +39,9 @@ async fn run(config: &Config, database: &Database, only: Option<&str>) -> Result
     };
     let mut broken = 0;
     for (id, slug) in &tenants {
-        let mut tx = db.tenant(*id).await?;
+        let mut tx = db.tenant_read(*id).await?;
         let v = identity::audit::verify(&mut tx, *id).await?;
-        tx.commit().await?;
+        drop(tx);
         match v.broken {
             None => println!("✓ {slug} ({id}): {} rows, chain intact", v.rows),
             Some(b) => {

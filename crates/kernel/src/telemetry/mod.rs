@@ -1,5 +1,9 @@
 //! Logs (tracing, JSON lines) and metrics (Prometheus text).
 
+mod json;
+
+pub use json::JsonLines;
+
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -19,20 +23,21 @@ pub fn init_logging(config: &LogConfig) {
         .unwrap_or_else(|| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match config.format {
-        LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(false)
-                    .with_target(true),
-            )
-            .try_init(),
+        LogFormat::Json => registry.with(JsonLines).try_init(),
         LogFormat::Pretty => {
             registry.with(tracing_subscriber::fmt::layer().with_target(true)).try_init()
         }
     };
+}
+
+/// Who a request acted for, attached to its response by authentication so
+/// the access log can name the tenant and the user or key.
+#[derive(Clone, Debug)]
+pub struct RequestActor {
+    /// The tenant.
+    pub tenant: crate::ids::TenantId,
+    /// `user:<id>` or `key:<id>`.
+    pub actor: String,
 }
 
 /// Latency buckets in seconds, from 100 µs to 30 s.
