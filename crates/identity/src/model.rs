@@ -409,6 +409,7 @@ mod tests {
         assert!(Password::new("password123", &[]).unwrap_err().contains("too easy"));
         assert!(Password::new("asha@example.com1", &["asha@example.com"]).is_err());
         assert!(Password::new("correct horse battery staple", &[]).is_ok());
+        assert!(Password::new("a long passphrase 42", &[]).is_ok(), "the README example");
         assert!(Password::new(&"x".repeat(129), &[]).is_err());
     }
 
