@@ -281,9 +281,19 @@ pub async fn verify(
     .fetch_all(&mut *conn)
     .await?;
     let count = rows.len() as i64;
+    // Rows removed by retention end at an anchor: the chain resumes there.
+    let anchor: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_anchors WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(&mut *conn)
+            .await?;
     let mut broken = None;
     for r in &rows {
-        let expected_seq = r.prev_seq.map_or(1, |p| p + 1);
+        let expected_seq = match (r.prev_seq, &anchor) {
+            (Some(p), _) => p + 1,
+            (None, Some((seq, _))) => seq + 1,
+            (None, None) => 1,
+        };
         if r.seq != expected_seq {
             broken = Some(Broken {
                 seq: expected_seq,
@@ -301,7 +311,11 @@ pub async fn verify(
             });
             break;
         }
-        let prev = r.prev_row_hash.clone().unwrap_or_default();
+        let prev = match (&r.prev_row_hash, &anchor) {
+            (Some(h), _) => h.clone(),
+            (None, Some((_, h))) => h.clone(),
+            (None, None) => Vec::new(),
+        };
         if r.prev_hash != prev {
             broken = Some(Broken {
                 seq: r.seq,
@@ -331,7 +345,13 @@ pub async fn verify(
                 });
             }
             (Some((hs, _)), None) => {
-                broken = Some(Broken { seq: 1, reason: format!("rows 1 to {hs} are missing") });
+                let first = anchor.as_ref().map_or(1, |a| a.0 + 1);
+                if hs >= first {
+                    broken = Some(Broken {
+                        seq: first,
+                        reason: format!("rows {first} to {hs} are missing"),
+                    });
+                }
             }
             (_, Some((ls, _))) => {
                 broken = Some(Broken {

@@ -680,6 +680,13 @@ pub async fn invite(
         },
     )
     .await?;
+    kernel::outbox::publish(
+        &mut tx,
+        "user.invited",
+        &serde_json::json!({ "invitation_id": inv_id, "email": email.as_str(),
+                             "roles": roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>() }),
+    )
+    .await?;
     let tenant = repo::tenant(&mut tx, caller.tenant).await?.ok_or(IdentityError::SessionEnded)?;
     tx.commit().await?;
     let link = format!("{}/invitations/accept?token={}", id.public_url, token.encode());
@@ -769,6 +776,12 @@ pub async fn accept_invitation(
         },
     )
     .await?;
+    kernel::outbox::publish(
+        &mut tx,
+        "user.joined",
+        &serde_json::json!({ "user_id": user.id, "email": &user.email, "invitation_id": t.id }),
+    )
+    .await?;
     id.announce_tenant(&mut tx).await?;
     let tenant =
         repo::tenant(&mut tx, t.tenant).await?.ok_or(IdentityError::NotFound("company"))?;
@@ -852,6 +865,12 @@ pub async fn update_member(
             },
         )
         .await?;
+        kernel::outbox::publish(
+            &mut tx,
+            "user.roles_changed",
+            &serde_json::json!({ "user_id": user, "from": &from, "to": &to }),
+        )
+        .await?;
     }
     id.announce_tenant(&mut tx).await?;
     let after =
@@ -898,6 +917,12 @@ pub async fn set_member_active(
             resource_id: Some(user.to_string()),
             changes: Changes::new().diff("status", &before.status, &status.to_string()),
         },
+    )
+    .await?;
+    kernel::outbox::publish(
+        &mut tx,
+        if active { "user.reactivated" } else { "user.deactivated" },
+        &serde_json::json!({ "user_id": user }),
     )
     .await?;
     id.announce_tenant(&mut tx).await?;
@@ -1162,6 +1187,12 @@ pub async fn create_api_key(
         },
     )
     .await?;
+    kernel::outbox::publish(
+        &mut tx,
+        "api_key.created",
+        &serde_json::json!({ "api_key_id": key.id, "name": &key.name, "prefix": &key.prefix }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(NewApiKey { key, secret: token.encode() })
 }
@@ -1185,6 +1216,8 @@ pub async fn revoke_api_key(db: &Db, id: &Identity, caller: &Caller, key: Uuid) 
         },
     )
     .await?;
+    kernel::outbox::publish(&mut tx, "api_key.revoked", &serde_json::json!({ "api_key_id": key }))
+        .await?;
     id.announce_tenant(&mut tx).await?;
     tx.commit().await?;
     id.forget_tenant(caller.tenant);
@@ -1277,6 +1310,8 @@ pub async fn update_tenant(
         },
     )
     .await?;
+    kernel::outbox::publish(&mut tx, "tenant.updated", &serde_json::json!({ "tenant_id": after.id }))
+        .await?;
     id.announce_tenant(&mut tx).await?;
     tx.commit().await?;
     id.forget_tenant(caller.tenant);

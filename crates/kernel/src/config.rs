@@ -34,6 +34,10 @@ pub struct Config {
     pub log: LogConfig,
     /// Outgoing e-mail.
     pub mail: MailConfig,
+    /// Background jobs and the workers that run them.
+    pub jobs: JobsConfig,
+    /// Outgoing webhooks.
+    pub webhooks: WebhooksConfig,
     /// Master key for secrets at rest (base64 of 32 bytes). Unset: a key
     /// generated in `<data_dir>/secrets/master.key`. Set the same value on
     /// every node that shares a database.
@@ -47,6 +51,8 @@ impl Default for Config {
             runtime_dir: None,
             secret_key: None,
             mail: MailConfig::default(),
+            jobs: JobsConfig::default(),
+            webhooks: WebhooksConfig::default(),
             http: HttpConfig::default(),
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
@@ -160,6 +166,77 @@ impl Default for MailConfig {
     }
 }
 
+/// Background job settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct JobsConfig {
+    /// Run workers, the scheduler and the event dispatcher inside
+    /// `tessera serve` (`tessera worker` always runs them).
+    pub enabled: bool,
+    /// Jobs run at the same time per queue, by queue name; queues not
+    /// listed use `default`'s figure.
+    pub queues: BTreeMap<String, usize>,
+    /// How often an idle worker looks for due jobs when no notification
+    /// woke it (retries and delayed jobs are found this way).
+    pub poll_interval_ms: u64,
+    /// How long a claimed job is held before another worker may take it
+    /// over; renewed while the job runs.
+    pub lease_secs: u64,
+    /// Finished (succeeded or cancelled) jobs are kept this long.
+    pub retention_days: u32,
+    /// Dead jobs are kept this long, for inspection and retry.
+    pub dead_retention_days: u32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            queues: BTreeMap::from([("default".to_string(), 4), ("webhooks".to_string(), 8)]),
+            poll_interval_ms: 1000,
+            lease_secs: 60,
+            retention_days: 7,
+            dead_retention_days: 30,
+        }
+    }
+}
+
+impl JobsConfig {
+    /// The concurrency of a queue.
+    pub fn concurrency(&self, queue: &str) -> usize {
+        self.queues.get(queue).or_else(|| self.queues.get("default")).copied().unwrap_or(4).max(1)
+    }
+}
+
+/// Outgoing webhook settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct WebhooksConfig {
+    /// Allow destinations on private, loopback and link-local addresses
+    /// (refused by default so a tenant cannot reach the host's network).
+    pub allow_private: bool,
+    /// How long one delivery attempt may take.
+    pub timeout_secs: u64,
+    /// Delay before the first retry; later ones grow exponentially.
+    pub first_retry_ms: u64,
+    /// Longest delay between two attempts.
+    pub max_retry_ms: u64,
+    /// A delivery that has not succeeded after this long is marked failed.
+    pub give_up_after_secs: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            timeout_secs: 10,
+            first_retry_ms: 10_000,
+            max_retry_ms: 4 * 3600 * 1000,
+            give_up_after_secs: 24 * 3600,
+        }
+    }
+}
+
 /// Logging settings.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
@@ -267,6 +344,11 @@ impl Config {
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid {
                 message: "`database.max_connections` must be at least 1".into(),
+            });
+        }
+        if self.jobs.lease_secs == 0 || self.jobs.poll_interval_ms == 0 {
+            return Err(ConfigError::Invalid {
+                message: "`jobs.lease_secs` and `jobs.poll_interval_ms` must be at least 1".into(),
             });
         }
         if self.http.body_limit.0 == 0 {

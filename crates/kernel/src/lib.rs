@@ -13,6 +13,8 @@ pub mod idempotency;
 pub mod ids;
 pub mod mail;
 pub mod notify;
+pub mod outbound;
+pub mod outbox;
 pub mod pagination;
 pub mod request_id;
 pub mod state;

@@ -4,6 +4,7 @@
 //! composes them.
 
 pub mod health;
+pub mod maintenance;
 pub mod middleware;
 
 use std::future::{Future, IntoFuture};
@@ -39,6 +40,7 @@ use utoipa_swagger_ui::SwaggerUi;
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "identity", description = "Companies, people, sessions, roles, API keys and the audit trail"),
+        (name = "jobs", description = "Background jobs, the event log and outgoing webhooks"),
     ),
     components(schemas(kernel::error::Problem, kernel::error::FieldError)),
     modifiers(&BearerAuth)
@@ -66,16 +68,26 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::routes())
         .merge(identity::http::routes())
+        .merge(jobs::http::routes())
 }
 
 /// Every permission declared by the domains of this build.
 pub fn permission_catalog() -> identity::Catalog {
-    identity::Catalog::new(&[identity::permissions::PERMISSIONS])
+    identity::Catalog::new(&[identity::permissions::PERMISSIONS, jobs::permissions::PERMISSIONS])
+}
+
+/// Every event type published by the domains of this build.
+pub fn event_catalog() -> kernel::outbox::EventCatalog {
+    kernel::outbox::EventCatalog::new(&[identity::EVENTS, jobs::EVENTS])
 }
 
 /// Channels this process listens on.
 fn channels() -> Vec<String> {
-    vec![identity::auth::CHANNEL.to_string()]
+    vec![
+        identity::auth::CHANNEL.to_string(),
+        jobs::worker::CHANNEL.to_string(),
+        kernel::outbox::CHANNEL.to_string(),
+    ]
 }
 
 /// Starts the services the routes need and builds the state. `mailer`
@@ -96,6 +108,8 @@ pub async fn build_state(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}:{}", config.http.host, config.http.port));
+    let jobs = jobs::Jobs::new(&config, secrets.clone(), event_catalog())?;
+    maintenance::register(&jobs)?;
     let identity = identity::Identity::start(
         &db,
         secrets,
@@ -105,7 +119,7 @@ pub async fn build_state(
         &notifier,
     )
     .await?;
-    Ok(AppState::builder(config, db).with(notifier).with(identity).build())
+    Ok(AppState::builder(config, db).with(notifier).with(identity).with(jobs).build())
 }
 
 /// The OpenAPI document of the whole API.

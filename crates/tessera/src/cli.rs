@@ -49,6 +49,41 @@ pub enum Command {
     /// The keys that sign access tokens.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Background jobs of every tenant (for operators).
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+/// `tessera jobs …`
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Queue depths: queued, running and dead jobs per queue.
+    Stats,
+    /// Jobs across tenants, newest first.
+    List {
+        /// Only this state: queued, running, succeeded, dead or cancelled.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this queue.
+        #[arg(long)]
+        queue: Option<String>,
+        /// Only this tenant (id or URL name; `system` for system jobs).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put a dead or cancelled job back on the queue with fresh attempts.
+    Retry {
+        /// The job's id.
+        id: String,
+    },
+    /// Cancel a queued job, or ask a running one to stop.
+    Cancel {
+        /// The job's id.
+        id: String,
+    },
 }
 
 /// `tessera audit …`
@@ -109,7 +144,8 @@ impl Cli {
             | Command::Migrate
             | Command::Doctor
             | Command::Audit(_)
-            | Command::Keys(_) => {}
+            | Command::Keys(_)
+            | Command::Jobs(_) => {}
         }
         sources.flag("data_dir", "--data-dir", self.data_dir.as_deref().map(path_value));
         Config::load(&sources)

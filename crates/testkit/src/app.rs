@@ -30,6 +30,15 @@ pub struct TestApp {
     data_dir: tempfile::TempDir,
     mailer: Arc<MemoryMailer>,
     peer: SocketAddr,
+    background: Option<jobs::Background>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(b) = self.background.take() {
+            b.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for TestApp {
@@ -46,6 +55,7 @@ pub struct TestAppBuilder {
     configure: Vec<Configure>,
     extra: Router<AppState>,
     register: Vec<Register>,
+    background: bool,
 }
 
 impl TestAppBuilder {
@@ -70,6 +80,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// Also runs the background workers, event dispatcher and scheduler
+    /// (as `tessera serve` does), polling every 100 ms.
+    pub fn background(mut self) -> Self {
+        self.background = true;
+        self
+    }
+
     /// Creates the database and builds the app.
     pub async fn build(self) -> TestApp {
         crate::init_logging();
@@ -82,6 +99,9 @@ impl TestAppBuilder {
             ..Config::default()
         };
         config.database.max_connections = 8;
+        // Webhook receivers in tests listen on loopback.
+        config.webhooks.allow_private = true;
+        config.jobs.poll_interval_ms = 100;
         for f in self.configure {
             f(&mut config);
         }
@@ -100,6 +120,7 @@ impl TestAppBuilder {
             builder.build()
         };
         let router = server::app_with(state.clone(), self.extra);
+        let background = self.background.then(|| jobs::Background::start(&state));
         TestApp {
             state,
             db,
@@ -107,6 +128,7 @@ impl TestAppBuilder {
             data_dir,
             mailer,
             peer: SocketAddr::from(([127, 0, 0, 1], 40000)),
+            background,
         }
     }
 }
@@ -119,12 +141,29 @@ impl TestApp {
 
     /// A builder for a customised app.
     pub fn builder() -> TestAppBuilder {
-        TestAppBuilder { configure: Vec::new(), extra: Router::new(), register: Vec::new() }
+        TestAppBuilder {
+            configure: Vec::new(),
+            extra: Router::new(),
+            register: Vec::new(),
+            background: false,
+        }
     }
 
     /// The router (for callers that drive it themselves).
     pub fn router(&self) -> Router {
         self.router.clone()
+    }
+
+    /// The jobs service (to register test job kinds or subscribers).
+    pub fn jobs(&self) -> Arc<jobs::Jobs> {
+        self.state.service::<jobs::Jobs>()
+    }
+
+    /// Stops the background workers gracefully (if running).
+    pub async fn stop_background(&mut self) {
+        if let Some(b) = self.background.take() {
+            b.shutdown(std::time::Duration::from_secs(5)).await;
+        }
     }
 
     /// What the application has e-mailed.

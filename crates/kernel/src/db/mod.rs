@@ -66,6 +66,7 @@ impl Targets {
 pub struct Db {
     pool: PgPool,
     tx_pool: std::sync::Arc<pool::ConnPool>,
+    app: PgConnectOptions,
     owner: PgConnectOptions,
 }
 
@@ -96,7 +97,7 @@ impl Db {
                 })
             })
             .connect_lazy_with(targets.app.clone());
-        Db { pool, tx_pool, owner: targets.owner.clone() }
+        Db { pool, tx_pool, app: targets.app.clone(), owner: targets.owner.clone() }
     }
 
     /// (in use, idle, max) of the tenant-transaction pool and of the
@@ -166,6 +167,24 @@ impl Db {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// A separate small pool of the application role, for a subsystem
+    /// that must not compete with requests for connections (the job
+    /// queue). Global queries only, like [`Db::pool`].
+    pub fn side_pool(&self, max_connections: u32) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(10))
+            .idle_timeout(Duration::from_secs(600))
+            .connect_lazy_with(self.app.clone())
+    }
+
+    /// A connection of the application role outside any pool (e.g. to hold
+    /// a session-level advisory lock).
+    pub async fn app_connection(&self) -> Result<PgConnection, sqlx::Error> {
+        PgConnection::connect_with(&self.app).await
     }
 
     /// A connection as the schema owner (migrations, partition maintenance).

@@ -2,6 +2,7 @@
 
 mod audit;
 mod doctor;
+mod jobs;
 mod keys;
 mod migrate;
 mod serve;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             audit::verify(&config, tenant.as_deref()).await
         }
         Command::Keys(crate::cli::KeysCommand::Rotate) => keys::rotate(&config).await,
+        Command::Jobs(c) => jobs::run(&config, c).await,
     }
 }
 

@@ -46,6 +46,7 @@ pub async fn run(config: Config) -> Result<ExitCode> {
         }
     };
     let app = server::app(state.clone());
+    let background = state.config().jobs.enabled.then(|| jobs::Background::start(&state));
 
     tracing::info!(
         address = %local,
@@ -54,6 +55,9 @@ pub async fn run(config: Config) -> Result<ExitCode> {
         "listening"
     );
     let result = server::serve(listener, app, super::shutdown_signal(), grace).await;
+    if let Some(b) = background {
+        b.shutdown(grace).await;
+    }
     if let Some(n) = state.try_service::<kernel::notify::Notifier>() {
         n.stop();
     }

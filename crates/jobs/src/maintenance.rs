@@ -1,0 +1,30 @@
+//! The crate's own periodic work.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use crate::job::{Job, JobContext};
+
+/// Deletes finished jobs and dispatched events past their retention
+/// (`jobs.retention_days`, `jobs.dead_retention_days`). Idempotent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PruneJobs;
+
+impl Job for PruneJobs {
+    const KIND: &'static str = "jobs.prune";
+    const TIMEOUT: Duration = Duration::from_secs(600);
+
+    async fn run(self, ctx: JobContext) -> anyhow::Result<()> {
+        let cfg = &ctx.state.config().jobs;
+        let finished = Utc::now() - chrono::Duration::days(i64::from(cfg.retention_days));
+        let dead = Utc::now() - chrono::Duration::days(i64::from(cfg.dead_retention_days));
+        let mut conn = ctx.db().pool().acquire().await?;
+        let (jobs, events) = crate::repo::prune(&mut conn, finished, dead).await?;
+        if jobs + events > 0 {
+            tracing::info!(jobs, events, "pruned finished jobs and dispatched events");
+        }
+        Ok(())
+    }
+}
