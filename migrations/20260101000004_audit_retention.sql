@@ -16,9 +16,15 @@ CREATE POLICY tenant_isolation ON audit_anchors
     WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
 INSERT INTO app_table_privileges (table_name, privileges) VALUES ('audit_anchors', 'SELECT');
 
--- Retention runs as the schema owner, across tenants.
-CREATE POLICY retention ON audit_log TO CURRENT_USER USING (true) WITH CHECK (true);
-CREATE POLICY retention ON audit_anchors TO CURRENT_USER USING (true) WITH CHECK (true);
+-- Retention runs as the schema owner, across tenants, and only inside
+-- audit_drop_partitions (which sets app.audit_retention for its own
+-- transaction); otherwise the owner is confined like everyone else.
+CREATE POLICY retention ON audit_log TO CURRENT_USER
+    USING (current_setting('app.audit_retention', true) = 'on')
+    WITH CHECK (current_setting('app.audit_retention', true) = 'on');
+CREATE POLICY retention ON audit_anchors TO CURRENT_USER
+    USING (current_setting('app.audit_retention', true) = 'on')
+    WITH CHECK (current_setting('app.audit_retention', true) = 'on');
 
 -- Drops the audit partitions that end at or before p_before, anchoring each
 -- tenant's chain at its last removed row. Returns the partitions dropped.
@@ -29,6 +35,7 @@ DECLARE
     upper_bound timestamptz;
     dropped integer := 0;
 BEGIN
+    PERFORM set_config('app.audit_retention', 'on', true);
     FOR part IN
         SELECT c.relname AS name
           FROM pg_inherits i
@@ -53,6 +60,7 @@ BEGIN
         EXECUTE format('DROP TABLE %I', part.name);
         dropped := dropped + 1;
     END LOOP;
+    PERFORM set_config('app.audit_retention', '', true);
     RETURN dropped;
 END
 $$;

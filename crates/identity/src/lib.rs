@@ -26,12 +26,24 @@ pub use permissions::{Catalog, Permission, PermissionDef, SystemRole};
 
 /// The events identity publishes (webhooks can subscribe to them).
 pub const EVENTS: &[kernel::outbox::EventDef] = &[
-    kernel::outbox::EventDef { name: "user.invited", description: "Someone was invited to the company" },
-    kernel::outbox::EventDef { name: "user.joined", description: "An invited person joined the company" },
-    kernel::outbox::EventDef { name: "user.roles_changed", description: "A member's roles changed" },
+    kernel::outbox::EventDef {
+        name: "user.invited",
+        description: "Someone was invited to the company",
+    },
+    kernel::outbox::EventDef {
+        name: "user.joined",
+        description: "An invited person joined the company",
+    },
+    kernel::outbox::EventDef {
+        name: "user.roles_changed",
+        description: "A member's roles changed",
+    },
     kernel::outbox::EventDef { name: "user.deactivated", description: "A member was deactivated" },
     kernel::outbox::EventDef { name: "user.reactivated", description: "A member was reactivated" },
     kernel::outbox::EventDef { name: "api_key.created", description: "An API key was created" },
     kernel::outbox::EventDef { name: "api_key.revoked", description: "An API key was revoked" },
-    kernel::outbox::EventDef { name: "tenant.updated", description: "The company's profile or settings changed" },
+    kernel::outbox::EventDef {
+        name: "tenant.updated",
+        description: "The company's profile or settings changed",
+    },
 ];

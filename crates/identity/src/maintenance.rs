@@ -36,7 +36,8 @@ pub async fn prune(db: &Db) -> Result<Pruned, sqlx::Error> {
     ] {
         out.global += sqlx::query(sql).execute(pool).await?.rows_affected();
     }
-    let tenants: Vec<(TenantId,)> = sqlx::query_as("SELECT id FROM tenants").fetch_all(pool).await?;
+    let tenants: Vec<(TenantId,)> =
+        sqlx::query_as("SELECT id FROM tenants").fetch_all(pool).await?;
     let retention = kernel::idempotency::RETENTION.as_secs() as i64;
     for tenant in std::iter::once(TenantId::ANONYMOUS).chain(tenants.into_iter().map(|t| t.0)) {
         let mut tx = db.tenant(tenant).await?;

@@ -1310,8 +1310,12 @@ pub async fn update_tenant(
         },
     )
     .await?;
-    kernel::outbox::publish(&mut tx, "tenant.updated", &serde_json::json!({ "tenant_id": after.id }))
-        .await?;
+    kernel::outbox::publish(
+        &mut tx,
+        "tenant.updated",
+        &serde_json::json!({ "tenant_id": after.id }),
+    )
+    .await?;
     id.announce_tenant(&mut tx).await?;
     tx.commit().await?;
     id.forget_tenant(caller.tenant);

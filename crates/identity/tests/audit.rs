@@ -295,3 +295,58 @@ async fn concurrent_mutations_keep_one_chain() {
     assert_eq!(v.rows, 13);
     assert_eq!(v.broken, None);
 }
+
+#[tokio::test]
+async fn retention_drops_old_partitions_and_the_chain_still_verifies() {
+    let app = TestApp::spawn().await;
+    let s = signup(&app, "Acme", "asha@example.com").await;
+    let o = token(&s);
+    for i in 0..3 {
+        app.post("/api/v1/roles")
+            .bearer(&o)
+            .json(&json!({ "name": format!("R{i}"), "permissions": ["tenant:read"] }))
+            .send()
+            .await
+            .assert_status(201);
+    }
+    let tenant: TenantId = s["tenant"]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(verify(&app, tenant).await.rows, 4);
+
+    // Pretend the first two entries were written in January 2015.
+    let mut owner = owner_in(&app, tenant).await;
+    sqlx::query("SELECT audit_ensure_partitions('2015-01-01', 1)")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET created_at = '2015-01-15T10:00:00Z' WHERE seq <= 2")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    assert!(verify(&app, tenant).await.broken.is_some(), "moved rows no longer hash");
+
+    let now = chrono::Utc::now();
+    let cutoff = "2016-01-01T00:00:00Z".parse().unwrap();
+    let m = identity::maintenance::maintain_audit(app.state.db(), now, Some(cutoff)).await.unwrap();
+    assert_eq!(m.dropped, 1);
+    let v = verify(&app, tenant).await;
+    assert_eq!((v.rows, v.broken), (2, None), "the chain resumes at its anchor");
+
+    // Partitions are ready a year ahead; running again changes nothing.
+    let ahead = (now + chrono::Duration::days(360)).format("audit_log_y%Ym%m").to_string();
+    let (exists,): (bool,) = sqlx::query_as("SELECT to_regclass($1) IS NOT NULL")
+        .bind(&ahead)
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+    assert!(exists, "{ahead}");
+    let again =
+        identity::maintenance::maintain_audit(app.state.db(), now, Some(cutoff)).await.unwrap();
+    assert_eq!((again.created, again.dropped), (0, 0));
+    // The application role still cannot reach the new partitions directly.
+    let mut app_conn = app.db.app().await;
+    let err = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {ahead}")))
+        .execute(&mut app_conn)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("permission denied"), "{err}");
+}

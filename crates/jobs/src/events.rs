@@ -75,7 +75,7 @@ pub trait Subscriber: Send + Sync + 'static {
 /// The dispatcher's advisory lock key ("tessera" events).
 const LEADER_LOCK: i64 = 0x7465_7373_6576_0001;
 /// Events fetched per round.
-const BATCH: i64 = 200;
+const BATCH: i32 = 200;
 /// Tenants dispatched at the same time.
 const TENANTS_AT_ONCE: usize = 8;
 /// After this many failed attempts an event is marked failed and skipped.
@@ -92,7 +92,9 @@ pub(crate) async fn run(state: AppState, jobs: Arc<Jobs>, pool: PgPool, stop: Ca
             loop {
                 let n = tokio::select! { _ = stop.cancelled() => return, n = rx.recv() => n };
                 match n {
-                    Ok(Notification::Message { channel, .. }) if channel == kernel::outbox::CHANNEL => {
+                    Ok(Notification::Message { channel, .. })
+                        if channel == kernel::outbox::CHANNEL =>
+                    {
                         wake.notify_one()
                     }
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

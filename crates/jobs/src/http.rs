@@ -218,16 +218,9 @@ pub async fn update_webhook(
     Path(id): Path<Uuid>,
     Json(r): Json<UpdateWebhook>,
 ) -> ApiResult<Json<Subscription>> {
-    let s = service::update_subscription(
-        &state,
-        &g,
-        id,
-        r.url,
-        r.event_types,
-        r.description,
-        r.active,
-    )
-    .await?;
+    let s =
+        service::update_subscription(&state, &g, id, r.url, r.event_types, r.description, r.active)
+            .await?;
     Ok(Json(s))
 }
 
@@ -299,8 +292,8 @@ pub async fn list_deliveries(
     if webhooks::get(&mut tx, g.tenant, id).await?.is_none() {
         return Err(JobsError::NotFound("webhook").into());
     }
-    let rows =
-        webhooks::deliveries(&mut tx, g.tenant, id, q.state.as_deref(), after, page.fetch()).await?;
+    let rows = webhooks::deliveries(&mut tx, g.tenant, id, q.state.as_deref(), after, page.fetch())
+        .await?;
     drop(tx);
     Ok(Json(page.page(rows, |d| (d.created_at, d.id))))
 }

@@ -119,7 +119,8 @@ impl JobContext {
     }
 }
 
-type Handler = Arc<dyn Fn(JobContext, Value) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+type Handler =
+    Arc<dyn Fn(JobContext, Value) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
 
 /// How to run one kind of job.
 #[derive(Clone)]
@@ -146,7 +147,10 @@ impl Registry {
         let run: Handler = Arc::new(|ctx, payload| {
             Box::pin(async move {
                 let job: J = serde_json::from_value(payload).map_err(|e| {
-                    crate::Permanent::error(format!("the payload of a {} job does not parse: {e}", J::KIND))
+                    crate::Permanent::error(format!(
+                        "the payload of a {} job does not parse: {e}",
+                        J::KIND
+                    ))
                 })?;
                 job.run(ctx).await
             })
@@ -162,7 +166,8 @@ impl Registry {
 
     /// Every registered kind, sorted.
     pub fn kinds(&self) -> Vec<&'static str> {
-        let mut k: Vec<_> = self.kinds.read().map(|k| k.keys().copied().collect()).unwrap_or_default();
+        let mut k: Vec<_> =
+            self.kinds.read().map(|k| k.keys().copied().collect()).unwrap_or_default();
         k.sort_unstable();
         k
     }

@@ -78,8 +78,10 @@ impl Jobs {
         });
         jobs.register::<webhooks::DeliverWebhook>();
         jobs.register::<maintenance::PruneJobs>();
-        jobs.schedule(Periodic::new("jobs.prune", "0 7 * * * *", maintenance::PruneJobs)
-            .map_err(anyhow::Error::msg)?);
+        jobs.schedule(
+            Periodic::new("jobs.prune", "0 7 * * * *", maintenance::PruneJobs)
+                .map_err(anyhow::Error::msg)?,
+        );
         Ok(jobs)
     }
 
@@ -192,13 +194,16 @@ async fn queue_metrics(pool: PgPool, stop: CancellationToken) {
                 metrics::gauge!("jobs_queue_depth", "queue" => s.queue.clone(), "state" => s.state.clone())
                     .set(s.jobs as f64);
                 if s.state == "queued" {
-                    let age = s.oldest_run_at.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
+                    let age = s
+                        .oldest_run_at
+                        .map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
                     metrics::gauge!("jobs_oldest_due_seconds", "queue" => s.queue.clone()).set(age);
                 }
                 seen.insert((s.queue, s.state));
             }
             for (q, s) in known.difference(&seen) {
-                metrics::gauge!("jobs_queue_depth", "queue" => q.clone(), "state" => s.clone()).set(0.0);
+                metrics::gauge!("jobs_queue_depth", "queue" => q.clone(), "state" => s.clone())
+                    .set(0.0);
                 if s == "queued" {
                     metrics::gauge!("jobs_oldest_due_seconds", "queue" => q.clone()).set(0.0);
                 }

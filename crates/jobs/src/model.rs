@@ -261,7 +261,8 @@ mod tests {
 
     #[test]
     fn backoff_doubles_caps_and_jitters() {
-        let r = Retry { base: Duration::from_secs(2), max: Duration::from_secs(60), ..Retry::DEFAULT };
+        let r =
+            Retry { base: Duration::from_secs(2), max: Duration::from_secs(60), ..Retry::DEFAULT };
         assert_eq!(r.delay_after(1, 0.999_999).as_secs(), 1); // ~2 s
         assert_eq!(r.delay_after(1, 0.0), Duration::from_secs(1));
         assert_eq!(r.delay_after(3, 0.0), Duration::from_secs(4));
@@ -326,11 +327,16 @@ mod tests {
             assert_eq!(check_webhook_url(bad, false), Err(UrlError::Private), "{bad}");
             assert!(check_webhook_url(bad, true).is_ok(), "{bad} allowed when configured");
         }
-        for good in ["https://example.com/hooks", "http://93.184.216.34/x", "https://[2606:4700::1]/"] {
+        for good in
+            ["https://example.com/hooks", "http://93.184.216.34/x", "https://[2606:4700::1]/"]
+        {
             assert!(check_webhook_url(good, false).is_ok(), "{good}");
         }
         assert_eq!(check_webhook_url("ftp://example.com/", false), Err(UrlError::NotHttp));
         assert_eq!(check_webhook_url("example.com/hook", false), Err(UrlError::NotHttp));
-        assert_eq!(check_webhook_url("https://u:p@example.com/", false), Err(UrlError::Credentials));
+        assert_eq!(
+            check_webhook_url("https://u:p@example.com/", false),
+            Err(UrlError::Credentials)
+        );
     }
 }

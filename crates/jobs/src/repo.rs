@@ -255,9 +255,11 @@ pub struct QueueStat {
 
 /// Queue depths across all tenants.
 pub async fn stats(db: impl PgExecutor<'_>) -> Result<Vec<QueueStat>, sqlx::Error> {
-    sqlx::query_as("SELECT queue, state, jobs, oldest_run_at FROM jobs_stats() ORDER BY queue, state")
-        .fetch_all(db)
-        .await
+    sqlx::query_as(
+        "SELECT queue, state, jobs, oldest_run_at FROM jobs_stats() ORDER BY queue, state",
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// Deletes finished jobs and dispatched events past their retention.
@@ -313,7 +315,8 @@ pub struct JobView {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-const JOB_COLUMNS: &str = "id, queue, kind, state, payload, priority, attempts, max_attempts, run_at,
+const JOB_COLUMNS: &str =
+    "id, queue, kind, state, payload, priority, attempts, max_attempts, run_at,
     unique_key, last_error, cancel_requested, created_at, started_at, finished_at";
 
 /// Filters of the job list.

@@ -27,7 +27,10 @@ pub struct Periodic {
 
 impl std::fmt::Debug for Periodic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Periodic").field("name", &self.name).field("schedule", &self.schedule.to_string()).finish()
+        f.debug_struct("Periodic")
+            .field("name", &self.name)
+            .field("schedule", &self.schedule.to_string())
+            .finish()
     }
 }
 
@@ -72,9 +75,13 @@ pub(crate) async fn run(db: Db, schedules: Vec<Periodic>, stop: CancellationToke
             }
             let job = (s.make)().unique_key(s.key(tick));
             match job.enqueue_system(&db).await {
-                Ok(e) if e.created => tracing::debug!(schedule = s.name, %tick, job = %e.id, "scheduled job enqueued"),
+                Ok(e) if e.created => {
+                    tracing::debug!(schedule = s.name, %tick, job = %e.id, "scheduled job enqueued")
+                }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(schedule = s.name, %tick, error = %e, "cannot enqueue a scheduled job"),
+                Err(e) => {
+                    tracing::warn!(schedule = s.name, %tick, error = %e, "cannot enqueue a scheduled job")
+                }
             }
             *n = s.next_after(now.max(tick));
         }

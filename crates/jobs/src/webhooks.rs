@@ -29,10 +29,10 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::Jobs;
 use crate::events::Event;
 use crate::job::{Job, JobContext, NewJob};
 use crate::model::{self, Permanent, Retry};
-use crate::Jobs;
 
 /// The queue deliveries run on.
 pub const QUEUE: &str = "webhooks";
@@ -117,7 +117,8 @@ pub struct Delivery {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-const DELIVERY_COLUMNS: &str = "id, subscription_id, event_id, event_type, state, attempts, last_status,
+const DELIVERY_COLUMNS: &str =
+    "id, subscription_id, event_id, event_type, state, attempts, last_status,
     last_error, last_attempt_at, attempt_log, body, resend_of, created_at, finished_at";
 
 /// Creates a subscription; returns it and its secret.
@@ -354,7 +355,13 @@ async fn enqueue_delivery(
 }
 
 /// The body of a delivery for an event.
-fn body(event_id: Uuid, event_type: &str, tenant: TenantId, created_at: DateTime<Utc>, data: &Value) -> Value {
+fn body(
+    event_id: Uuid,
+    event_type: &str,
+    tenant: TenantId,
+    created_at: DateTime<Utc>,
+    data: &Value,
+) -> Value {
     json!({
         "id": event_id,
         "type": event_type,
@@ -388,7 +395,11 @@ pub(crate) async fn fan_out(
 }
 
 /// Sends a `webhook.ping` to one subscription.
-pub async fn ping(tx: &mut TenantTx, state: &AppState, subscription: Uuid) -> Result<Delivery, sqlx::Error> {
+pub async fn ping(
+    tx: &mut TenantTx,
+    state: &AppState,
+    subscription: Uuid,
+) -> Result<Delivery, sqlx::Error> {
     let tenant = tx.tenant();
     let event_id = Uuid::now_v7();
     let b = body(event_id, PING, tenant, Utc::now(), &json!({ "subscription_id": subscription }));
@@ -480,18 +491,17 @@ impl Job for DeliverWebhook {
         let allow_private = ctx.state.config().webhooks.allow_private;
         let sent = match model::check_webhook_url(&url, allow_private) {
             Err(e) => Err(format!("refused destination: {e}")),
-            Ok(_) => {
-                jobs.http
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header(model::SIGNATURE_HEADER, signature)
-                    .header("x-tessera-event", &t.event_type)
-                    .header("x-tessera-delivery", self.delivery_id.to_string())
-                    .body(body)
-                    .send()
-                    .await
-                    .map_err(describe_error)
-            }
+            Ok(_) => jobs
+                .http
+                .post(&url)
+                .header("content-type", "application/json")
+                .header(model::SIGNATURE_HEADER, signature)
+                .header("x-tessera-event", &t.event_type)
+                .header("x-tessera-delivery", self.delivery_id.to_string())
+                .body(body)
+                .send()
+                .await
+                .map_err(describe_error),
         };
         let elapsed_ms = started.elapsed().as_millis() as i64;
         let (status, error, excerpt) = match sent {
@@ -501,7 +511,11 @@ impl Job for DeliverWebhook {
                 if status.is_success() {
                     (Some(status.as_u16() as i32), None, text)
                 } else {
-                    (Some(status.as_u16() as i32), Some(format!("the receiver answered {status}")), text)
+                    (
+                        Some(status.as_u16() as i32),
+                        Some(format!("the receiver answered {status}")),
+                        text,
+                    )
                 }
             }
             Err(e) => (None, Some(e), String::new()),
@@ -621,13 +635,15 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| allow_private || !model::is_private(a.ip()))
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> =
+                addrs.into_iter().filter(|a| allow_private || !model::is_private(a.ip())).collect();
             if allowed.is_empty() {
-                return Err(format!("{host} resolves only to private or local addresses, which are not allowed").into());
+                return Err(format!(
+                    "{host} resolves only to private or local addresses, which are not allowed"
+                )
+                .into());
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })

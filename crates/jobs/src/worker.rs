@@ -219,8 +219,12 @@ impl Worker {
         let _ = (&mut self.flusher).await;
         if !unfinished.is_empty() {
             match repo::release(&inner.pool, &unfinished).await {
-                Ok(n) => tracing::info!(worker = %inner.name, released = n, "gave unfinished jobs back to the queue"),
-                Err(e) => tracing::warn!(worker = %inner.name, error = %e, "cannot release jobs; their leases will expire"),
+                Ok(n) => {
+                    tracing::info!(worker = %inner.name, released = n, "gave unfinished jobs back to the queue")
+                }
+                Err(e) => {
+                    tracing::warn!(worker = %inner.name, error = %e, "cannot release jobs; their leases will expire")
+                }
             }
         }
         tracing::debug!(worker = %inner.name, "worker stopped");
@@ -252,10 +256,7 @@ fn lease_ms(inner: &Inner) -> i32 {
 
 /// Wakes claim loops on `NOTIFY tessera_jobs` (all of them after the
 /// listener reconnects, since notifications may have been missed).
-async fn wake_loop(
-    inner: Arc<Inner>,
-    mut rx: tokio::sync::broadcast::Receiver<Notification>,
-) {
+async fn wake_loop(inner: Arc<Inner>, mut rx: tokio::sync::broadcast::Receiver<Notification>) {
     loop {
         let n = tokio::select! {
             _ = inner.stop.cancelled() => return,
@@ -369,7 +370,8 @@ fn start_job(
     };
     let held: Held = (job.tenant_id, job.id, job.lease);
     let waited = (Utc::now() - job.run_at.max(job.created_at)).to_std().unwrap_or_default();
-    metrics::histogram!("job_wait_seconds", "queue" => queue.to_string()).record(waited.as_secs_f64());
+    metrics::histogram!("job_wait_seconds", "queue" => queue.to_string())
+        .record(waited.as_secs_f64());
     let handler = inner.registry.get(&job.kind);
     let timeout = Duration::from_millis(job.timeout_ms.max(1) as u64);
     let kind = job.kind.clone();
@@ -512,7 +514,8 @@ async fn heartbeat_loop(inner: Arc<Inner>) {
         }
         match repo::heartbeat(&inner.pool, &held, lease_ms(&inner)).await {
             Ok(alive) => {
-                let alive: HashMap<JobId, bool> = alive.into_iter().map(|(_, id, c)| (id, c)).collect();
+                let alive: HashMap<JobId, bool> =
+                    alive.into_iter().map(|(_, id, c)| (id, c)).collect();
                 let Ok(mut running) = inner.running.lock() else { continue };
                 for (_, id, _) in held {
                     match alive.get(&id) {

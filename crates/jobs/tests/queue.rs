@@ -152,7 +152,12 @@ fn worker(app: &TestApp, concurrency: usize, lease: Duration) -> Worker {
         lease,
         poll: Duration::from_millis(50),
     };
-    Worker::start(app.state.clone(), app.jobs().registry.clone(), app.state.db().side_pool(3), options)
+    Worker::start(
+        app.state.clone(),
+        app.jobs().registry.clone(),
+        app.state.db().side_pool(3),
+        options,
+    )
 }
 
 async fn enqueue(app: &TestApp, job: NewJob) -> jobs::JobId {
@@ -197,7 +202,11 @@ async fn a_thousand_jobs_on_four_workers_each_run_exactly_once() {
 
     let workers: Vec<Worker> = (0..4).map(|_| worker(&app, 8, Duration::from_secs(30))).collect();
     eventually(Duration::from_secs(60), "1000 jobs to succeed", || async {
-        let n = count(&app, "SELECT count(*) FROM jobs WHERE kind = 'test.count' AND state = 'succeeded'").await;
+        let n = count(
+            &app,
+            "SELECT count(*) FROM jobs WHERE kind = 'test.count' AND state = 'succeeded'",
+        )
+        .await;
         (n == 1000).then_some(())
     })
     .await;
@@ -264,12 +273,14 @@ async fn failures_are_retried_with_backoff_then_dead_lettered() {
     assert!(error.unwrap().contains("panicked: kaboom"));
     // An unknown kind is dead at once, with a clear message.
     let mut tx = app.state.db().tenant(SYSTEM).await.unwrap();
-    sqlx::query("INSERT INTO jobs (tenant_id, id, queue, kind) VALUES ($1, $2, 'default', 'test.unknown')")
-        .bind(SYSTEM)
-        .bind(uuid::Uuid::now_v7())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO jobs (tenant_id, id, queue, kind) VALUES ($1, $2, 'default', 'test.unknown')",
+    )
+    .bind(SYSTEM)
+    .bind(uuid::Uuid::now_v7())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let error: String = eventually(Duration::from_secs(10), "the unknown job to die", || async {
         let mut su = app.db.superuser().await;
@@ -302,7 +313,10 @@ async fn an_enqueue_rolled_back_leaves_no_job_and_unique_keys_dedupe() {
 
     let mut su = app.db.superuser().await;
     let rows: Vec<(serde_json::Value,)> =
-        sqlx::query_as("SELECT payload FROM jobs ORDER BY created_at").fetch_all(&mut su).await.unwrap();
+        sqlx::query_as("SELECT payload FROM jobs ORDER BY created_at")
+            .fetch_all(&mut su)
+            .await
+            .unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0].0["n"], 2);
 }
@@ -334,7 +348,11 @@ async fn one_tick_makes_one_run_however_many_schedulers() {
     let a = jobs::Background::start(&app.state);
     let b = jobs::Background::start(&app.state);
     eventually(Duration::from_secs(20), "three ticks to run", || async {
-        let n = count(&app, "SELECT count(*) FROM jobs WHERE kind = 'test.tick' AND state = 'succeeded'").await;
+        let n = count(
+            &app,
+            "SELECT count(*) FROM jobs WHERE kind = 'test.tick' AND state = 'succeeded'",
+        )
+        .await;
         (n >= 3).then_some(())
     })
     .await;
@@ -348,10 +366,11 @@ async fn one_tick_makes_one_run_however_many_schedulers() {
     .await
     .unwrap();
     assert!(rows.iter().all(|(k, n)| *n == 1 && k.starts_with("test.every_second@")), "{rows:?}");
-    let (succeeded,): (i64,) =
-        sqlx::query_as("SELECT count(*) FROM jobs WHERE kind = 'test.tick' AND state = 'succeeded'")
-            .fetch_one(&mut su)
-            .await
-            .unwrap();
+    let (succeeded,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM jobs WHERE kind = 'test.tick' AND state = 'succeeded'",
+    )
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
     assert_eq!(i64::from(seen.runs(0)), succeeded, "each tick's job ran once");
 }

@@ -46,7 +46,13 @@ impl Job for MaintainAudit {
 pub fn register(jobs: &jobs::Jobs) -> anyhow::Result<()> {
     jobs.register::<PrunePlatform>();
     jobs.register::<MaintainAudit>();
-    jobs.schedule(Periodic::new("platform.prune", "0 23 * * * *", PrunePlatform).map_err(anyhow::Error::msg)?);
-    jobs.schedule(Periodic::new("audit.maintain", "0 41 2 * * *", MaintainAudit).map_err(anyhow::Error::msg)?);
+    jobs.schedule(
+        Periodic::new("platform.prune", "0 23 * * * *", PrunePlatform)
+            .map_err(anyhow::Error::msg)?,
+    );
+    jobs.schedule(
+        Periodic::new("audit.maintain", "0 41 2 * * *", MaintainAudit)
+            .map_err(anyhow::Error::msg)?,
+    );
     Ok(())
 }

@@ -33,6 +33,17 @@ const BY_ID: &[(&str, &str, Option<&str>)] = &[
     ("DELETE", "/api/v1/roles/{role}", None),
     ("DELETE", "/api/v1/invitations/{invitation}", None),
     ("DELETE", "/api/v1/api-keys/{api_key}", None),
+    ("GET", "/api/v1/jobs/{job}", None),
+    ("POST", "/api/v1/jobs/{job}/retry", None),
+    ("POST", "/api/v1/jobs/{job}/cancel", None),
+    ("GET", "/api/v1/webhooks/{webhook}", None),
+    ("PATCH", "/api/v1/webhooks/{webhook}", Some(r#"{"active":false}"#)),
+    ("DELETE", "/api/v1/webhooks/{webhook}", None),
+    ("POST", "/api/v1/webhooks/{webhook}/rotate-secret", None),
+    ("POST", "/api/v1/webhooks/{webhook}/ping", None),
+    ("GET", "/api/v1/webhooks/{webhook}/deliveries", None),
+    ("GET", "/api/v1/webhooks/{webhook}/deliveries/{delivery}", None),
+    ("POST", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/resend", None),
 ];
 
 /// Endpoints that list or show the caller's tenant's data.
@@ -46,6 +57,9 @@ const LISTS: &[&str] = &[
     "/api/v1/me",
     "/api/v1/tenant",
     "/api/v1/permissions",
+    "/api/v1/jobs",
+    "/api/v1/webhooks",
+    "/api/v1/events",
 ];
 
 /// One tenant's objects.
@@ -126,7 +140,35 @@ async fn fixture(app: &TestApp, name: &str) -> Tenant {
         .send()
         .await;
     resp.assert_status(201);
+    // A webhook with a delivery (and its job); the invitations above left
+    // events in the outbox.
+    let hook = post(
+        app,
+        Some(&owner),
+        "/api/v1/webhooks",
+        json!({ "url": format!("https://hooks.{name}.example/in"), "event_types": ["*"] }),
+    )
+    .await;
+    let hook_id = hook["id"].as_str().unwrap().to_string();
+    let delivery =
+        post(app, Some(&owner), &format!("/api/v1/webhooks/{hook_id}/ping"), json!({})).await;
+    let tenant_id = s["tenant"]["id"].as_str().unwrap().to_string();
+    let mut su = app.db.superuser().await;
+    let (job,): (uuid::Uuid,) = sqlx::query_as("SELECT id FROM jobs WHERE tenant_id = $1::uuid")
+        .bind(&tenant_id)
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    // An anchor as audit retention leaves it.
+    sqlx::query("INSERT INTO audit_anchors (tenant_id, seq, hash, removed_before) VALUES ($1::uuid, 0, '', now())")
+        .bind(&tenant_id)
+        .execute(&mut su)
+        .await
+        .unwrap();
     let ids = HashMap::from([
+        ("webhook", hook_id.clone()),
+        ("delivery", delivery["id"].as_str().unwrap().to_string()),
+        ("job", job.to_string()),
         ("user", member["user"]["id"].as_str().unwrap().to_string()),
         ("role", role["id"].as_str().unwrap().to_string()),
         ("invitation", inv["id"].as_str().unwrap().to_string()),
@@ -140,6 +182,7 @@ async fn fixture(app: &TestApp, name: &str) -> Tenant {
         format!("{name} auditors"),
         format!("{name} bot"),
         format!("{name} once"),
+        format!("hooks.{name}.example"),
     ]);
     marks.push(s["tenant"]["id"].as_str().unwrap().to_string());
     Tenant { id: s["tenant"]["id"].as_str().unwrap().to_string(), owner, ids, marks }

@@ -30,8 +30,9 @@ async fn requests_in_flight_finish_before_the_server_stops() {
         Duration::from_secs(10),
     ));
 
-    let in_flight =
-        tokio::spawn(async move { reqwest::get(format!("http://{addr}/test/slow")).await });
+    let in_flight = tokio::spawn(async move {
+        testkit::http().get(format!("http://{addr}/test/slow")).send().await
+    });
     tokio::time::sleep(Duration::from_millis(150)).await;
     let stopping = Instant::now();
     stop_tx.send(()).unwrap();
@@ -42,7 +43,7 @@ async fn requests_in_flight_finish_before_the_server_stops() {
     server.await.unwrap().unwrap();
     assert!(stopping.elapsed() < Duration::from_secs(5));
     assert!(
-        reqwest::get(format!("http://{addr}/healthz")).await.is_err(),
+        testkit::http().get(format!("http://{addr}/healthz")).send().await.is_err(),
         "no new connections after shutdown"
     );
 }
@@ -68,7 +69,9 @@ async fn the_grace_period_bounds_shutdown() {
         },
         Duration::from_millis(300),
     ));
-    let _hung = tokio::spawn(async move { reqwest::get(format!("http://{addr}/test/hang")).await });
+    let _hung = tokio::spawn(async move {
+        testkit::http().get(format!("http://{addr}/test/hang")).send().await
+    });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let stopping = Instant::now();
     stop_tx.send(()).unwrap();

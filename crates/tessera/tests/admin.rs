@@ -10,7 +10,7 @@ use common::{Server, data_dir, owner_conn, run, tessera, wait_for};
 use serde_json::{Value, json};
 
 async fn post(url: &str, token: Option<&str>, body: Value) -> Value {
-    let mut r = reqwest::Client::new().post(url).json(&body);
+    let mut r = testkit::http().post(url).json(&body);
     if let Some(t) = token {
         r = r.bearer_auth(t);
     }
@@ -84,7 +84,7 @@ async fn audit_verify_and_key_rotation() {
     cmd.args(["keys", "rotate", "--data-dir"]).arg(dir.path());
     let out = run(cmd);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let me = reqwest::Client::new()
+    let me = testkit::http()
         .get(format!("{}/api/v1/me", server.url))
         .bearer_auth(&token)
         .send()
@@ -104,7 +104,9 @@ async fn audit_verify_and_key_rotation() {
         new_kid != old_kid
     })
     .await;
-    let jwks: Value = reqwest::get(format!("{}/.well-known/jwks.json", server.url))
+    let jwks: Value = testkit::http()
+        .get(format!("{}/.well-known/jwks.json", server.url))
+        .send()
         .await
         .unwrap()
         .json()

@@ -50,3 +50,10 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// An HTTP client for tests that call a server over a socket (TLS set up
+/// as in the product).
+pub fn http() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| kernel::outbound::client_builder().build().expect("HTTP client")).clone()
+}

@@ -117,7 +117,10 @@ fn parse_id(id: &str) -> Result<Uuid> {
 async fn retry(conn: &mut PgConnection, id: &str) -> Result<ExitCode> {
     let id = parse_id(id)?;
     let row: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT tenant_id, state FROM jobs WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+        sqlx::query_as("SELECT tenant_id, state FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
     let Some((tenant, state)) = row else { bail!("no job {id}") };
     match jobs::repo::retry_job(conn, tenant.into(), id.into()).await? {
         Some(queue) => {
@@ -130,8 +133,10 @@ async fn retry(conn: &mut PgConnection, id: &str) -> Result<ExitCode> {
 
 async fn cancel(conn: &mut PgConnection, id: &str) -> Result<ExitCode> {
     let id = parse_id(id)?;
-    let row: Option<(Uuid,)> =
-        sqlx::query_as("SELECT tenant_id FROM jobs WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+    let row: Option<(Uuid,)> = sqlx::query_as("SELECT tenant_id FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let Some((tenant,)) = row else { bail!("no job {id}") };
     match jobs::repo::cancel_job(conn, tenant.into(), id.into()).await?.as_deref() {
         Some("cancelled") => println!("Job {id} is cancelled."),

@@ -89,7 +89,7 @@ impl Server {
 
     /// GET a path; status and body.
     pub async fn get(&self, path: &str) -> (u16, String) {
-        match reqwest::get(format!("{}{path}", self.url)).await {
+        match testkit::http().get(format!("{}{path}", self.url)).send().await {
             Ok(r) => {
                 let s = r.status().as_u16();
                 (s, r.text().await.unwrap_or_default())
