@@ -16,7 +16,7 @@ PORT=${PORT:-18081}
 DUR=${DUR:-15}
 DIR=$(mktemp -d /tmp/tbid.XXXX)
 SERVER=
-trap '[ -n "$SERVER" ] && kill -TERM $SERVER 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+trap '{ [ -n "$SERVER" ] && kill -TERM $SERVER 2>/dev/null; } || true; wait 2>/dev/null; rm -rf "$DIR"' EXIT
 "$BIN" serve --data-dir "$DIR/data" --port "$PORT" >"$DIR/serve.log" 2>&1 &
 SERVER=$!
 until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.05; done

@@ -15,7 +15,7 @@ if curl -s "http://127.0.0.1:$PORT/" >/dev/null 2>&1; then
 fi
 DIR=$(mktemp -d /tmp/tbench.XXXX)
 SERVER=
-trap '[ -n "$SERVER" ] && kill -TERM $SERVER 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+trap '{ [ -n "$SERVER" ] && kill -TERM $SERVER 2>/dev/null; } || true; wait 2>/dev/null; rm -rf "$DIR"' EXIT
 
 # Starts the server, waits for its "listening" line; prints ready_ms and
 # the wall time until GET /readyz answers 200.

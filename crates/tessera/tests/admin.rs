@@ -1,5 +1,6 @@
-//! Operator commands against a running server: audit verification and
-//! signing-key rotation.
+//! Operator commands against a running server: audit verification,
+//! signing-key rotation, and the job queue (with a separate `tessera
+//! worker` process running the jobs).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -113,5 +114,111 @@ async fn audit_verify_and_key_rotation() {
         .await
         .unwrap();
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    server.stop();
+}
+
+/// A loopback receiver that counts webhook deliveries.
+async fn receiver() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let h = h.clone();
+            async move {
+                h.fetch_add(1, Ordering::SeqCst);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, hits)
+}
+
+#[tokio::test]
+async fn a_separate_worker_process_runs_the_jobs_and_operators_see_them() {
+    let dir = data_dir();
+    // The server runs no workers; a `tessera worker` process does.
+    let mut cmd = tessera(dir.path());
+    cmd.arg("--data-dir").arg(dir.path());
+    cmd.env("TESSERA_JOBS__ENABLED", "false").env("TESSERA_WEBHOOKS__ALLOW_PRIVATE", "true");
+    let server = Server::start(cmd);
+    let mut cmd = tessera(dir.path());
+    cmd.arg("--data-dir").arg(dir.path());
+    cmd.env("TESSERA_WEBHOOKS__ALLOW_PRIVATE", "true").env("TESSERA_JOBS__POLL_INTERVAL_MS", "200");
+    let worker = Server::start_worker(cmd);
+
+    let s = post(
+        &format!("{}/api/v1/auth/signup", server.url),
+        None,
+        json!({ "company_name": "Acme", "email": "asha@example.com", "password": "velvet-orbit-canyon-42" }),
+    )
+    .await;
+    let token = s["access_token"].as_str().unwrap().to_string();
+    let (url, hits) = receiver().await;
+    let hook = post(
+        &format!("{}/api/v1/webhooks", server.url),
+        Some(&token),
+        json!({ "url": url, "event_types": ["*"] }),
+    )
+    .await;
+    let hook_id = hook["id"].as_str().unwrap();
+    post(&format!("{}/api/v1/webhooks/{hook_id}/ping", server.url), Some(&token), json!({})).await;
+    wait_for(Duration::from_secs(20), "the worker process to deliver", async || {
+        hits.load(std::sync::atomic::Ordering::SeqCst) == 1
+    })
+    .await;
+
+    // A delivery to a closed port stays queued for retries.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let hook = post(
+        &format!("{}/api/v1/webhooks", server.url),
+        Some(&token),
+        json!({ "url": format!("http://{closed}/gone"), "event_types": ["*"] }),
+    )
+    .await;
+    let hook_id = hook["id"].as_str().unwrap();
+    post(&format!("{}/api/v1/webhooks/{hook_id}/ping", server.url), Some(&token), json!({})).await;
+    let mut owner = owner_conn(dir.path()).await;
+    let mut failing = uuid::Uuid::nil();
+    wait_for(Duration::from_secs(20), "a failed attempt", async || {
+        let row: Option<(uuid::Uuid,)> = sqlx::query_as(
+            "SELECT id FROM jobs WHERE state = 'queued' AND attempts >= 1 AND kind = 'webhooks.deliver'",
+        )
+        .fetch_optional(&mut owner)
+        .await
+        .unwrap();
+        row.map(|r| failing = r.0).is_some()
+    })
+    .await;
+
+    let jobs_cmd = |args: &[&str]| {
+        let mut cmd = tessera(dir.path());
+        cmd.arg("jobs").args(args).arg("--data-dir").arg(dir.path());
+        let out = run(cmd);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, text) = jobs_cmd(&["stats"]);
+    assert!(ok && text.contains("webhooks") && text.contains("queued"), "{text}");
+    let (ok, text) = jobs_cmd(&["list", "--tenant", "acme", "--queue", "webhooks"]);
+    assert!(ok && text.contains("succeeded") && text.contains(&failing.to_string()), "{text}");
+    assert!(text.contains("cannot connect"), "the last error is shown: {text}");
+    let (ok, text) = jobs_cmd(&["cancel", &failing.to_string()]);
+    assert!(ok, "{text}");
+    let (ok, text) = jobs_cmd(&["list", "--state", "cancelled"]);
+    assert!(ok && text.contains(&failing.to_string()), "{text}");
+    let (ok, text) = jobs_cmd(&["retry", &failing.to_string()]);
+    assert!(ok && text.contains("queued again"), "{text}");
+    let (ok, text) = jobs_cmd(&["retry", "not-a-uuid"]);
+    assert!(!ok && text.contains("not a job id"), "{text}");
+
+    worker.stop();
     server.stop();
 }

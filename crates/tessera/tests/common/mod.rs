@@ -46,11 +46,19 @@ pub struct Server {
 impl Server {
     /// Starts `tessera serve --port 0` with extra args and waits for it to listen.
     pub fn start(mut cmd: Command) -> Server {
+        cmd.args(["serve", "--port", "0"]);
+        Self::spawn(cmd, "listening")
+    }
+
+    /// Starts `tessera worker` and waits until it says it started.
+    pub fn start_worker(mut cmd: Command) -> Server {
+        cmd.arg("worker");
+        Self::spawn(cmd, "worker started")
+    }
+
+    fn spawn(mut cmd: Command, ready: &'static str) -> Server {
         let started = Instant::now();
-        cmd.args(["serve", "--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn tessera serve");
         let lines = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel::<Option<String>>();
@@ -62,7 +70,7 @@ impl Server {
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                        && v["message"] == "listening"
+                        && v["message"] == ready
                     {
                         let _ = tx.send(Some(v["url"].as_str().unwrap_or_default().to_string()));
                     }
@@ -76,7 +84,7 @@ impl Server {
             _ => {
                 std::thread::sleep(Duration::from_millis(100));
                 let _ = child.kill();
-                panic!("tessera serve did not start:\n{}", lines.lock().unwrap().join("\n"));
+                panic!("tessera did not start:\n{}", lines.lock().unwrap().join("\n"));
             }
         };
         Server { child, url, lines, ready_after: started.elapsed() }
