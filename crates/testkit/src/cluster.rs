@@ -254,3 +254,27 @@ impl Drop for TestDb {
         let _ = t.join();
     }
 }
+
+/// Installs the local models into the runtime directory if they are
+/// missing (what `tessera setup` does), serialised across processes.
+pub fn ensure_models() {
+    let runtime = runtime_dir();
+    let assets = [&kernel::assets::MINILM, &kernel::assets::GEMMA];
+    if assets.iter().all(|a| a.is_installed(&runtime)) {
+        return;
+    }
+    std::fs::create_dir_all(&runtime).expect("create runtime dir");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(runtime.join(".setup.lock"))
+        .expect("open setup lock");
+    let _guard = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .expect("lock setup");
+    for a in assets {
+        kernel::assets::ensure(a, &runtime, &mut kernel::assets::StderrProgress)
+            .expect("install a model for tests");
+    }
+}

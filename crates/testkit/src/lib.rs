@@ -21,7 +21,7 @@ mod cluster;
 
 pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse};
 pub use cluster::{
-    TestDb, cluster_options, ensure_runtime, runtime_dir, shared_cluster, test_root,
+    TestDb, cluster_options, ensure_models, ensure_runtime, runtime_dir, shared_cluster, test_root,
 };
 
 /// Starts quiet logging for tests (`RUST_LOG` overrides).

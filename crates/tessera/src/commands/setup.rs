@@ -11,8 +11,13 @@ pub async fn run(config: &Config) -> Result<ExitCode> {
     let runtime = config.runtime_dir();
     eprintln!("Setting up Tessera's runtime in {}", runtime.display());
     let mut progress = StderrProgress;
-    tokio::task::spawn_blocking(move || assets::ensure(&assets::POSTGRES, &runtime, &mut progress))
-        .await??;
+    tokio::task::spawn_blocking(move || {
+        for asset in [&assets::POSTGRES, &assets::MINILM, &assets::GEMMA] {
+            assets::ensure(asset, &runtime, &mut progress)?;
+        }
+        anyhow::Ok(())
+    })
+    .await??;
     eprintln!("Setup complete. Start the server with `tessera serve`.");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,436 @@
+//! A BERT sentence encoder (all-MiniLM-L6-v2 and its relatives) on the
+//! CPU, as sentence-transformers runs it: WordPiece tokens (truncated to
+//! the model's `max_seq_length`), the transformer, mean pooling over the
+//! tokens, L2 normalisation.
+//!
+//! Sequences are packed, not padded: a batch's tokens form one matrix for
+//! the dense layers, and attention runs per sequence, so no arithmetic is
+//! spent on padding. A batch is split across threads by token count.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use safetensors::SafeTensors;
+use serde::Deserialize;
+use tokenizers::Tokenizer;
+
+use super::gemm::{Precision, Scratch, Weight};
+use super::math;
+
+/// Tokens per chunk of the forward pass (bounds activation memory).
+const CHUNK_TOKENS: usize = 1024;
+
+#[derive(Debug, Clone, Deserialize)]
+struct Config {
+    hidden_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    intermediate_size: usize,
+    max_position_embeddings: usize,
+    #[serde(default = "default_eps")]
+    layer_norm_eps: f32,
+    #[serde(default)]
+    hidden_act: Option<String>,
+}
+
+fn default_eps() -> f32 {
+    1e-12
+}
+
+#[derive(Debug, Deserialize)]
+struct SentenceConfig {
+    max_seq_length: usize,
+}
+
+#[derive(Debug, Deserialize)]
+struct PoolingConfig {
+    #[serde(default)]
+    pooling_mode_mean_tokens: bool,
+}
+
+struct Linear {
+    w: Weight,
+    b: Vec<f32>,
+}
+
+struct Norm {
+    g: Vec<f32>,
+    b: Vec<f32>,
+}
+
+struct Layer {
+    qkv: Linear,
+    out: Linear,
+    ln1: Norm,
+    up: Linear,
+    down: Linear,
+    ln2: Norm,
+}
+
+/// The loaded model.
+pub struct Bert {
+    cfg: Config,
+    max_tokens: usize,
+    tokenizer: Tokenizer,
+    word: Vec<f32>,
+    pos: Vec<f32>,
+    token_type: Vec<f32>,
+    emb_ln: Norm,
+    layers: Vec<Layer>,
+    precision: Precision,
+    threads: usize,
+}
+
+impl std::fmt::Debug for Bert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bert")
+            .field("hidden", &self.cfg.hidden_size)
+            .field("layers", &self.cfg.num_hidden_layers)
+            .field("precision", &self.precision)
+            .finish()
+    }
+}
+
+fn tensor(st: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    let t = st
+        .tensor(name)
+        .or_else(|_| st.tensor(&format!("bert.{name}")))
+        .with_context(|| format!("the model has no tensor `{name}`"))?;
+    ensure!(t.shape() == shape, "tensor `{name}` has shape {:?}, expected {shape:?}", t.shape());
+    ensure!(
+        t.dtype() == safetensors::Dtype::F32,
+        "tensor `{name}` is {:?}, expected F32",
+        t.dtype()
+    );
+    Ok(t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+impl Bert {
+    /// Loads a sentence-transformers model directory (`config.json`,
+    /// `model.safetensors`, `tokenizer.json`, `sentence_bert_config.json`,
+    /// `1_Pooling/config.json`).
+    pub fn load(dir: &Path, precision: Precision, threads: usize) -> Result<Bert> {
+        let cfg: Config = read_json(&dir.join("config.json"))?;
+        if let Some(act) = &cfg.hidden_act
+            && act != "gelu"
+        {
+            bail!("unsupported activation `{act}` (only BERT's exact GELU)");
+        }
+        let sentence: SentenceConfig = read_json(&dir.join("sentence_bert_config.json"))?;
+        let pooling: PoolingConfig = read_json(&dir.join("1_Pooling/config.json"))?;
+        ensure!(pooling.pooling_mode_mean_tokens, "only mean pooling is supported");
+        ensure!(
+            cfg.hidden_size.is_multiple_of(cfg.num_attention_heads),
+            "hidden size not divisible by heads"
+        );
+        let max_tokens = sentence.max_seq_length.min(cfg.max_position_embeddings);
+
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| anyhow::anyhow!("loading tokenizer.json: {e}"))?;
+        // The shipped file pads and truncates to 128; sentence-transformers
+        // truncates at max_seq_length and pads only within a batch (we
+        // never pad: sequences are packed).
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(tokenizers::TruncationParams {
+                max_length: max_tokens,
+                ..Default::default()
+            }))
+            .map_err(|e| anyhow::anyhow!("setting truncation: {e}"))?;
+
+        let bytes =
+            std::fs::read(dir.join("model.safetensors")).context("reading model.safetensors")?;
+        let st = SafeTensors::deserialize(&bytes).context("parsing model.safetensors")?;
+        let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
+        let vocab = tokenizer.get_vocab_size(true);
+        let word = tensor(&st, "embeddings.word_embeddings.weight", &[vocab, h])?;
+        let pos = tensor(
+            &st,
+            "embeddings.position_embeddings.weight",
+            &[cfg.max_position_embeddings, h],
+        )?;
+        let types = tensor(&st, "embeddings.token_type_embeddings.weight", &[2, h])
+            .or_else(|_| tensor(&st, "embeddings.token_type_embeddings.weight", &[1, h]))?;
+        let emb_ln = Norm {
+            g: tensor(&st, "embeddings.LayerNorm.weight", &[h])?,
+            b: tensor(&st, "embeddings.LayerNorm.bias", &[h])?,
+        };
+        let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
+        for l in 0..cfg.num_hidden_layers {
+            let p = |s: &str| format!("encoder.layer.{l}.{s}");
+            let mut qkv_w = tensor(&st, &p("attention.self.query.weight"), &[h, h])?;
+            qkv_w.extend(tensor(&st, &p("attention.self.key.weight"), &[h, h])?);
+            qkv_w.extend(tensor(&st, &p("attention.self.value.weight"), &[h, h])?);
+            let mut qkv_b = tensor(&st, &p("attention.self.query.bias"), &[h])?;
+            qkv_b.extend(tensor(&st, &p("attention.self.key.bias"), &[h])?);
+            qkv_b.extend(tensor(&st, &p("attention.self.value.bias"), &[h])?);
+            let linear = |w: Vec<f32>, b: Vec<f32>, n: usize, k: usize| Linear {
+                w: Weight::new(&w, n, k, precision),
+                b,
+            };
+            layers.push(Layer {
+                qkv: linear(qkv_w, qkv_b, 3 * h, h),
+                out: linear(
+                    tensor(&st, &p("attention.output.dense.weight"), &[h, h])?,
+                    tensor(&st, &p("attention.output.dense.bias"), &[h])?,
+                    h,
+                    h,
+                ),
+                ln1: Norm {
+                    g: tensor(&st, &p("attention.output.LayerNorm.weight"), &[h])?,
+                    b: tensor(&st, &p("attention.output.LayerNorm.bias"), &[h])?,
+                },
+                up: linear(
+                    tensor(&st, &p("intermediate.dense.weight"), &[i, h])?,
+                    tensor(&st, &p("intermediate.dense.bias"), &[i])?,
+                    i,
+                    h,
+                ),
+                down: linear(
+                    tensor(&st, &p("output.dense.weight"), &[h, i])?,
+                    tensor(&st, &p("output.dense.bias"), &[h])?,
+                    h,
+                    i,
+                ),
+                ln2: Norm {
+                    g: tensor(&st, &p("output.LayerNorm.weight"), &[h])?,
+                    b: tensor(&st, &p("output.LayerNorm.bias"), &[h])?,
+                },
+            });
+        }
+        Ok(Bert {
+            max_tokens,
+            tokenizer,
+            word,
+            pos,
+            token_type: types[..h].to_vec(),
+            emb_ln,
+            layers,
+            precision,
+            threads: threads.max(1),
+            cfg,
+        })
+    }
+
+    /// The embedding width.
+    pub fn dimensions(&self) -> usize {
+        self.cfg.hidden_size
+    }
+
+    /// The arithmetic in use.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Tokens per text after truncation.
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// Token ids of each text (with `[CLS]`/`[SEP]`, truncated).
+    pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        let enc = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+        Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+
+    /// Unit-length embeddings of `texts`, in order. Blocks: call it from a
+    /// blocking thread.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let ids = self.tokenize(texts)?;
+        Ok(self.embed_ids(&ids))
+    }
+
+    /// Embeddings of already tokenised texts.
+    pub fn embed_ids(&self, ids: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        // Longest first, each to the least loaded thread.
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
+        let total: usize = ids.iter().map(Vec::len).sum();
+        let threads = self.threads.min(ids.len()).min(total.div_ceil(64)).max(1);
+        let mut groups: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
+        for i in order {
+            let g = groups.iter_mut().min_by_key(|g| g.0).expect("at least one group");
+            g.0 += ids[i].len();
+            g.1.push(i);
+        }
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); ids.len()];
+        let results: Vec<Vec<(usize, Vec<f32>)>> = if threads == 1 {
+            vec![self.encode_group(ids, &groups[0].1)]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> =
+                    groups[1..].iter().map(|g| s.spawn(|| self.encode_group(ids, &g.1))).collect();
+                let mut all = vec![self.encode_group(ids, &groups[0].1)];
+                for h in handles {
+                    all.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                }
+                all
+            })
+        };
+        for (i, v) in results.into_iter().flatten() {
+            out[i] = v;
+        }
+        out
+    }
+
+    /// Runs the encoder over some of the texts, chunk by chunk.
+    fn encode_group(&self, ids: &[Vec<u32>], members: &[usize]) -> Vec<(usize, Vec<f32>)> {
+        let mut out = Vec::with_capacity(members.len());
+        let mut ws = Workspace::default();
+        let mut start = 0;
+        while start < members.len() {
+            let mut end = start;
+            let mut tokens = 0;
+            while end < members.len()
+                && (end == start || tokens + ids[members[end]].len() <= CHUNK_TOKENS)
+            {
+                tokens += ids[members[end]].len();
+                end += 1;
+            }
+            let chunk: Vec<&[u32]> =
+                members[start..end].iter().map(|&i| ids[i].as_slice()).collect();
+            let pooled = self.forward(&chunk, &mut ws);
+            out.extend(members[start..end].iter().copied().zip(pooled));
+            start = end;
+        }
+        out
+    }
+
+    /// The transformer over packed sequences; returns each sequence's
+    /// normalised mean-pooled embedding.
+    fn forward(&self, seqs: &[&[u32]], ws: &mut Workspace) -> Vec<Vec<f32>> {
+        let h = self.cfg.hidden_size;
+        let inter = self.cfg.intermediate_size;
+        let t: usize = seqs.iter().map(|s| s.len()).sum();
+        ws.resize(t, h, inter);
+
+        // Embeddings.
+        let mut row = 0;
+        for s in seqs {
+            for (p, &id) in s.iter().enumerate() {
+                let id = (id as usize).min(self.word.len() / h - 1);
+                let dst = &mut ws.x[row * h..(row + 1) * h];
+                let w = &self.word[id * h..(id + 1) * h];
+                let ps = &self.pos[p * h..(p + 1) * h];
+                for j in 0..h {
+                    dst[j] = w[j] + ps[j] + self.token_type[j];
+                }
+                row += 1;
+            }
+        }
+        let eps = self.cfg.layer_norm_eps;
+        math::layer_norm(&mut ws.x[..t * h], h, &self.emb_ln.g, &self.emb_ln.b, eps);
+
+        for layer in &self.layers {
+            layer.qkv.w.forward(&ws.x, t, &layer.qkv.b, &mut ws.qkv, &mut ws.scratch);
+            self.attention(seqs, ws);
+            layer.out.w.forward(&ws.ctx, t, &layer.out.b, &mut ws.tmp, &mut ws.scratch);
+            for (x, o) in ws.x[..t * h].iter_mut().zip(&ws.tmp[..t * h]) {
+                *x += o;
+            }
+            math::layer_norm(&mut ws.x[..t * h], h, &layer.ln1.g, &layer.ln1.b, eps);
+            layer.up.w.forward(&ws.x, t, &layer.up.b, &mut ws.inter, &mut ws.scratch);
+            math::gelu(&mut ws.inter[..t * inter]);
+            layer.down.w.forward(&ws.inter, t, &layer.down.b, &mut ws.tmp, &mut ws.scratch);
+            for (x, o) in ws.x[..t * h].iter_mut().zip(&ws.tmp[..t * h]) {
+                *x += o;
+            }
+            math::layer_norm(&mut ws.x[..t * h], h, &layer.ln2.g, &layer.ln2.b, eps);
+        }
+
+        // Mean pooling and normalisation.
+        let mut out = Vec::with_capacity(seqs.len());
+        let mut row = 0;
+        for s in seqs {
+            let mut v = vec![0f32; h];
+            for r in row..row + s.len() {
+                for (acc, x) in v.iter_mut().zip(&ws.x[r * h..(r + 1) * h]) {
+                    *acc += x;
+                }
+            }
+            row += s.len();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            for x in &mut v {
+                *x /= norm;
+            }
+            out.push(v);
+        }
+        out
+    }
+
+    /// Multi-head self-attention of each sequence (no mask: no padding).
+    fn attention(&self, seqs: &[&[u32]], ws: &mut Workspace) {
+        let h = self.cfg.hidden_size;
+        let heads = self.cfg.num_attention_heads;
+        let d = h / heads;
+        let scale = 1.0 / (d as f32).sqrt();
+        let mut offset = 0;
+        for s in seqs {
+            let len = s.len();
+            ws.kt.resize(d * len, 0.0);
+            ws.scores.resize(len, 0.0);
+            for head in 0..heads {
+                // Kᵀ of this head, so scores vectorise over keys.
+                for j in 0..len {
+                    let k = &ws.qkv[(offset + j) * 3 * h + h + head * d..][..d];
+                    for (dd, kv) in k.iter().enumerate() {
+                        ws.kt[dd * len + j] = *kv;
+                    }
+                }
+                for i in 0..len {
+                    let q = &ws.qkv[(offset + i) * 3 * h + head * d..][..d];
+                    let scores = &mut ws.scores[..len];
+                    scores.fill(0.0);
+                    for (dd, qv) in q.iter().enumerate() {
+                        let qv = qv * scale;
+                        for (s, k) in scores.iter_mut().zip(&ws.kt[dd * len..(dd + 1) * len]) {
+                            *s = qv.mul_add(*k, *s);
+                        }
+                    }
+                    math::softmax(scores);
+                    let ctx = &mut ws.ctx[(offset + i) * h + head * d..][..d];
+                    ctx.fill(0.0);
+                    for (j, p) in scores.iter().enumerate() {
+                        let v = &ws.qkv[(offset + j) * 3 * h + 2 * h + head * d..][..d];
+                        for (c, vv) in ctx.iter_mut().zip(v) {
+                            *c = p.mul_add(*vv, *c);
+                        }
+                    }
+                }
+            }
+            offset += len;
+        }
+    }
+}
+
+/// Activation buffers, reused across chunks.
+#[derive(Default)]
+struct Workspace {
+    x: Vec<f32>,
+    qkv: Vec<f32>,
+    ctx: Vec<f32>,
+    tmp: Vec<f32>,
+    inter: Vec<f32>,
+    kt: Vec<f32>,
+    scores: Vec<f32>,
+    scratch: Scratch,
+}
+
+impl Workspace {
+    fn resize(&mut self, t: usize, h: usize, inter: usize) {
+        self.x.resize(t * h, 0.0);
+        self.qkv.resize(t * 3 * h, 0.0);
+        self.ctx.resize(t * h, 0.0);
+        self.tmp.resize(t * h, 0.0);
+        self.inter.resize(t * inter, 0.0);
+    }
+}

@@ -1,0 +1,9 @@
+//! The AI runtime: local models that run offline on the CPU, providers
+//! that speak the OpenAI API, the router that picks between them per
+//! tenant, the usage ledger and the `/v1` gateway.
+
+pub mod embed;
+pub mod error;
+
+pub use embed::{Embedder, Embeddings, LocalEmbedder};
+pub use error::AiError;
