@@ -2,8 +2,11 @@
 //! that speak the OpenAI API, the router that picks between them per
 //! tenant, the usage ledger and the `/v1` gateway.
 
+pub mod chat;
 pub mod embed;
 pub mod error;
+pub mod openai;
 
+pub use chat::{ChatEvent, ChatModel, ChatRequest, ChatStream, Message, Role};
 pub use embed::{Embedder, Embeddings, LocalEmbedder};
 pub use error::AiError;
