@@ -42,6 +42,16 @@ pub enum AiError {
     /// No provider is configured (or allowed) for the call.
     #[error("{0}")]
     NoProvider(String),
+    /// The tenant's monthly budget is spent and no local model can serve.
+    #[error(
+        "this month's AI budget ({budget} USD) is spent ({spent} USD) and no local model can serve this request"
+    )]
+    BudgetExceeded {
+        /// Spent this month.
+        spent: rust_decimal::Decimal,
+        /// The budget.
+        budget: rust_decimal::Decimal,
+    },
     /// The caller went away.
     #[error("the request was cancelled")]
     Cancelled,
@@ -79,6 +89,7 @@ impl AiError {
             AiError::Provider { .. } => "provider_error",
             AiError::Invalid { .. } => "invalid",
             AiError::NoProvider(_) => "no_provider",
+            AiError::BudgetExceeded { .. } => "budget_exceeded",
             AiError::Cancelled => "cancelled",
             AiError::Internal(_) => "internal",
         }
@@ -95,6 +106,9 @@ impl From<AiError> for ApiError {
         let (status, code, title): (StatusCode, &'static str, &'static str) = match &e {
             AiError::NotInstalled(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "model_not_installed", "Model not installed")
+            }
+            AiError::BudgetExceeded { .. } => {
+                (StatusCode::PAYMENT_REQUIRED, "ai_budget_exceeded", "AI budget exceeded")
             }
             AiError::Unavailable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", "Model unavailable")

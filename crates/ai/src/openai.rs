@@ -174,6 +174,20 @@ impl OpenAiProvider {
         Ok(OpenAiProvider { spec, client, chat_model, embedding_model })
     }
 
+    /// A client for `spec` sharing an existing HTTP client (and its
+    /// connection pool).
+    pub fn with_client(spec: ProviderSpec, client: reqwest::Client) -> OpenAiProvider {
+        let chat_model = spec.chat_model.clone().unwrap_or_default();
+        let embedding_model = spec.embedding_model.clone().unwrap_or_default();
+        OpenAiProvider { spec, client, chat_model, embedding_model }
+    }
+
+    /// The same provider with another embedding model.
+    pub fn with_embedding_model(mut self, model: &str) -> OpenAiProvider {
+        self.embedding_model = model.to_string();
+        self
+    }
+
     /// Its configuration.
     pub fn spec(&self) -> &ProviderSpec {
         &self.spec

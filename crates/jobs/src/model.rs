@@ -1,7 +1,6 @@
 //! Pure rules: retry schedules, job states, webhook signatures and the
 //! check that keeps webhooks off private networks.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -160,99 +159,12 @@ pub fn verify_signature(
     sigs.iter().any(|s| kernel::crypto::constant_time_eq(s, &expected))
 }
 
-/// Why a webhook destination is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UrlError {
-    /// Not an absolute http(s) URL.
-    #[error("must be an absolute http:// or https:// URL")]
-    NotHttp,
-    /// Credentials in the URL.
-    #[error("must not contain a user name or password")]
-    Credentials,
-    /// A private, loopback, link-local or otherwise internal destination.
-    #[error("points to a private or local network address, which is not allowed")]
-    Private,
-}
+pub use kernel::outbound::{UrlError, is_private};
 
 /// Checks a webhook URL as written. Host names are checked again, after
 /// they resolve, when each delivery connects.
 pub fn check_webhook_url(raw: &str, allow_private: bool) -> Result<url::Url, UrlError> {
-    let url = url::Url::parse(raw.trim()).map_err(|_| UrlError::NotHttp)?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(UrlError::NotHttp);
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(UrlError::Credentials);
-    }
-    if !allow_private {
-        let refused = match url.host() {
-            Some(url::Host::Ipv4(ip)) => is_private(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => is_private(IpAddr::V6(ip)),
-            Some(url::Host::Domain(d)) => is_local_name(d),
-            None => true,
-        };
-        if refused {
-            return Err(UrlError::Private);
-        }
-    }
-    Ok(url)
-}
-
-/// Names that always mean this machine or its local network.
-fn is_local_name(host: &str) -> bool {
-    let h = host.trim_end_matches('.').to_ascii_lowercase();
-    h == "localhost"
-        || h.ends_with(".localhost")
-        || h.ends_with(".local")
-        || h.ends_with(".internal")
-        || h.ends_with(".home.arpa")
-}
-
-/// Whether an address is not on the public internet: loopback, private
-/// (RFC 1918, unique-local), carrier-grade NAT, link-local (cloud metadata
-/// services live there), multicast, documentation, benchmarking, reserved
-/// and unspecified ranges, and IPv6 forms that embed such an IPv4 address.
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_private_v4(v4),
-        IpAddr::V6(v6) => is_private_v6(v6),
-    }
-}
-
-fn is_private_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_multicast()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
-        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
-        || (a == 198 && (b == 18 || b == 19)) // benchmarking
-        || a >= 240 // reserved
-}
-
-fn is_private_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_private_v4(v4);
-    }
-    let seg = ip.segments();
-    // NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits.
-    if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6].iter().all(|s| *s == 0) {
-        let [_, _, _, _, _, _, hi, lo] = seg;
-        return is_private_v4(Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8));
-    }
-    ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (seg[0] & 0xfe00) == 0xfc00 // unique local
-        || (seg[0] & 0xffc0) == 0xfe80 // link local
-        || (seg[0] & 0xffc0) == 0xfec0 // site local (deprecated)
-        || (seg[0] == 0x2001 && seg[1] == 0x0db8) // documentation
-        || seg[..6].iter().all(|s| *s == 0) // IPv4-compatible (deprecated)
+    kernel::outbound::check_url(raw, allow_private)
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@
 //! delivery resolves its host (so DNS cannot point a saved name inward);
 //! redirects are not followed.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -623,33 +622,6 @@ async fn finish(
     Ok(())
 }
 
-/// Resolves host names and drops private addresses (unless allowed), so a
-/// name that resolves inward cannot be reached.
-#[derive(Debug, Clone, Copy)]
-struct GuardedResolver {
-    allow_private: bool,
-}
-
-impl reqwest::dns::Resolve for GuardedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_private = self.allow_private;
-        Box::pin(async move {
-            let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> =
-                addrs.into_iter().filter(|a| allow_private || !model::is_private(a.ip())).collect();
-            if allowed.is_empty() {
-                return Err(format!(
-                    "{host} resolves only to private or local addresses, which are not allowed"
-                )
-                .into());
-            }
-            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
 /// The HTTP client deliveries use.
 pub fn client(config: &kernel::config::WebhooksConfig) -> anyhow::Result<reqwest::Client> {
     Ok(kernel::outbound::client_builder()
@@ -657,6 +629,8 @@ pub fn client(config: &kernel::config::WebhooksConfig) -> anyhow::Result<reqwest
         .connect_timeout(Duration::from_secs(config.timeout_secs.clamp(1, 10)))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .dns_resolver(Arc::new(GuardedResolver { allow_private: config.allow_private }))
+        .dns_resolver(Arc::new(kernel::outbound::GuardedResolver {
+            allow_private: config.allow_private,
+        }))
         .build()?)
 }

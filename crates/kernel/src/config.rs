@@ -38,6 +38,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Outgoing webhooks.
     pub webhooks: WebhooksConfig,
+    /// Local models, providers, prices and the response cache.
+    pub ai: AiConfig,
     /// Master key for secrets at rest (base64 of 32 bytes). Unset: a key
     /// generated in `<data_dir>/secrets/master.key`. Set the same value on
     /// every node that shares a database.
@@ -53,6 +55,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             jobs: JobsConfig::default(),
             webhooks: WebhooksConfig::default(),
+            ai: AiConfig::default(),
             http: HttpConfig::default(),
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
@@ -235,6 +238,118 @@ impl Default for WebhooksConfig {
             give_up_after_secs: 24 * 3600,
         }
     }
+}
+
+/// Settings of the AI runtime.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AiConfig {
+    /// CPU threads of local inference (0: every core).
+    pub threads: usize,
+    /// Arithmetic of the local embedder: `auto` (bf16 where the CPU has
+    /// AVX-512 BF16, else f32), `bf16` or `f32`.
+    pub embed_precision: String,
+    /// Use the local embedding model when it is installed.
+    pub local_embeddings: bool,
+    /// Use the local chat model when it is installed.
+    pub local_chat: bool,
+    /// Local generations at once (0: one per core).
+    pub chat_parallel: usize,
+    /// Context length of the local chat model, in tokens.
+    pub chat_context: u32,
+    /// Most tokens the local chat model writes per answer.
+    pub chat_max_tokens: u32,
+    /// Connecting to a provider.
+    pub connect_timeout_secs: u64,
+    /// A provider's first token.
+    pub first_token_timeout_secs: u64,
+    /// A whole provider call.
+    pub request_timeout_secs: u64,
+    /// Retries of a failed provider call (429, 5xx, timeouts).
+    pub max_retries: u32,
+    /// How long identical temperature-0 completions and embeddings are
+    /// answered from the cache (0 disables it).
+    pub cache_ttl_secs: u64,
+    /// Entries the response cache keeps.
+    pub cache_max_entries: usize,
+    /// Price per model (USD per million tokens), for the usage ledger
+    /// and budgets: `[ai.prices."gpt-4o-mini"] input = 0.15, output = 0.6`.
+    pub prices: BTreeMap<String, ModelPrice>,
+    /// Providers every tenant may use (the operator's accounts).
+    pub providers: Vec<ProviderConfig>,
+    /// Let tenants point their own providers at private or loopback
+    /// addresses (e.g. an Ollama next to a single-company install);
+    /// refused by default so a tenant cannot reach the host's network.
+    pub allow_private_providers: bool,
+}
+
+impl Default for AiConfig {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            embed_precision: "auto".into(),
+            local_embeddings: true,
+            local_chat: true,
+            chat_parallel: 0,
+            chat_context: 2048,
+            chat_max_tokens: 1024,
+            connect_timeout_secs: 5,
+            first_token_timeout_secs: 30,
+            request_timeout_secs: 120,
+            max_retries: 3,
+            cache_ttl_secs: 3600,
+            cache_max_entries: 10_000,
+            prices: BTreeMap::new(),
+            providers: Vec::new(),
+            allow_private_providers: false,
+        }
+    }
+}
+
+/// A model's price in USD per million tokens.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPrice {
+    /// Per million prompt tokens.
+    pub input: rust_decimal::Decimal,
+    /// Per million completion tokens.
+    #[serde(default)]
+    pub output: rust_decimal::Decimal,
+}
+
+/// A provider configured for the whole instance.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Its name in routes and usage (`openai`, `azure-east`).
+    pub name: String,
+    /// `openai`, `azure`, `gemini`, `ollama`, `vllm`, `llamacpp` or
+    /// `openai_compatible`.
+    pub kind: String,
+    /// Base URL (the usual one for openai, gemini and ollama when unset).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The API key.
+    #[serde(default)]
+    pub api_key: Option<Secret>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Secret>,
+    /// The chat model.
+    #[serde(default)]
+    pub chat_model: Option<String>,
+    /// The embedding model.
+    #[serde(default)]
+    pub embedding_model: Option<String>,
+    /// Azure's `api-version`.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// `cloud` (default) or `local` (runs on your own machines).
+    #[serde(default)]
+    pub locality: Option<String>,
+    /// Lower runs first (default 100).
+    #[serde(default)]
+    pub priority: Option<i32>,
 }
 
 /// Logging settings.

@@ -41,6 +41,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "identity", description = "Companies, people, sessions, roles, API keys and the audit trail"),
         (name = "jobs", description = "Background jobs, the event log and outgoing webhooks"),
+        (name = "ai", description = "AI providers, routing policy, budget and usage"),
+        (name = "gateway", description = "OpenAI-compatible endpoints: models, chat completions, embeddings"),
     ),
     components(schemas(kernel::error::Problem, kernel::error::FieldError)),
     modifiers(&BearerAuth)
@@ -69,11 +71,17 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(health::routes())
         .merge(identity::http::routes())
         .merge(jobs::http::routes())
+        .merge(ai::http::routes())
+        .merge(ai::gateway::routes())
 }
 
 /// Every permission declared by the domains of this build.
 pub fn permission_catalog() -> identity::Catalog {
-    identity::Catalog::new(&[identity::permissions::PERMISSIONS, jobs::permissions::PERMISSIONS])
+    identity::Catalog::new(&[
+        identity::permissions::PERMISSIONS,
+        jobs::permissions::PERMISSIONS,
+        ai::permissions::PERMISSIONS,
+    ])
 }
 
 /// Every event type published by the domains of this build.
@@ -109,6 +117,7 @@ pub async fn build_state(
         .clone()
         .unwrap_or_else(|| format!("http://{}:{}", config.http.host, config.http.port));
     let jobs = jobs::Jobs::new(&config, secrets.clone(), event_catalog())?;
+    let ai = ai::Ai::new(&config, db.clone(), secrets.clone())?;
     maintenance::register(&jobs)?;
     let identity = identity::Identity::start(
         &db,
@@ -119,7 +128,7 @@ pub async fn build_state(
         &notifier,
     )
     .await?;
-    Ok(AppState::builder(config, db).with(notifier).with(identity).with(jobs).build())
+    Ok(AppState::builder(config, db).with(notifier).with(identity).with(jobs).with(ai).build())
 }
 
 /// The OpenAPI document of the whole API.

@@ -101,6 +101,11 @@ impl TestAppBuilder {
         config.database.max_connections = 8;
         // Webhook receivers in tests listen on loopback.
         config.webhooks.allow_private = true;
+        // Stand-in model providers listen on loopback too.
+        config.ai.allow_private_providers = true;
+        // Tests run side by side: one inference thread each.
+        config.ai.threads = 1;
+        config.ai.chat_parallel = 1;
         config.jobs.poll_interval_ms = 100;
         for f in self.configure {
             f(&mut config);

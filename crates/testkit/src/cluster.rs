@@ -242,16 +242,22 @@ impl Drop for TestDb {
         let opts = shared.cluster.connect_options(Role::Superuser).database("postgres");
         let name = self.name.clone();
         // A thread with its own runtime: Drop may run inside an async test.
-        let t = std::thread::spawn(move || {
+        // The wait is bounded: the test's own runtime is blocked here, so a
+        // connection it was opening cannot finish its handshake, and the
+        // drop waits for that backend; once this returns and the runtime
+        // ends, the connection closes and the drop (already sent) proceeds.
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             rt.block_on(async {
                 let mut su = PgConnection::connect_with(&opts).await.ok()?;
                 let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut su).await.ok()?;
                 su.close().await.ok()
-            })
+            });
+            done_tx.send(()).ok()
         });
-        let _ = t.join();
+        let _ = done_rx.recv_timeout(std::time::Duration::from_secs(2));
     }
 }
 

@@ -216,34 +216,42 @@ pub struct Completion {
     pub usage: Usage,
 }
 
+/// Joins streamed pieces of tool calls into whole calls.
+pub fn assemble_tool_calls(deltas: &[ToolCallDelta]) -> Vec<ToolCall> {
+    let mut calls: Vec<ToolCall> = Vec::new();
+    for d in deltas {
+        let i = d.index as usize;
+        while calls.len() <= i {
+            calls.push(ToolCall {
+                id: String::new(),
+                kind: function_type(),
+                function: FunctionCall { name: String::new(), arguments: String::new() },
+            });
+        }
+        if let Some(id) = &d.id {
+            calls[i].id = id.clone();
+        }
+        if let Some(name) = &d.name {
+            calls[i].function.name.push_str(name);
+        }
+        calls[i].function.arguments.push_str(&d.arguments);
+    }
+    calls
+}
+
 /// Collects a stream into a completion.
 pub async fn collect(mut stream: ChatStream) -> Result<Completion, AiError> {
     let mut content = String::new();
-    let mut calls: Vec<ToolCall> = Vec::new();
+    let mut deltas = Vec::new();
     let mut done = None;
     while let Some(event) = stream.next().await {
         match event? {
             ChatEvent::Delta(t) => content.push_str(&t),
-            ChatEvent::ToolCall(d) => {
-                let i = d.index as usize;
-                while calls.len() <= i {
-                    calls.push(ToolCall {
-                        id: String::new(),
-                        kind: function_type(),
-                        function: FunctionCall { name: String::new(), arguments: String::new() },
-                    });
-                }
-                if let Some(id) = d.id {
-                    calls[i].id = id;
-                }
-                if let Some(name) = d.name {
-                    calls[i].function.name.push_str(&name);
-                }
-                calls[i].function.arguments.push_str(&d.arguments);
-            }
+            ChatEvent::ToolCall(d) => deltas.push(d),
             ChatEvent::Done { finish_reason, usage } => done = Some((finish_reason, usage)),
         }
     }
+    let calls = assemble_tool_calls(&deltas);
     let (finish_reason, usage) = done.ok_or_else(|| {
         AiError::Unavailable("the model stopped before finishing its answer".into())
     })?;

@@ -577,6 +577,9 @@ impl SpawnSpec {
             ("log_line_prefix", "[%p] ".to_string()),
             ("logging_collector", "off".to_string()),
             ("password_encryption", "scram-sha-256".to_string()),
+            // A client that stalls its handshake holds a backend (and
+            // blocks DROP DATABASE); local clients finish in milliseconds.
+            ("authentication_timeout", "5s".to_string()),
         ];
         for (k, v) in settings {
             cmd.arg("-c").arg(format!("{k}={v}"));
