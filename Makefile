@@ -11,8 +11,9 @@ TEST_ROOT  := $(CURDIR)/target/tessera-test
 RELEASE    := target/release/tessera
 DEBUG      := target/debug/tessera
 
-# Debian packages the build and the tests need.
-DEB_PACKAGES := python3 python3-pip
+# Debian packages the build and the tests need (cmake and libclang build
+# llama.cpp; python3-venv holds the OpenAI client the gateway is tested with).
+DEB_PACKAGES := python3 python3-pip python3-venv cmake clang libclang-dev
 
 .PHONY: run test deps build build-release setup lint fmt bench test-cluster-stop clean help
 

@@ -264,8 +264,9 @@ impl OpenAiProvider {
                             .ok()
                             .and_then(Result::ok)
                             .unwrap_or_default();
-                        let message =
-                            error_message(&text).unwrap_or_else(|| format!("HTTP {status}"));
+                        let message = self.scrub(
+                            &error_message(&text).unwrap_or_else(|| format!("HTTP {status}")),
+                        );
                         let err = if status == 429 {
                             AiError::RateLimited { retry_after }
                         } else {
@@ -295,6 +296,17 @@ impl OpenAiProvider {
                 .increment(1);
             tokio::time::sleep(delay).await;
         }
+    }
+
+    /// Removes this provider's credentials from a text that came back from
+    /// it (some providers echo the key in their error messages).
+    fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        let secrets = self.spec.api_key.iter().chain(self.spec.headers.iter().map(|(_, v)| v));
+        for s in secrets.filter(|s| s.len() >= 6) {
+            out = out.replace(s.as_str(), "[redacted]");
+        }
+        out
     }
 
     fn chat_body(&self, req: &ChatRequest, stream: bool) -> Value {
@@ -398,7 +410,15 @@ impl ChatModel for OpenAiProvider {
         let first_token = self.spec.policy.first_token;
         let bytes = resp.bytes_stream();
         let estimate_prompt = estimate_tokens(&request);
-        Ok(Box::pin(sse_chat_stream(bytes, name, deadline, first_token, estimate_prompt)))
+        let secrets = self
+            .spec
+            .api_key
+            .iter()
+            .chain(self.spec.headers.iter().map(|(_, v)| v))
+            .filter(|s| s.len() >= 6)
+            .cloned()
+            .collect();
+        Ok(Box::pin(sse_chat_stream(bytes, name, deadline, first_token, estimate_prompt, secrets)))
     }
 }
 
@@ -422,6 +442,7 @@ struct SseState<S> {
     first_token: Duration,
     started: Instant,
     estimate_prompt: u32,
+    secrets: Vec<String>,
 }
 
 fn sse_chat_stream<S>(
@@ -430,6 +451,7 @@ fn sse_chat_stream<S>(
     deadline: Instant,
     first_token: Duration,
     estimate_prompt: u32,
+    secrets: Vec<String>,
 ) -> impl futures::Stream<Item = Result<ChatEvent, AiError>> + Send
 where
     S: futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send + Unpin + 'static,
@@ -448,6 +470,7 @@ where
         first_token,
         started: Instant::now(),
         estimate_prompt,
+        secrets,
     };
     futures::stream::unfold(state, |mut st| async move {
         loop {
@@ -523,6 +546,7 @@ fn handle_chunk<S>(st: &mut SseState<S>, v: &Value) {
     if let Some(err) = v.get("error") {
         st.ended = true;
         let message = err.get("message").and_then(Value::as_str).unwrap_or("error").to_string();
+        let message = st.secrets.iter().fold(message, |m, s| m.replace(s.as_str(), "[redacted]"));
         st.queue.push_back(Err(AiError::Provider { status: 502, message }));
         return;
     }

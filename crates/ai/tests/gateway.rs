@@ -548,3 +548,61 @@ async fn private_provider_addresses_are_refused_unless_allowed() {
         );
     }
 }
+
+/// A provider that sends one token, then nothing (the connection stays open).
+async fn stalling_provider() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = sock.read(&mut buf).await;
+                let data = format!(
+                    "data: {}\n\n",
+                    json!({ "choices": [{ "index": 0, "delta": { "content": "Partial" }, "finish_reason": null }] })
+                );
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+                let _ = sock
+                    .write_all(format!("{head}{:x}\r\n{data}\r\n", data.len()).as_bytes())
+                    .await;
+                let _ = sock.flush().await;
+                tokio::time::sleep(Duration::from_secs(120)).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_caller_that_goes_away_is_recorded_as_cancelled() {
+    use futures::StreamExt;
+    let app = TestApp::spawn().await;
+    let owner = company(&app, "acme").await;
+    let base = stalling_provider().await;
+    add_provider(
+        &app,
+        &owner,
+        json!({ "name": "slow", "kind": "openai", "base_url": base, "chat_model": "m" }),
+    )
+    .await;
+    let tenant: kernel::ids::TenantId = {
+        let me = app.get("/api/v1/me").bearer(&owner).send().await.json();
+        me["tenant"]["id"].as_str().unwrap().parse().unwrap()
+    };
+    let ai = app.state.service::<ai::Ai>();
+    let ctx = ai::CallContext::system(tenant, "summarise");
+    let req = ai::ChatRequest::new(vec![ai::Message::new(ai::Role::User, "go")]);
+    let mut routed = ai.chat(&ctx, Some("slow"), req).await.unwrap();
+    assert_eq!(
+        routed.stream.next().await.unwrap().unwrap(),
+        ai::ChatEvent::Delta("Partial".into())
+    );
+    drop(routed);
+    let rows = wait_usage(&app, 1).await;
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].1.as_str(), rows[0].2.as_str()),
+        ("slow", "cancelled", "summarise")
+    );
+}

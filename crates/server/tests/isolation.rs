@@ -44,6 +44,9 @@ const BY_ID: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/api/v1/webhooks/{webhook}/deliveries", None),
     ("GET", "/api/v1/webhooks/{webhook}/deliveries/{delivery}", None),
     ("POST", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/resend", None),
+    ("GET", "/api/v1/ai/providers/{ai_provider}", None),
+    ("PATCH", "/api/v1/ai/providers/{ai_provider}", Some(r#"{"priority":1}"#)),
+    ("DELETE", "/api/v1/ai/providers/{ai_provider}", None),
 ];
 
 /// Endpoints that list or show the caller's tenant's data.
@@ -60,6 +63,10 @@ const LISTS: &[&str] = &[
     "/api/v1/jobs",
     "/api/v1/webhooks",
     "/api/v1/events",
+    "/api/v1/ai/providers",
+    "/api/v1/ai/policy",
+    "/api/v1/ai/usage?group_by=provider",
+    "/v1/models",
 ];
 
 /// One tenant's objects.
@@ -159,6 +166,31 @@ async fn fixture(app: &TestApp, name: &str) -> Tenant {
         .fetch_one(&mut su)
         .await
         .unwrap();
+    // An AI provider, a policy routing to it, and a call in the ledger.
+    let provider = post(
+        app,
+        Some(&owner),
+        "/api/v1/ai/providers",
+        json!({ "name": format!("{name}-llm"), "kind": "openai", "chat_model": format!("{name}-model"), "api_key": "sk-x" }),
+    )
+    .await;
+    let r = app
+        .put("/api/v1/ai/policy")
+        .bearer(&owner)
+        .json(&json!({ "routes": { "chat": [format!("{name}-llm")] } }))
+        .send()
+        .await;
+    r.assert_status(200);
+    sqlx::query(
+        "INSERT INTO ai_usage (tenant_id, id, caller_type, feature, kind, provider, model, locality, latency_ms, outcome)
+         VALUES ($1::uuid, gen_random_uuid(), 'system', 'chat', 'chat', $2, $3, 'cloud', 12, 'ok')",
+    )
+    .bind(&tenant_id)
+    .bind(format!("{name}-llm"))
+    .bind(format!("{name}-model"))
+    .execute(&mut su)
+    .await
+    .unwrap();
     // An anchor as audit retention leaves it.
     sqlx::query("INSERT INTO audit_anchors (tenant_id, seq, hash, removed_before) VALUES ($1::uuid, 0, '', now())")
         .bind(&tenant_id)
@@ -167,6 +199,7 @@ async fn fixture(app: &TestApp, name: &str) -> Tenant {
         .unwrap();
     let ids = HashMap::from([
         ("webhook", hook_id.clone()),
+        ("ai_provider", provider["id"].as_str().unwrap().to_string()),
         ("delivery", delivery["id"].as_str().unwrap().to_string()),
         ("job", job.to_string()),
         ("user", member["user"]["id"].as_str().unwrap().to_string()),
@@ -183,6 +216,8 @@ async fn fixture(app: &TestApp, name: &str) -> Tenant {
         format!("{name} bot"),
         format!("{name} once"),
         format!("hooks.{name}.example"),
+        format!("{name}-llm"),
+        format!("{name}-model"),
     ]);
     marks.push(s["tenant"]["id"].as_str().unwrap().to_string());
     Tenant { id: s["tenant"]["id"].as_str().unwrap().to_string(), owner, ids, marks }

@@ -19,7 +19,7 @@
 mod app;
 mod cluster;
 
-pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse};
+pub use app::{ServerHandle, TestApp, TestAppBuilder, TestRequest, TestResponse};
 pub use cluster::{
     TestDb, cluster_options, ensure_models, ensure_runtime, runtime_dir, shared_cluster, test_root,
 };
