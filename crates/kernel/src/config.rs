@@ -253,7 +253,8 @@ pub struct AiConfig {
     pub local_embeddings: bool,
     /// Use the local chat model when it is installed.
     pub local_chat: bool,
-    /// Local generations at once (0: one per core).
+    /// Local generations at once, each with its own context (0: cores ÷
+    /// threads, at least 1; more queue).
     pub chat_parallel: usize,
     /// Context length of the local chat model, in tokens.
     pub chat_context: u32,

@@ -53,7 +53,8 @@ number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1
 ws ::= | " " | "\n" [ \t]{0,20}
 "#;
 
-fn backend() -> Result<&'static LlamaBackend, AiError> {
+/// llama.cpp's process-wide backend, started on first use.
+pub fn backend() -> Result<&'static LlamaBackend, AiError> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {
@@ -282,7 +283,7 @@ fn generate(
         }
     }
 
-    let mut sampler = sampler(model, request)?;
+    let mut sampling = sampler(model, request)?;
     let mut stops = StopMatcher::new(request.stop.iter().cloned().chain(
         prompt::FORMAT_STOPS.iter().filter(|_| !request.wants_json()).map(|s| s.to_string()),
     ));
@@ -293,7 +294,12 @@ fn generate(
     let mut decoder = encoding_rs_free::Utf8Assembler::default();
     while produced < max_tokens {
         // `sample` also accepts the token into the samplers' state.
-        let token = sampler.sample(ctx, batch.n_tokens() - 1);
+        let token = match &mut sampling {
+            // JSON mode: llama.cpp's grammar sampler (`sample` also
+            // accepts the token into the samplers' state).
+            Sampling::Grammar(s) => s.sample(ctx, batch.n_tokens() - 1),
+            Sampling::Fast(s) => LlamaToken(s.sample(ctx.get_logits_ith(batch.n_tokens() - 1))),
+        };
         produced += 1;
         GENERATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if vocab.is_eog(token) {
@@ -340,27 +346,41 @@ fn generate(
     }))
 }
 
-fn sampler(model: &LlamaModel, request: &ChatRequest) -> Result<LlamaSampler, AiError> {
+enum Sampling {
+    Grammar(LlamaSampler),
+    Fast(super::sample::Sampler),
+}
+
+fn sampler(model: &LlamaModel, request: &ChatRequest) -> Result<Sampling, AiError> {
     let temperature = request.temperature.unwrap_or(0.7);
-    let mut chain = Vec::new();
-    if request.wants_json() {
-        chain.push(
-            LlamaSampler::grammar(model, JSON_GRAMMAR, "root")
-                .map_err(|e| AiError::Internal(format!("JSON grammar: {e}")))?,
-        );
+    let seed = request.seed.unwrap_or_else(|| u64::from(rand_seed()));
+    if !request.wants_json() {
+        return Ok(Sampling::Fast(super::sample::Sampler::new(
+            super::sample::Settings {
+                temperature,
+                top_p: request.top_p.unwrap_or(0.95).clamp(0.01, 1.0),
+                top_k: 40,
+                // A mild repetition penalty keeps a small model from looping.
+                repeat_penalty: 1.1,
+                repeat_window: 64,
+            },
+            seed,
+        )));
     }
-    // A mild repetition penalty keeps a small model from looping.
-    chain.push(LlamaSampler::penalties(model.n_vocab(), 64, 1.1, 0.0, 0.0));
+    let mut chain = vec![
+        LlamaSampler::grammar(model, JSON_GRAMMAR, "root")
+            .map_err(|e| AiError::Internal(format!("JSON grammar: {e}")))?,
+        LlamaSampler::penalties(model.n_vocab(), 64, 1.1, 0.0, 0.0),
+    ];
     if temperature <= 0.0 {
         chain.push(LlamaSampler::greedy());
     } else {
         chain.push(LlamaSampler::top_k(40));
         chain.push(LlamaSampler::top_p(request.top_p.unwrap_or(0.95).clamp(0.01, 1.0), 1));
         chain.push(LlamaSampler::temp(temperature));
-        let seed = request.seed.map_or_else(rand_seed, |s| s as u32);
-        chain.push(LlamaSampler::dist(seed));
+        chain.push(LlamaSampler::dist(seed as u32));
     }
-    Ok(LlamaSampler::chain_simple(chain))
+    Ok(Sampling::Grammar(LlamaSampler::chain_simple(chain)))
 }
 
 fn rand_seed() -> u32 {

@@ -4,6 +4,7 @@
 
 pub mod local;
 pub mod prompt;
+pub mod sample;
 
 use async_trait::async_trait;
 use futures::StreamExt;
