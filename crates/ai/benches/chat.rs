@@ -5,7 +5,8 @@
 //! socket, against a running `tessera serve` named by `TESSERA_URL` and
 //! `TESSERA_TOKEN`), and llama.cpp's own llama-bench (`LLAMA_BENCH`). They
 //! alternate, round after round, so the machine's noise hits them alike;
-//! medians are reported.
+//! medians are reported. Each in-process measurement runs in a process of
+//! its own, like llama-bench and the server.
 //!
 //!     cargo bench -p ai --bench chat -- [threads] [max_tokens] [rounds]
 
@@ -152,58 +153,94 @@ fn llama_bench(
     Ok((prompt as f64 / pp * 1000.0, tg))
 }
 
+/// One measurement in a process of its own (`--child bare|wrapper`), so
+/// that it leads the only OpenMP team in its process, as llama-bench and
+/// `tessera serve` do: libgomp throttles barrier spinning once the teams
+/// of a process outnumber the cores, which would handicap whichever ran
+/// second. Prints `prompt_tokens ttft_ms tokens_per_s tokens`.
+fn child(mode: &str, threads: usize, max_tokens: u32, path: &std::path::Path) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(async move {
+        let model = LocalChat::load(path, LocalChatOptions { threads, parallel: 1, context: 2048, max_tokens: 2048 })?;
+        let prompt = model.tokenize(&ai::chat::prompt::transcript(&[Message::new(Role::User, QUESTION)])).len();
+        let (ttft, rate, n) = if mode == "bare" {
+            drop(model);
+            let backend = ai::chat::local::backend().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let raw = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default())?;
+            let params = LlamaContextParams::default()
+                .with_n_ctx(std::num::NonZeroU32::new(2048))
+                .with_n_batch(512)
+                .with_n_threads(threads as i32)
+                .with_n_threads_batch(threads as i32);
+            let mut ctx = raw.new_context(backend, params)?;
+            bare(&mut ctx, prompt, 16)?;
+            let (pp, tg) = bare(&mut ctx, prompt, max_tokens as usize)?;
+            (pp, tg, max_tokens)
+        } else {
+            wrapper(&model, 16).await?;
+            wrapper(&model, max_tokens).await?
+        };
+        println!("{prompt} {} {rate} {n}", ttft.as_secs_f64() * 1000.0);
+        anyhow::Ok(())
+    })
+}
+
+fn run_child(mode: &str, threads: usize, max_tokens: u32) -> anyhow::Result<(usize, f64, f64, f64)> {
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .args(["--child", mode, &threads.to_string(), &max_tokens.to_string()])
+        .stderr(std::process::Stdio::null())
+        .output()?;
+    anyhow::ensure!(out.status.success(), "the {mode} run failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().last().unwrap_or_default();
+    let f: Vec<f64> = line.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    anyhow::ensure!(f.len() == 4, "the {mode} run printed {line:?}");
+    Ok((f[0] as usize, f[1], f[2], f[3]))
+}
+
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let threads: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(2);
-    let max_tokens: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(128);
-    let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(7);
+    let all: Vec<String> = std::env::args().skip(1).collect();
     let runtime = std::env::var("TESSERA_RUNTIME_DIR").unwrap_or_else(|_| "data/runtime".into());
     let path = kernel::assets::GEMMA
         .install_dir(std::path::Path::new(&runtime))
         .join(kernel::assets::GEMMA_FILE);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    if all.first().map(String::as_str) == Some("--child") {
+        let threads = all.get(2).and_then(|a| a.parse().ok()).unwrap_or(2);
+        let max_tokens = all.get(3).and_then(|a| a.parse().ok()).unwrap_or(128);
+        return child(&all[1], threads, max_tokens, &path);
+    }
+    let args: Vec<String> = all.into_iter().filter(|a| !a.starts_with("--")).collect();
+    let threads: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(2);
+    let max_tokens: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(128);
+    let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(7);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
-        let backend = ai::chat::local::backend().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let raw_model = LlamaModel::load_from_file(backend, &path, &LlamaModelParams::default())?;
-        let params = LlamaContextParams::default()
-            .with_n_ctx(std::num::NonZeroU32::new(2048))
-            .with_n_batch(512)
-            .with_n_threads(threads as i32)
-            .with_n_threads_batch(threads as i32);
-        let mut ctx = raw_model.new_context(backend, params)?;
-
-        let model = LocalChat::load(&path, LocalChatOptions { threads, parallel: 1, context: 2048, max_tokens: 2048 })?;
-        let prompt = model.tokenize(&ai::chat::prompt::transcript(&[Message::new(Role::User, QUESTION)])).len();
-
         // The gateway of a running server (`tessera serve`), when given:
         // measured over HTTP from this process, the server in its own.
         let target = std::env::var("TESSERA_URL").ok().zip(std::env::var("TESSERA_TOKEN").ok());
-
-        // Warm up (page in the model, load the server's copy).
-        bare(&mut ctx, prompt, 16)?;
-        wrapper(&model, 16).await?;
         if let Some((url, token)) = &target {
-            gateway(url, token, 16).await?;
+            gateway(url, token, 16).await?; // loads the server's model
         }
-
         let llama_bench_bin = std::env::var("LLAMA_BENCH").ok();
+        let mut prompt = 0;
         let (mut lb_pp, mut lb_tg) = (Vec::new(), Vec::new());
         let (mut pp, mut tg) = (Vec::new(), Vec::new());
         let (mut w_ttft, mut w_rate, mut w_n) = (Vec::new(), Vec::new(), Vec::new());
         let (mut g_ttft, mut g_rate, mut g_n) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
+            let (p, ms, t, _) = run_child("bare", threads, max_tokens)?;
+            prompt = p;
+            pp.push(ms);
+            tg.push(t);
             if let Some(bin) = &llama_bench_bin {
                 let (p, t) = llama_bench(bin, &path, threads, prompt, max_tokens)?;
                 lb_pp.push(p);
                 lb_tg.push(t);
             }
-            let (p, t) = bare(&mut ctx, prompt, max_tokens as usize)?;
-            pp.push(p.as_secs_f64() * 1000.0);
-            tg.push(t);
-            let (f, r, n) = wrapper(&model, max_tokens).await?;
-            w_ttft.push(f.as_secs_f64() * 1000.0);
+            let (_, f, r, n) = run_child("wrapper", threads, max_tokens)?;
+            w_ttft.push(f);
             w_rate.push(r);
-            w_n.push(f64::from(n));
+            w_n.push(n);
             if let Some((url, token)) = &target {
                 let (f, r, n) = gateway(url, token, max_tokens).await?;
                 g_ttft.push(f.as_secs_f64() * 1000.0);
@@ -222,7 +259,7 @@ fn main() -> anyhow::Result<()> {
             Some((p, t))
         };
         for (what, ttft, rate, n) in [
-            ("local model through our wrapper (in this process)", w_ttft, w_rate, w_n),
+            ("local model through our wrapper (in a process of its own)", w_ttft, w_rate, w_n),
             ("tessera serve, /v1/chat/completions streamed over HTTP", g_ttft, g_rate, g_n),
         ] {
             if rate.is_empty() {

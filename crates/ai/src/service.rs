@@ -173,6 +173,13 @@ fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
+/// Local generations at once: as configured, or (0) as many as the cores
+/// hold at `threads` each; at least one, at most one per core.
+fn local_parallel(configured: usize, threads: usize, cores: usize) -> usize {
+    let parallel = if configured == 0 { cores / threads.max(1) } else { configured };
+    parallel.clamp(1, cores.max(1))
+}
+
 impl Ai {
     /// The service. Local models load on first use.
     pub fn new(config: &Config, db: Db, secrets: SecretBox) -> anyhow::Result<Arc<Ai>> {
@@ -313,14 +320,23 @@ impl Ai {
                     .install_dir(&self.runtime_dir)
                     .join(kernel::assets::GEMMA_FILE);
                 let threads = if self.config.threads == 0 { cores() } else { self.config.threads };
-                let parallel = if self.config.chat_parallel == 0 {
-                    cores()
-                } else {
-                    self.config.chat_parallel
-                };
+                let parallel = local_parallel(self.config.chat_parallel, threads, cores());
+                if parallel * threads > cores() {
+                    // Each generation thread leads its own OpenMP team; once
+                    // their threads outnumber the cores, libgomp stops
+                    // spinning at barriers and every token gets slower
+                    // (about 20% on two cores), even with one generation
+                    // running.
+                    tracing::warn!(
+                        threads,
+                        parallel,
+                        cores = cores(),
+                        "ai.chat_parallel × ai.threads exceeds the cores: local generation will be slower"
+                    );
+                }
                 let options = LocalChatOptions {
                     threads,
-                    parallel: parallel.min(cores()).max(1),
+                    parallel,
                     context: self.config.chat_context,
                     max_tokens: self.config.chat_max_tokens,
                 };
@@ -1199,5 +1215,23 @@ impl Drop for Recorded {
             o.usage.completion_tokens = (self.text.len() / 4) as u32;
             self.ai.record(&self.ctx, &self.target, &self.model, "chat", o);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_parallel;
+
+    #[test]
+    fn generations_share_the_cores_without_oversubscribing_them() {
+        // Unset: one generation per `threads` cores.
+        assert_eq!(local_parallel(0, 2, 2), 1);
+        assert_eq!(local_parallel(0, 2, 8), 4);
+        assert_eq!(local_parallel(0, 1, 2), 2);
+        assert_eq!(local_parallel(0, 4, 2), 1);
+        assert_eq!(local_parallel(0, 0, 2), 2);
+        // Configured: honoured, within one per core.
+        assert_eq!(local_parallel(3, 2, 8), 3);
+        assert_eq!(local_parallel(16, 1, 4), 4);
     }
 }
