@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 // mimalloc: the server allocates many short-lived buffers per request;
-// glibc's allocator spent ~12% of a request's CPU time here.
+// glibc's allocator spent ~12% of a request's CPU time here. Built with
+// `no_thp`: advising its arenas for transparent huge pages made 2 MiB of
+// resident memory out of every touched page, +14 MiB at idle.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
