@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::job::{Job, JobContext};
 
 /// Deletes finished jobs and dispatched events past their retention
-/// (`jobs.retention_days`, `jobs.dead_retention_days`). Idempotent.
+/// (`jobs.retention_days`, `jobs.dead_retention_days`), and settles webhook
+/// deliveries whose job ended without them. Idempotent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PruneJobs;
 
@@ -24,6 +25,10 @@ impl Job for PruneJobs {
         let (jobs, events) = crate::repo::prune(&mut conn, finished, dead).await?;
         if jobs + events > 0 {
             tracing::info!(jobs, events, "pruned finished jobs and dispatched events");
+        }
+        let settled = crate::webhooks::settle_orphaned_deliveries(&mut conn).await?;
+        if settled > 0 {
+            tracing::warn!(settled, "settled webhook deliveries whose job ended without them");
         }
         Ok(())
     }

@@ -307,6 +307,15 @@ pub async fn delivery(
     .await
 }
 
+/// Settles deliveries whose job ended without recording an outcome (the
+/// job was cancelled, or dead-lettered by the reaper after its worker
+/// stopped): `cancelled` or `failed`, with the job's last error. Returns
+/// how many. Every tenant's; each is updated under its own tenant context.
+pub async fn settle_orphaned_deliveries(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as("SELECT webhook_deliveries_settle()").fetch_one(conn).await?;
+    Ok(n)
+}
+
 /// The retry policy of deliveries, from the configuration.
 pub fn retry_policy(config: &kernel::config::WebhooksConfig) -> Retry {
     let give_up = Duration::from_secs(config.give_up_after_secs.max(1));

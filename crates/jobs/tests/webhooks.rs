@@ -582,3 +582,63 @@ async fn queue_metrics_are_exported() {
     assert!(text.contains("job_wait_seconds"));
     assert!(text.contains("webhook_attempts_total"));
 }
+
+#[tokio::test]
+async fn deliveries_whose_job_ended_without_them_are_settled() {
+    let mut app = TestApp::builder().config(fast_retries).background().build().await;
+    let receiver = Receiver::start().await;
+    receiver.status.store(503, Ordering::SeqCst);
+    let mut hooks = Vec::new();
+    for name in ["acme", "globex"] {
+        let owner = company(&app, name).await;
+        let hook = subscribe(&app, &owner, &receiver.url(), json!(["user.invited"])).await;
+        invite(&app, &owner, &format!("ravi@{name}.example")).await;
+        let hook_id = hook["id"].as_str().unwrap().to_string();
+        eventually(Duration::from_secs(20), "a failed attempt", || async {
+            deliveries(&app, &owner, &hook_id)
+                .await
+                .into_iter()
+                .find(|d| d["attempts"].as_i64().is_some_and(|n| n >= 1))
+        })
+        .await;
+        hooks.push((owner, hook_id));
+    }
+    // The workers stop between attempts: both deliveries wait for a retry.
+    app.stop_background().await;
+
+    // Acme's operator cancels the delivery's job.
+    let (acme, acme_hook) = &hooks[0];
+    let listed =
+        app.get("/api/v1/jobs?kind=webhooks.deliver").bearer(acme).send().await.json();
+    let job = listed["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    let r = app.post(&format!("/api/v1/jobs/{job}/cancel")).bearer(acme).send().await;
+    assert_eq!(r.json()["state"], "cancelled");
+    // Globex's job was dead-lettered by the reaper (its worker stopped
+    // during the last attempt), as `jobs_reap` leaves it.
+    let mut su = app.db.superuser().await;
+    sqlx::query(
+        "UPDATE jobs SET state = 'dead', finished_at = now(), locked_until = NULL,
+                last_error = 'the worker running it stopped (its lease expired during attempt 2)'
+          WHERE kind = 'webhooks.deliver' AND state <> 'cancelled'",
+    )
+    .execute(&mut su)
+    .await
+    .unwrap();
+    let (globex, globex_hook) = &hooks[1];
+    assert_eq!(deliveries(&app, acme, acme_hook).await[0]["state"], "pending");
+    assert_eq!(deliveries(&app, globex, globex_hook).await[0]["state"], "pending");
+
+    // The hourly maintenance settles both, each in its own tenant.
+    let mut conn = app.state.db().pool().acquire().await.unwrap();
+    assert_eq!(jobs::webhooks::settle_orphaned_deliveries(&mut conn).await.unwrap(), 2);
+    assert_eq!(jobs::webhooks::settle_orphaned_deliveries(&mut conn).await.unwrap(), 0);
+    let a = &deliveries(&app, acme, acme_hook).await[0];
+    assert_eq!(a["state"], "cancelled", "{a}");
+    assert_eq!(a["last_error"], "the delivery job was cancelled");
+    assert!(a["finished_at"].is_string());
+    let g = &deliveries(&app, globex, globex_hook).await[0];
+    assert_eq!(g["state"], "failed", "{g}");
+    assert_eq!(g["last_error"], "the worker running it stopped (its lease expired during attempt 2)");
+    assert!(g["attempts"].as_i64().unwrap() >= 1, "{g}");
+}
