@@ -158,11 +158,21 @@ fn llama_bench(
 /// `tessera serve` do: libgomp throttles barrier spinning once the teams
 /// of a process outnumber the cores, which would handicap whichever ran
 /// second. Prints `prompt_tokens ttft_ms tokens_per_s tokens`.
-fn child(mode: &str, threads: usize, max_tokens: u32, path: &std::path::Path) -> anyhow::Result<()> {
+fn child(
+    mode: &str,
+    threads: usize,
+    max_tokens: u32,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async move {
-        let model = LocalChat::load(path, LocalChatOptions { threads, parallel: 1, context: 2048, max_tokens: 2048 })?;
-        let prompt = model.tokenize(&ai::chat::prompt::transcript(&[Message::new(Role::User, QUESTION)])).len();
+        let model = LocalChat::load(
+            path,
+            LocalChatOptions { threads, parallel: 1, context: 2048, max_tokens: 2048 },
+        )?;
+        let prompt = model
+            .tokenize(&ai::chat::prompt::transcript(&[Message::new(Role::User, QUESTION)]))
+            .len();
         let (ttft, rate, n) = if mode == "bare" {
             drop(model);
             let backend = ai::chat::local::backend().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -185,7 +195,11 @@ fn child(mode: &str, threads: usize, max_tokens: u32, path: &std::path::Path) ->
     })
 }
 
-fn run_child(mode: &str, threads: usize, max_tokens: u32) -> anyhow::Result<(usize, f64, f64, f64)> {
+fn run_child(
+    mode: &str,
+    threads: usize,
+    max_tokens: u32,
+) -> anyhow::Result<(usize, f64, f64, f64)> {
     let out = std::process::Command::new(std::env::current_exe()?)
         .args(["--child", mode, &threads.to_string(), &max_tokens.to_string()])
         .stderr(std::process::Stdio::null())

@@ -608,8 +608,7 @@ async fn deliveries_whose_job_ended_without_them_are_settled() {
 
     // Acme's operator cancels the delivery's job.
     let (acme, acme_hook) = &hooks[0];
-    let listed =
-        app.get("/api/v1/jobs?kind=webhooks.deliver").bearer(acme).send().await.json();
+    let listed = app.get("/api/v1/jobs?kind=webhooks.deliver").bearer(acme).send().await.json();
     let job = listed["items"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
     let r = app.post(&format!("/api/v1/jobs/{job}/cancel")).bearer(acme).send().await;
@@ -639,6 +638,9 @@ async fn deliveries_whose_job_ended_without_them_are_settled() {
     assert!(a["finished_at"].is_string());
     let g = &deliveries(&app, globex, globex_hook).await[0];
     assert_eq!(g["state"], "failed", "{g}");
-    assert_eq!(g["last_error"], "the worker running it stopped (its lease expired during attempt 2)");
+    assert_eq!(
+        g["last_error"],
+        "the worker running it stopped (its lease expired during attempt 2)"
+    );
     assert!(g["attempts"].as_i64().unwrap() >= 1, "{g}");
 }
