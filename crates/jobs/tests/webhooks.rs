@@ -628,9 +628,24 @@ async fn deliveries_whose_job_ended_without_them_are_settled() {
     assert_eq!(deliveries(&app, acme, acme_hook).await[0]["state"], "pending");
     assert_eq!(deliveries(&app, globex, globex_hook).await[0]["state"], "pending");
 
-    // The hourly maintenance settles both, each in its own tenant.
+    // The hourly maintenance job settles both, each in its own tenant.
+    jobs::NewJob::new(&jobs::maintenance::PruneJobs).enqueue_system(app.state.db()).await.unwrap();
+    let worker = jobs::Worker::start(
+        app.state.clone(),
+        app.jobs().registry.clone(),
+        app.state.db().side_pool(2),
+        jobs::WorkerOptions {
+            queues: vec![("default".into(), 1)],
+            lease: Duration::from_secs(30),
+            poll: Duration::from_millis(50),
+        },
+    );
+    eventually(Duration::from_secs(20), "the deliveries to be settled", || async {
+        (deliveries(&app, globex, globex_hook).await[0]["state"] != "pending").then_some(())
+    })
+    .await;
+    worker.shutdown(Duration::from_secs(5)).await;
     let mut conn = app.state.db().pool().acquire().await.unwrap();
-    assert_eq!(jobs::webhooks::settle_orphaned_deliveries(&mut conn).await.unwrap(), 2);
     assert_eq!(jobs::webhooks::settle_orphaned_deliveries(&mut conn).await.unwrap(), 0);
     let a = &deliveries(&app, acme, acme_hook).await[0];
     assert_eq!(a["state"], "cancelled", "{a}");
