@@ -173,6 +173,11 @@ fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
+/// CPU threads of local inference: as configured, or (0) every core.
+fn local_threads(configured: usize) -> usize {
+    if configured == 0 { cores() } else { configured }
+}
+
 /// Local generations at once: as configured, or (0) as many as the cores
 /// hold at `threads` each; at least one, at most one per core.
 fn local_parallel(configured: usize, threads: usize, cores: usize) -> usize {
@@ -286,7 +291,7 @@ impl Ai {
                     "bf16" if crate::embed::gemm::bf16_supported() => Precision::Bf16,
                     _ => Precision::best_available(),
                 };
-                let threads = if self.config.threads == 0 { cores() } else { self.config.threads };
+                let threads = local_threads(self.config.threads);
                 let loaded = tokio::task::spawn_blocking(move || {
                     LocalEmbedder::load(&dir, precision, threads)
                 })
@@ -319,9 +324,10 @@ impl Ai {
                 let path = kernel::assets::GEMMA
                     .install_dir(&self.runtime_dir)
                     .join(kernel::assets::GEMMA_FILE);
-                let threads = if self.config.threads == 0 { cores() } else { self.config.threads };
-                let parallel = local_parallel(self.config.chat_parallel, threads, cores());
-                if parallel * threads > cores() {
+                let cores = cores();
+                let threads = local_threads(self.config.threads);
+                let parallel = local_parallel(self.config.chat_parallel, threads, cores);
+                if parallel * threads > cores {
                     // Each generation thread leads its own OpenMP team; once
                     // their threads outnumber the cores, libgomp stops
                     // spinning at barriers and every token gets slower
@@ -330,7 +336,7 @@ impl Ai {
                     tracing::warn!(
                         threads,
                         parallel,
-                        cores = cores(),
+                        cores,
                         "ai.chat_parallel × ai.threads exceeds the cores: local generation will be slower"
                     );
                 }
