@@ -83,28 +83,39 @@ pub async fn insert_provider(
     tenant: TenantId,
     p: &ProviderRow,
 ) -> Result<ProviderRow, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO ai_providers (tenant_id, id, name, kind, base_url, chat_model, embedding_model, api_version,
                                    api_key, headers, header_names, locality, priority, enabled)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          RETURNING {PROVIDER_COLUMNS}"
-    )))
-    .bind(tenant)
-    .bind(p.id)
-    .bind(&p.name)
-    .bind(&p.kind)
-    .bind(&p.base_url)
-    .bind(&p.chat_model)
-    .bind(&p.embedding_model)
-    .bind(&p.api_version)
-    .bind(&p.api_key)
-    .bind(&p.headers)
-    .bind(&p.header_names)
-    .bind(&p.locality)
-    .bind(p.priority)
-    .bind(p.enabled)
-    .fetch_one(conn)
-    .await
+    )));
+    bind_provider(query, tenant, p).fetch_one(conn).await
+}
+
+type ProviderQuery<'q> =
+    sqlx::query::QueryAs<'q, sqlx::Postgres, ProviderRow, sqlx::postgres::PgArguments>;
+
+/// Binds `$1` (tenant) to `$14` (enabled), in the column order of
+/// [`insert_provider`] and [`update_provider`].
+fn bind_provider<'q>(
+    q: ProviderQuery<'q>,
+    tenant: TenantId,
+    p: &'q ProviderRow,
+) -> ProviderQuery<'q> {
+    q.bind(tenant)
+        .bind(p.id)
+        .bind(&p.name)
+        .bind(&p.kind)
+        .bind(&p.base_url)
+        .bind(&p.chat_model)
+        .bind(&p.embedding_model)
+        .bind(&p.api_version)
+        .bind(&p.api_key)
+        .bind(&p.headers)
+        .bind(&p.header_names)
+        .bind(&p.locality)
+        .bind(p.priority)
+        .bind(p.enabled)
 }
 
 /// Replaces a provider's fields.
@@ -113,29 +124,14 @@ pub async fn update_provider(
     tenant: TenantId,
     p: &ProviderRow,
 ) -> Result<ProviderRow, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE ai_providers SET name = $3, kind = $4, base_url = $5, chat_model = $6, embedding_model = $7,
                 api_version = $8, api_key = $9, headers = $10, header_names = $11, locality = $12,
                 priority = $13, enabled = $14, updated_at = now()
           WHERE tenant_id = $1 AND id = $2
           RETURNING {PROVIDER_COLUMNS}"
-    )))
-    .bind(tenant)
-    .bind(p.id)
-    .bind(&p.name)
-    .bind(&p.kind)
-    .bind(&p.base_url)
-    .bind(&p.chat_model)
-    .bind(&p.embedding_model)
-    .bind(&p.api_version)
-    .bind(&p.api_key)
-    .bind(&p.headers)
-    .bind(&p.header_names)
-    .bind(&p.locality)
-    .bind(p.priority)
-    .bind(p.enabled)
-    .fetch_one(conn)
-    .await
+    )));
+    bind_provider(query, tenant, p).fetch_one(conn).await
 }
 
 /// Deletes a provider.
