@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use identity::Caller;
-use identity::audit::{self, Changes, Entry};
+use identity::audit::Changes;
 use kernel::{ApiError, FieldError};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -261,24 +261,6 @@ fn changes(before: Option<&ProviderRow>, after: &ProviderRow) -> Changes {
     c
 }
 
-async fn audit(
-    tx: &mut kernel::db::TenantTx,
-    caller: &Caller,
-    action: &str,
-    resource_type: &str,
-    id: Option<String>,
-    changes: Changes,
-) -> Result<(), ApiError> {
-    audit::record(
-        tx,
-        caller.tenant,
-        &caller.meta,
-        Entry { actor: caller.actor(), action, resource_type, resource_id: id, changes },
-    )
-    .await?;
-    Ok(())
-}
-
 fn taken(e: sqlx::Error) -> ApiError {
     let api: ApiError = e.into();
     if api.code() == "already_exists" {
@@ -317,15 +299,15 @@ pub async fn create_provider(
     let row = apply(ai, caller.tenant, row, input)?;
     let mut tx = caller.tx(db).await?;
     let saved = repo::insert_provider(&mut tx, caller.tenant, &row).await.map_err(taken)?;
-    audit(
-        &mut tx,
-        caller,
-        "ai_provider.created",
-        "ai_provider",
-        Some(saved.id.to_string()),
-        changes(None, &saved),
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            "ai_provider.created",
+            "ai_provider",
+            Some(saved.id.to_string()),
+            changes(None, &saved),
+        )
+        .await?;
     tx.commit().await?;
     Ok(saved.into())
 }
@@ -344,15 +326,15 @@ pub async fn update_provider(
         .ok_or_else(|| ApiError::not_found("provider"))?;
     let row = apply(ai, caller.tenant, before.clone(), input)?;
     let saved = repo::update_provider(&mut tx, caller.tenant, &row).await.map_err(taken)?;
-    audit(
-        &mut tx,
-        caller,
-        "ai_provider.updated",
-        "ai_provider",
-        Some(id.to_string()),
-        changes(Some(&before), &saved),
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            "ai_provider.updated",
+            "ai_provider",
+            Some(id.to_string()),
+            changes(Some(&before), &saved),
+        )
+        .await?;
     tx.commit().await?;
     Ok(saved.into())
 }
@@ -368,15 +350,15 @@ pub async fn delete_provider(
         .await?
         .ok_or_else(|| ApiError::not_found("provider"))?;
     repo::delete_provider(&mut tx, caller.tenant, id).await?;
-    audit(
-        &mut tx,
-        caller,
-        "ai_provider.deleted",
-        "ai_provider",
-        Some(id.to_string()),
-        Changes::new().set("name", &before.name),
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            "ai_provider.deleted",
+            "ai_provider",
+            Some(id.to_string()),
+            Changes::new().set("name", &before.name),
+        )
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -450,7 +432,7 @@ pub async fn set_policy(
         .diff("routes", &before.routes, &p.routes)
         .diff("monthly_budget", &before.monthly_budget, &p.monthly_budget)
         .diff("soft_limit_pct", &before.soft_limit_pct, &p.soft_limit_pct);
-    audit(&mut tx, caller, "ai_policy.updated", "ai_policy", None, changes).await?;
+    caller.audit(&mut tx, "ai_policy.updated", "ai_policy", None, changes).await?;
     tx.commit().await?;
     Ok(p)
 }

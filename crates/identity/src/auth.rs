@@ -29,7 +29,7 @@ use kernel::mail::Mailer;
 use kernel::notify::{Notification, Notifier};
 use uuid::Uuid;
 
-use crate::audit::{Actor, RequestMeta};
+use crate::audit::{Actor, Changes, Entry, RequestMeta};
 use crate::error::{IdentityError, Result};
 use crate::model::{TenantId, TenantSettings, UserId};
 use crate::permissions::{Catalog, Permission, SystemRole};
@@ -84,6 +84,20 @@ impl Caller {
             Principal::User { id, .. } => Actor::User(id.as_uuid()),
             Principal::ApiKey { id } => Actor::ApiKey(id),
         }
+    }
+
+    /// Appends the caller's action to the audit trail, in `tx` (which is
+    /// confined to the caller's tenant). Returns its sequence number.
+    pub async fn audit(
+        &self,
+        tx: &mut TenantTx,
+        action: &str,
+        resource_type: &str,
+        resource_id: Option<String>,
+        changes: Changes,
+    ) -> std::result::Result<i64, sqlx::Error> {
+        let entry = Entry { actor: self.actor(), action, resource_type, resource_id, changes };
+        crate::audit::record(tx, self.tenant, &self.meta, entry).await
     }
 
     /// The person, if the caller is one.

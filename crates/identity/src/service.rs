@@ -574,19 +574,15 @@ pub async fn rename_me(db: &Db, caller: &Caller, user: UserId, name: &Name) -> R
     let mut tx = caller.tx(db).await?;
     let old = repo::user(&mut tx, user).await?.ok_or(IdentityError::SessionEnded)?;
     repo::set_user_name(&mut tx, user, name.as_str()).await?;
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "user.renamed",
-            resource_type: "user",
-            resource_id: Some(user.to_string()),
-            changes: Changes::new().diff("name", &old.name, &name.as_str().to_string()),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            "user.renamed",
+            "user",
+            Some(user.to_string()),
+            Changes::new().diff("name", &old.name, &name.as_str().to_string()),
+        )
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -665,21 +661,17 @@ pub async fn invite(
         expires,
     )
     .await?;
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "user.invited",
-            resource_type: "invitation",
-            resource_id: Some(inv_id.to_string()),
-            changes: Changes::new()
+    caller
+        .audit(
+            &mut tx,
+            "user.invited",
+            "invitation",
+            Some(inv_id.to_string()),
+            Changes::new()
                 .set("email", email.as_str())
                 .set("roles", roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>()),
-        },
-    )
-    .await?;
+        )
+        .await?;
     kernel::outbox::publish(
         &mut tx,
         "user.invited",
@@ -798,19 +790,9 @@ pub async fn revoke_invitation(db: &Db, caller: &Caller, inv: Uuid) -> Result<()
     if !repo::revoke_invitation(&mut tx, caller.tenant, inv).await? {
         return Err(IdentityError::NotFound("invitation"));
     }
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "invitation.revoked",
-            resource_type: "invitation",
-            resource_id: Some(inv.to_string()),
-            changes: Changes::new(),
-        },
-    )
-    .await?;
+    caller
+        .audit(&mut tx, "invitation.revoked", "invitation", Some(inv.to_string()), Changes::new())
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -852,19 +834,15 @@ pub async fn update_member(
         }
         let from: Vec<String> = before.roles.iter().map(|r| r.name.clone()).collect();
         let to: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
-        audit::record(
-            &mut tx,
-            caller.tenant,
-            &caller.meta,
-            Entry {
-                actor: caller.actor(),
-                action: "user.roles_changed",
-                resource_type: "user",
-                resource_id: Some(user.to_string()),
-                changes: Changes::new().diff("roles", &from, &to),
-            },
-        )
-        .await?;
+        caller
+            .audit(
+                &mut tx,
+                "user.roles_changed",
+                "user",
+                Some(user.to_string()),
+                Changes::new().diff("roles", &from, &to),
+            )
+            .await?;
         kernel::outbox::publish(
             &mut tx,
             "user.roles_changed",
@@ -906,19 +884,15 @@ pub async fn set_member_active(
             repo::revoke_member_sessions(&mut tx, caller.tenant, user, "deactivated").await?;
         id.end_sessions(&mut tx, &sessions).await?;
     }
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: if active { "user.reactivated" } else { "user.deactivated" },
-            resource_type: "user",
-            resource_id: Some(user.to_string()),
-            changes: Changes::new().diff("status", &before.status, &status.to_string()),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            if active { "user.reactivated" } else { "user.deactivated" },
+            "user",
+            Some(user.to_string()),
+            Changes::new().diff("status", &before.status, &status.to_string()),
+        )
+        .await?;
     kernel::outbox::publish(
         &mut tx,
         if active { "user.reactivated" } else { "user.deactivated" },
@@ -1012,19 +986,15 @@ pub async fn create_role(
                 )]),
             )
         })?;
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "role.created",
-            resource_type: "role",
-            resource_id: Some(rid.to_string()),
-            changes: Changes::new().set("name", name.as_str()).set("permissions", &perms),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            "role.created",
+            "role",
+            Some(rid.to_string()),
+            Changes::new().set("name", name.as_str()).set("permissions", &perms),
+        )
+        .await?;
     let row =
         repo::role(&mut tx, caller.tenant, rid).await?.ok_or(IdentityError::NotFound("role"))?;
     tx.commit().await?;
@@ -1065,19 +1035,7 @@ pub async fn update_role(
         repo::set_role_permissions(&mut tx, caller.tenant, rid, p).await?;
         changes = changes.diff("permissions", &before.permissions, p);
     }
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "role.updated",
-            resource_type: "role",
-            resource_id: Some(rid.to_string()),
-            changes,
-        },
-    )
-    .await?;
+    caller.audit(&mut tx, "role.updated", "role", Some(rid.to_string()), changes).await?;
     id.announce_tenant(&mut tx).await?;
     let row =
         repo::role(&mut tx, caller.tenant, rid).await?.ok_or(IdentityError::NotFound("role"))?;
@@ -1098,19 +1056,15 @@ pub async fn delete_role(db: &Db, caller: &Caller, rid: RoleId) -> Result<()> {
         return Err(IdentityError::RoleInUse(role.members));
     }
     repo::delete_role(&mut tx, caller.tenant, rid).await?;
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "role.deleted",
-            resource_type: "role",
-            resource_id: Some(rid.to_string()),
-            changes: Changes::new().set("name", &role.name),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            "role.deleted",
+            "role",
+            Some(rid.to_string()),
+            Changes::new().set("name", &role.name),
+        )
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1170,23 +1124,19 @@ pub async fn create_api_key(
         expires_at,
     )
     .await?;
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "api_key.created",
-            resource_type: "api_key",
-            resource_id: Some(key_id.to_string()),
-            changes: Changes::new()
+    caller
+        .audit(
+            &mut tx,
+            "api_key.created",
+            "api_key",
+            Some(key_id.to_string()),
+            Changes::new()
                 .set("name", name)
                 .set("permissions", &perms)
                 .set("expires_at", expires_at)
                 .secret("secret"),
-        },
-    )
-    .await?;
+        )
+        .await?;
     kernel::outbox::publish(
         &mut tx,
         "api_key.created",
@@ -1203,19 +1153,9 @@ pub async fn revoke_api_key(db: &Db, id: &Identity, caller: &Caller, key: Uuid) 
     if !repo::revoke_api_key(&mut tx, caller.tenant, key).await? {
         return Err(IdentityError::NotFound("API key"));
     }
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "api_key.revoked",
-            resource_type: "api_key",
-            resource_id: Some(key.to_string()),
-            changes: Changes::new(),
-        },
-    )
-    .await?;
+    caller
+        .audit(&mut tx, "api_key.revoked", "api_key", Some(key.to_string()), Changes::new())
+        .await?;
     kernel::outbox::publish(&mut tx, "api_key.revoked", &serde_json::json!({ "api_key_id": key }))
         .await?;
     id.announce_tenant(&mut tx).await?;
@@ -1290,16 +1230,13 @@ pub async fn update_tenant(
         t.settings = sqlx::types::Json(s);
     }
     let after = repo::update_tenant(&mut tx, &t).await?;
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "tenant.updated",
-            resource_type: "tenant",
-            resource_id: Some(caller.tenant.to_string()),
-            changes: Changes::new()
+    caller
+        .audit(
+            &mut tx,
+            "tenant.updated",
+            "tenant",
+            Some(caller.tenant.to_string()),
+            Changes::new()
                 .diff("name", &before.name, &after.name)
                 .diff("industry", &before.industry, &after.industry)
                 .diff("gstin", &before.gstin, &after.gstin)
@@ -1307,9 +1244,8 @@ pub async fn update_tenant(
                 .diff("currency", &before.currency, &after.currency)
                 .diff("time_zone", &before.time_zone, &after.time_zone)
                 .diff("settings", &before.settings.0, &after.settings.0),
-        },
-    )
-    .await?;
+        )
+        .await?;
     kernel::outbox::publish(
         &mut tx,
         "tenant.updated",

@@ -2,7 +2,7 @@
 //! change, and the tenant transaction each runs in.
 
 use identity::Caller;
-use identity::audit::{self, Changes, Entry};
+use identity::audit::Changes;
 use kernel::{AppState, FieldError};
 use uuid::Uuid;
 
@@ -93,23 +93,19 @@ pub async fn create_subscription(
             sub = after;
         }
     }
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "webhook.created",
-            resource_type: "webhook",
-            resource_id: Some(sub.id.to_string()),
-            changes: Changes::new()
+    caller
+        .audit(
+            &mut tx,
+            "webhook.created",
+            "webhook",
+            Some(sub.id.to_string()),
+            Changes::new()
                 .set("url", &sub.url)
                 .set("event_types", &sub.event_types)
                 .set("active", sub.active)
                 .secret("secret"),
-        },
-    )
-    .await?;
+        )
+        .await?;
     tx.commit().await?;
     Ok((sub, secret))
 }
@@ -141,19 +137,7 @@ pub async fn update_subscription(
         .diff("event_types", &before.event_types, &after.event_types)
         .diff("description", &before.description, &after.description)
         .diff("active", &before.active, &after.active);
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "webhook.updated",
-            resource_type: "webhook",
-            resource_id: Some(id.to_string()),
-            changes,
-        },
-    )
-    .await?;
+    caller.audit(&mut tx, "webhook.updated", "webhook", Some(id.to_string()), changes).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -164,19 +148,9 @@ pub async fn delete_subscription(state: &AppState, caller: &Caller, id: Uuid) ->
     if !webhooks::delete(&mut tx, id).await? {
         return Err(JobsError::NotFound("webhook"));
     }
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "webhook.deleted",
-            resource_type: "webhook",
-            resource_id: Some(id.to_string()),
-            changes: Changes::new(),
-        },
-    )
-    .await?;
+    caller
+        .audit(&mut tx, "webhook.deleted", "webhook", Some(id.to_string()), Changes::new())
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -192,19 +166,15 @@ pub async fn rotate_secret(
     let (sub, secret) = webhooks::rotate_secret(&mut tx, &jobs.secrets, id)
         .await?
         .ok_or(JobsError::NotFound("webhook"))?;
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "webhook.secret_rotated",
-            resource_type: "webhook",
-            resource_id: Some(id.to_string()),
-            changes: Changes::new().secret("secret"),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            "webhook.secret_rotated",
+            "webhook",
+            Some(id.to_string()),
+            Changes::new().secret("secret"),
+        )
+        .await?;
     tx.commit().await?;
     Ok((sub, secret))
 }
@@ -232,19 +202,15 @@ pub async fn resend(
         .await?
         .ok_or(JobsError::NotFound("delivery"))?;
     let d = webhooks::resend(&mut tx, state, &original).await?;
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "webhook.delivery_resent",
-            resource_type: "webhook",
-            resource_id: Some(subscription.to_string()),
-            changes: Changes::new().set("delivery", delivery).set("new_delivery", d.id),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            "webhook.delivery_resent",
+            "webhook",
+            Some(subscription.to_string()),
+            Changes::new().set("delivery", delivery).set("new_delivery", d.id),
+        )
+        .await?;
     tx.commit().await?;
     Ok(d)
 }
@@ -256,19 +222,15 @@ pub async fn retry_job(state: &AppState, caller: &Caller, id: JobId) -> Result<J
     if repo::retry_job(&mut tx, caller.tenant, id).await?.is_none() {
         return Err(JobsError::NotRetryable(job.state));
     }
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "job.retried",
-            resource_type: "job",
-            resource_id: Some(id.to_string()),
-            changes: Changes::new().diff("state", &job.state, &"queued".to_string()),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            "job.retried",
+            "job",
+            Some(id.to_string()),
+            Changes::new().diff("state", &job.state, &"queued".to_string()),
+        )
+        .await?;
     let after = repo::job(&mut tx, caller.tenant, id).await?.ok_or(JobsError::NotFound("job"))?;
     tx.commit().await?;
     Ok(after)
@@ -281,19 +243,15 @@ pub async fn cancel_job(state: &AppState, caller: &Caller, id: JobId) -> Result<
     if repo::cancel_job(&mut tx, caller.tenant, id).await?.is_none() {
         return Err(JobsError::AlreadyFinished);
     }
-    audit::record(
-        &mut tx,
-        caller.tenant,
-        &caller.meta,
-        Entry {
-            actor: caller.actor(),
-            action: "job.cancelled",
-            resource_type: "job",
-            resource_id: Some(id.to_string()),
-            changes: Changes::new().set("state_before", &job.state),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &mut tx,
+            "job.cancelled",
+            "job",
+            Some(id.to_string()),
+            Changes::new().set("state_before", &job.state),
+        )
+        .await?;
     let after = repo::job(&mut tx, caller.tenant, id).await?.ok_or(JobsError::NotFound("job"))?;
     tx.commit().await?;
     Ok(after)
