@@ -518,14 +518,32 @@ fn chown(path: &Path, r: &RunAs) -> Result<()> {
         .with_context(|| format!("giving {} to the PostgreSQL user", path.display()))
 }
 
+/// Gives the tree to the PostgreSQL user. Entries that vanish during the
+/// walk are skipped: the backends of a PostgreSQL killed with its server
+/// may still be removing their temporary files.
 fn chown_tree(path: &Path, r: &RunAs) -> Result<()> {
-    let meta = fs::symlink_metadata(path)?;
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    let meta = match fs::symlink_metadata(path) {
+        Err(e) if gone(&e) => return Ok(()),
+        m => m.with_context(|| format!("reading {}", path.display()))?,
+    };
     if meta.uid() != r.uid.as_raw() || meta.gid() != r.gid.as_raw() {
-        chown(path, r)?;
+        match nix::unistd::chown(path, Some(r.uid), Some(r.gid)) {
+            Err(nix::errno::Errno::ENOENT) => return Ok(()),
+            other => other
+                .with_context(|| format!("giving {} to the PostgreSQL user", path.display()))?,
+        }
     }
     if meta.is_dir() {
-        for entry in fs::read_dir(path)? {
-            chown_tree(&entry?.path(), r)?;
+        let entries = match fs::read_dir(path) {
+            Err(e) if gone(&e) => return Ok(()),
+            entries => entries.with_context(|| format!("reading {}", path.display()))?,
+        };
+        for entry in entries {
+            match entry {
+                Err(e) if gone(&e) => {}
+                entry => chown_tree(&entry?.path(), r)?,
+            }
         }
     }
     Ok(())
@@ -835,7 +853,10 @@ fn stop_orphan(layout: &Layout) -> Result<()> {
         let pidfile = pgdata.join("postmaster.pid");
         if pidfile.exists() {
             tracing::warn!("removing the stale {} left by an unclean stop", pidfile.display());
-            fs::remove_file(&pidfile)?;
+            match fs::remove_file(&pidfile) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                r => r.with_context(|| format!("removing {}", pidfile.display()))?,
+            }
         }
         return Ok(());
     };
