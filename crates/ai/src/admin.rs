@@ -4,21 +4,23 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use identity::Caller;
+use identity::Granted;
 use identity::audit::Changes;
-use kernel::{ApiError, FieldError};
+use kernel::FieldError;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::error::AiError;
 use crate::openai::ProviderKind;
+use crate::permissions::AiAdmin;
 use crate::repo::{self, Policy, ProviderRow};
 use crate::service::{Ai, LOCAL};
 
 /// A provider as the API shows it: never its key or header values.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ProviderView {
     /// Id.
     pub id: Uuid,
@@ -115,7 +117,7 @@ fn apply(
     tenant: kernel::ids::TenantId,
     mut row: ProviderRow,
     input: ProviderInput,
-) -> Result<ProviderRow, ApiError> {
+) -> Result<ProviderRow, AiError> {
     let mut errors = Vec::new();
     if let Some(name) = input.name {
         row.name = name.trim().to_string();
@@ -189,10 +191,7 @@ fn apply(
             if k.len() > 4096 || k.contains(['\r', '\n']) {
                 errors.push(FieldError::new("api_key", "is not a valid key"));
             } else {
-                row.api_key = Some(
-                    ai.seal(tenant, row.id, "api_key", k.trim().as_bytes())
-                        .map_err(ApiError::from)?,
-                );
+                row.api_key = Some(ai.seal(tenant, row.id, "api_key", k.trim().as_bytes())?);
             }
         }
     }
@@ -213,71 +212,56 @@ fn apply(
                     ));
                 }
             }
-            let json =
-                serde_json::to_vec(&h).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
-            row.headers = Some(ai.seal(tenant, row.id, "headers", &json).map_err(ApiError::from)?);
+            let json = serde_json::to_vec(&h).map_err(|e| AiError::Internal(e.to_string()))?;
+            row.headers = Some(ai.seal(tenant, row.id, "headers", &json)?);
             row.header_names = h.keys().cloned().collect();
         }
     }
-    if errors.is_empty() { Ok(row) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() { Ok(row) } else { Err(AiError::Validation(errors)) }
 }
 
+/// What a change to a provider changed: its view's fields (credentials
+/// only as `[redacted]`, and only when they changed).
 fn changes(before: Option<&ProviderRow>, after: &ProviderRow) -> Changes {
-    let empty = ProviderRow {
-        id: after.id,
-        name: String::new(),
-        kind: String::new(),
-        base_url: String::new(),
-        chat_model: None,
-        embedding_model: None,
-        api_version: None,
-        api_key: None,
-        headers: None,
-        header_names: Vec::new(),
-        locality: String::new(),
-        priority: 0,
-        enabled: false,
-        created_at: after.created_at,
-        updated_at: after.updated_at,
-    };
-    let b = before.unwrap_or(&empty);
-    let mut c = Changes::new()
-        .diff("name", &b.name, &after.name)
-        .diff("kind", &b.kind, &after.kind)
-        .diff("base_url", &b.base_url, &after.base_url)
-        .diff("chat_model", &b.chat_model, &after.chat_model)
-        .diff("embedding_model", &b.embedding_model, &after.embedding_model)
-        .diff("api_version", &b.api_version, &after.api_version)
-        .diff("header_names", &b.header_names, &after.header_names)
-        .diff("locality", &b.locality, &after.locality)
-        .diff("priority", &b.priority, &after.priority)
-        .diff("enabled", &b.enabled, &after.enabled);
-    if b.api_key != after.api_key {
+    let a = ProviderView::from(after.clone());
+    let mut c = match before {
+        Some(b) => Changes::between(&ProviderView::from(b.clone()), &a),
+        None => Changes::created(&a),
+    }
+    .without(&["id", "created_at", "updated_at", "has_api_key"]);
+    if before.map(|b| &b.api_key) != Some(&after.api_key) && after.api_key.is_some() {
         c = c.secret("api_key");
     }
-    if b.headers != after.headers {
+    if before.map(|b| &b.headers) != Some(&after.headers) && after.headers.is_some() {
         c = c.secret("headers");
     }
     c
 }
 
-fn taken(e: sqlx::Error) -> ApiError {
-    let api: ApiError = e.into();
-    if api.code() == "already_exists" {
-        ApiError::conflict("provider_name_taken", "a provider with this name exists")
-            .field("name", "is taken")
-    } else {
-        api
-    }
+/// The tenant's providers, by priority.
+pub async fn providers(ai: &Ai, g: &Granted<AiAdmin>) -> Result<Vec<ProviderView>, AiError> {
+    let mut tx = g.read_tx(ai.db()).await?;
+    Ok(repo::providers(&mut tx).await?.into_iter().map(Into::into).collect())
+}
+
+/// One provider.
+pub async fn provider(ai: &Ai, g: &Granted<AiAdmin>, id: Uuid) -> Result<ProviderView, AiError> {
+    let mut tx = g.read_tx(ai.db()).await?;
+    Ok(repo::provider(&mut tx, id).await?.ok_or(AiError::NotFound("provider"))?.into())
+}
+
+/// The routing policy and budget.
+pub async fn policy(ai: &Ai, g: &Granted<AiAdmin>) -> Result<Policy, AiError> {
+    let mut tx = g.read_tx(ai.db()).await?;
+    Ok(repo::policy(&mut tx).await?)
 }
 
 /// Creates a provider.
 pub async fn create_provider(
     ai: &Ai,
-    db: &kernel::db::Db,
-    caller: &Caller,
+    caller: &Granted<AiAdmin>,
     input: ProviderInput,
-) -> Result<ProviderView, ApiError> {
+) -> Result<ProviderView, AiError> {
     let now = Utc::now();
     let row = ProviderRow {
         id: Uuid::now_v7(),
@@ -296,18 +280,16 @@ pub async fn create_provider(
         created_at: now,
         updated_at: now,
     };
-    let row = apply(ai, caller.tenant, row, input)?;
-    let mut tx = caller.tx(db).await?;
-    let saved = repo::insert_provider(&mut tx, caller.tenant, &row).await.map_err(taken)?;
-    caller
-        .audit(
-            &mut tx,
-            "ai_provider.created",
-            "ai_provider",
-            Some(saved.id.to_string()),
-            changes(None, &saved),
-        )
-        .await?;
+    let row = apply(ai, caller.tenant(), row, input)?;
+    let mut tx = caller.tx(ai.db()).await?;
+    let saved = repo::insert_provider(&mut tx, &row).await?;
+    caller.audit(
+        &mut tx,
+        "ai_provider.created",
+        "ai_provider",
+        Some(saved.id.to_string()),
+        changes(None, &saved),
+    );
     tx.commit().await?;
     Ok(saved.into())
 }
@@ -315,62 +297,44 @@ pub async fn create_provider(
 /// Changes a provider.
 pub async fn update_provider(
     ai: &Ai,
-    db: &kernel::db::Db,
-    caller: &Caller,
+    caller: &Granted<AiAdmin>,
     id: Uuid,
     input: ProviderInput,
-) -> Result<ProviderView, ApiError> {
-    let mut tx = caller.tx(db).await?;
-    let before = repo::provider(&mut tx, caller.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("provider"))?;
-    let row = apply(ai, caller.tenant, before.clone(), input)?;
-    let saved = repo::update_provider(&mut tx, caller.tenant, &row).await.map_err(taken)?;
-    caller
-        .audit(
-            &mut tx,
-            "ai_provider.updated",
-            "ai_provider",
-            Some(id.to_string()),
-            changes(Some(&before), &saved),
-        )
-        .await?;
+) -> Result<ProviderView, AiError> {
+    let mut tx = caller.tx(ai.db()).await?;
+    let before = repo::provider(&mut tx, id).await?.ok_or(AiError::NotFound("provider"))?;
+    let row = apply(ai, caller.tenant(), before.clone(), input)?;
+    let saved = repo::update_provider(&mut tx, &row).await?;
+    caller.audit(
+        &mut tx,
+        "ai_provider.updated",
+        "ai_provider",
+        Some(id.to_string()),
+        changes(Some(&before), &saved),
+    );
     tx.commit().await?;
     Ok(saved.into())
 }
 
 /// Deletes a provider.
-pub async fn delete_provider(
-    db: &kernel::db::Db,
-    caller: &Caller,
-    id: Uuid,
-) -> Result<(), ApiError> {
-    let mut tx = caller.tx(db).await?;
-    let before = repo::provider(&mut tx, caller.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("provider"))?;
-    repo::delete_provider(&mut tx, caller.tenant, id).await?;
-    caller
-        .audit(
-            &mut tx,
-            "ai_provider.deleted",
-            "ai_provider",
-            Some(id.to_string()),
-            Changes::new().set("name", &before.name),
-        )
-        .await?;
+pub async fn delete_provider(ai: &Ai, caller: &Granted<AiAdmin>, id: Uuid) -> Result<(), AiError> {
+    let mut tx = caller.tx(ai.db()).await?;
+    let before = repo::provider(&mut tx, id).await?.ok_or(AiError::NotFound("provider"))?;
+    repo::delete_provider(&mut tx, id).await?;
+    caller.audit(
+        &mut tx,
+        "ai_provider.deleted",
+        "ai_provider",
+        Some(id.to_string()),
+        Changes::new().set("name", &before.name),
+    );
     tx.commit().await?;
     Ok(())
 }
 
 /// Replaces the routing policy, checking that every route names a
 /// provider the tenant can use.
-pub async fn set_policy(
-    ai: &Ai,
-    db: &kernel::db::Db,
-    caller: &Caller,
-    p: Policy,
-) -> Result<Policy, ApiError> {
+pub async fn set_policy(ai: &Ai, caller: &Granted<AiAdmin>, p: Policy) -> Result<Policy, AiError> {
     let mut errors = Vec::new();
     if !(0..=100).contains(&p.cloud_share) {
         errors.push(FieldError::new("cloud_share", "must be between 0 and 100"));
@@ -381,9 +345,9 @@ pub async fn set_policy(
     if p.monthly_budget.is_some_and(|b| b < Decimal::ZERO) {
         errors.push(FieldError::new("monthly_budget", "must not be negative"));
     }
-    let mut tx = caller.tx(db).await?;
+    let mut tx = caller.tx(ai.db()).await?;
     let mut known: Vec<String> =
-        repo::providers(&mut tx, caller.tenant).await?.into_iter().map(|r| r.name).collect();
+        repo::providers(&mut tx).await?.into_iter().map(|r| r.name).collect();
     known.extend(ai.instance_provider_names());
     known.push(LOCAL.into());
     match &p.routes {
@@ -423,16 +387,37 @@ pub async fn set_policy(
         _ => errors.push(FieldError::new("routes", "must be an object of task → provider names")),
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(AiError::Validation(errors));
     }
-    let before = repo::policy(&mut tx, caller.tenant).await?;
-    repo::set_policy(&mut tx, caller.tenant, &p).await?;
-    let changes = Changes::new()
-        .diff("cloud_share", &before.cloud_share, &p.cloud_share)
-        .diff("routes", &before.routes, &p.routes)
-        .diff("monthly_budget", &before.monthly_budget, &p.monthly_budget)
-        .diff("soft_limit_pct", &before.soft_limit_pct, &p.soft_limit_pct);
-    caller.audit(&mut tx, "ai_policy.updated", "ai_policy", None, changes).await?;
+    let before = repo::policy(&mut tx).await?;
+    repo::set_policy(&mut tx, &p).await?;
+    caller.audit(&mut tx, "ai_policy.updated", "ai_policy", None, Changes::between(&before, &p));
     tx.commit().await?;
     Ok(p)
+}
+
+/// The usage report's figures.
+#[derive(Debug, Clone)]
+pub struct Usage {
+    /// The groups.
+    pub groups: Vec<repo::UsageGroup>,
+    /// Spent this calendar month (USD).
+    pub month_spend: Decimal,
+    /// The monthly budget, if any.
+    pub monthly_budget: Option<Decimal>,
+}
+
+/// Calls, tokens, latency and cost between two times, grouped.
+pub async fn usage(
+    ai: &Ai,
+    g: &Granted<crate::permissions::AiUsageRead>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    by: repo::GroupBy,
+) -> Result<Usage, AiError> {
+    let mut tx = g.read_tx(ai.db()).await?;
+    let groups = repo::usage_report(&mut tx, from, to, by).await?;
+    let month_spend = repo::month_spend(&mut tx).await?;
+    let policy = repo::policy(&mut tx).await?;
+    Ok(Usage { groups, month_spend, monthly_budget: policy.monthly_budget })
 }

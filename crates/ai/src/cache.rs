@@ -103,8 +103,8 @@ mod tests {
 
     #[test]
     fn keys_are_per_tenant_and_entries_expire_and_are_bounded() {
-        let a = TenantId(uuid::Uuid::from_u128(1));
-        let b = TenantId(uuid::Uuid::from_u128(2));
+        let a = TenantId::from_uuid(uuid::Uuid::from_u128(1));
+        let b = TenantId::from_uuid(uuid::Uuid::from_u128(2));
         assert_ne!(ResponseCache::key(a, &[b"x"]), ResponseCache::key(b, &[b"x"]));
         assert_ne!(ResponseCache::key(a, &[b"ab", b"c"]), ResponseCache::key(a, &[b"a", b"bc"]));
         let c = ResponseCache::new(Duration::from_secs(60), 2);

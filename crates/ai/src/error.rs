@@ -1,9 +1,10 @@
 //! The errors of the AI runtime.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderName, StatusCode, header};
-use kernel::ApiError;
+use kernel::{ApiError, FieldError};
 
 /// Why a model call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -58,6 +59,31 @@ pub enum AiError {
     /// A bug or an unexpected failure.
     #[error("{0}")]
     Internal(String),
+    /// Fields of a configuration request at fault.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// A provider (or other object) that does not exist in the tenant.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Another provider of the tenant has this name.
+    #[error("a provider with this name exists")]
+    NameTaken,
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(Arc<sqlx::Error>),
+}
+
+impl From<sqlx::Error> for AiError {
+    /// A unique violation can only be a provider's name (the one unique key
+    /// of the AI runtime's tables besides their primary keys).
+    fn from(e: sqlx::Error) -> AiError {
+        if let sqlx::Error::Database(d) = &e
+            && d.code().as_deref() == Some("23505")
+        {
+            return AiError::NameTaken;
+        }
+        AiError::Database(Arc::new(e))
+    }
 }
 
 impl AiError {
@@ -91,7 +117,8 @@ impl AiError {
             AiError::NoProvider(_) => "no_provider",
             AiError::BudgetExceeded { .. } => "budget_exceeded",
             AiError::Cancelled => "cancelled",
-            AiError::Internal(_) => "internal",
+            AiError::Internal(_) | AiError::Database(_) => "internal",
+            AiError::Validation(_) | AiError::NotFound(_) | AiError::NameTaken => "invalid",
         }
     }
 
@@ -103,6 +130,28 @@ impl AiError {
 
 impl From<AiError> for ApiError {
     fn from(e: AiError) -> ApiError {
+        match e {
+            AiError::Validation(errors) => return ApiError::validation(errors),
+            AiError::NotFound(what) => return ApiError::not_found(what),
+            AiError::NameTaken => {
+                return ApiError::conflict(
+                    "provider_name_taken",
+                    "a provider with this name exists",
+                )
+                .field("name", "is taken");
+            }
+            AiError::Database(e) => {
+                return match e.as_ref() {
+                    sqlx::Error::PoolTimedOut => ApiError::unavailable(
+                        "database_busy",
+                        "the database is busy; try again shortly",
+                    )
+                    .header(header::RETRY_AFTER, "1"),
+                    other => ApiError::internal(anyhow::anyhow!("{other}")),
+                };
+            }
+            _ => {}
+        }
         let (status, code, title): (StatusCode, &'static str, &'static str) = match &e {
             AiError::NotInstalled(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "model_not_installed", "Model not installed")
@@ -135,7 +184,11 @@ impl From<AiError> for ApiError {
                 "cancelled",
                 "Cancelled",
             ),
-            AiError::Internal(_) => {
+            AiError::Internal(_)
+            | AiError::Validation(_)
+            | AiError::NotFound(_)
+            | AiError::NameTaken
+            | AiError::Database(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error")
             }
         };

@@ -9,11 +9,9 @@
 //! `X-Tessera-Task` header, default `chat`), a local model's name, a
 //! provider's name, `<provider>/<model>`, or a provider's model name.
 
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -27,9 +25,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::AiService;
 use crate::chat::{ChatEvent, ChatRequest, Message, Role, ToolCall};
 use crate::permissions::AiUse;
-use crate::service::{AUTO, Ai, BudgetState, CallContext, DEFAULT_TASK, EMBED_TASK};
+use crate::service::{AUTO, BudgetState, CallContext, DEFAULT_TASK, EMBED_TASK};
 
 /// The OpenAPI tag of these routes.
 pub const TAG: &str = "gateway";
@@ -40,10 +39,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(models))
         .routes(routes!(chat_completions))
         .routes(routes!(embeddings))
-}
-
-fn ai(state: &AppState) -> Arc<Ai> {
-    state.service::<Ai>()
 }
 
 fn now() -> u64 {
@@ -90,12 +85,9 @@ pub struct ModelList {
 }
 
 /// The models this company can use.
-#[utoipa::path(get, path = "/v1/models", tag = TAG, security(("bearer" = [])), responses((status = 200, body = ModelList)))]
-pub async fn models(
-    State(state): State<AppState>,
-    g: Granted<AiUse>,
-) -> ApiResult<Json<ModelList>> {
-    let list = ai(&state).models(g.tenant).await?;
+#[utoipa::path(get, path = "/v1/models", tag = TAG, security(("bearer" = ["ai:use"])), responses((status = 200, body = ModelList)))]
+pub async fn models(ai: AiService, g: Granted<AiUse>) -> ApiResult<Json<ModelList>> {
+    let list = ai.models(g.access()).await?;
     Ok(Json(ModelList {
         object: "list",
         data: list
@@ -249,21 +241,21 @@ fn routing_headers(
 }
 
 /// Creates a chat completion (OpenAI-compatible).
-#[utoipa::path(post, path = "/v1/chat/completions", tag = TAG, request_body = ChatCompletionRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/chat/completions", tag = TAG, request_body = ChatCompletionRequest, security(("bearer" = ["ai:use"])),
     params(("X-Tessera-Task" = Option<String>, Header, description = "The task the policy routes by (default `chat`)")),
     responses((status = 200, description = "`chat.completion`, or `text/event-stream` of `chat.completion.chunk`s", body = Object),
               (status = 402, description = "The monthly AI budget is spent", body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem),
               (status = 503, description = "No model available (e.g. the local model is not installed)", body = kernel::error::Problem)))]
 pub async fn chat_completions(
-    State(state): State<AppState>,
+    ai: AiService,
     g: Granted<AiUse>,
     headers: HeaderMap,
     Json(r): Json<ChatCompletionRequest>,
 ) -> ApiResult<Response> {
     let req = to_request(&r)?;
     let ctx = CallContext::of(&g, &task(&headers, DEFAULT_TASK)?);
-    let service = ai(&state);
+    let service = ai.0.clone();
     let model_asked = r.model.clone().unwrap_or_else(|| AUTO.into());
     let routed = service.chat(&ctx, Some(&model_asked), req).await?;
     let id = format!("chatcmpl-{}", uuid::Uuid::now_v7().simple());
@@ -365,11 +357,11 @@ pub struct EmbeddingsRequest {
 }
 
 /// Creates embeddings (OpenAI-compatible).
-#[utoipa::path(post, path = "/v1/embeddings", tag = TAG, request_body = EmbeddingsRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/embeddings", tag = TAG, request_body = EmbeddingsRequest, security(("bearer" = ["ai:use"])),
     responses((status = 200, description = "A list of embeddings", body = Object),
               (status = 422, body = kernel::error::Problem), (status = 503, body = kernel::error::Problem)))]
 pub async fn embeddings(
-    State(state): State<AppState>,
+    ai: AiService,
     g: Granted<AiUse>,
     headers: HeaderMap,
     Json(r): Json<EmbeddingsRequest>,
@@ -395,7 +387,7 @@ pub async fn embeddings(
     };
     let ctx = CallContext::of(&g, &task(&headers, EMBED_TASK)?);
     let model = r.model.as_deref().unwrap_or(AUTO);
-    let (info, e) = ai(&state).embed(&ctx, Some(model), &inputs).await.map_err(ApiError::from)?;
+    let (info, e) = ai.0.embed(&ctx, Some(model), &inputs).await.map_err(ApiError::from)?;
     let data: Vec<Value> = e
         .vectors
         .iter()

@@ -2,9 +2,7 @@
 //! and budget, and the usage report.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
@@ -19,10 +17,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::AiService;
 use crate::admin::{self, ProviderInput, ProviderView};
 use crate::permissions::*;
-use crate::repo::{self, GroupBy, Policy, UsageGroup};
-use crate::service::Ai;
+use crate::repo::{GroupBy, Policy, UsageGroup};
 
 /// The OpenAPI tag of these routes.
 pub const TAG: &str = "ai";
@@ -34,10 +32,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_provider, update_provider, delete_provider))
         .routes(routes!(get_policy, put_policy))
         .routes(routes!(usage))
-}
-
-fn ai(state: &AppState) -> Arc<Ai> {
-    state.service::<Ai>()
 }
 
 /// Distinguishes an absent field from an explicit `null`.
@@ -77,24 +71,21 @@ pub struct CreateProvider {
 }
 
 /// The company's providers, by priority.
-#[utoipa::path(get, path = "/api/v1/ai/providers", tag = TAG, security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/ai/providers", tag = TAG, security(("bearer" = ["ai:admin"])),
     responses((status = 200, body = Vec<ProviderView>)))]
 pub async fn list_providers(
-    State(state): State<AppState>,
+    ai: AiService,
     g: Granted<AiAdmin>,
 ) -> ApiResult<Json<Vec<ProviderView>>> {
-    let mut tx = g.read_tx(state.db()).await?;
-    let rows = repo::providers(&mut tx, g.tenant).await?;
-    drop(tx);
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    Ok(Json(admin::providers(&ai, &g).await?))
 }
 
 /// Adds a provider.
-#[utoipa::path(post, path = "/api/v1/ai/providers", tag = TAG, request_body = CreateProvider, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/ai/providers", tag = TAG, request_body = CreateProvider, security(("bearer" = ["ai:admin"])),
     responses((status = 201, body = ProviderView), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn create_provider(
-    State(state): State<AppState>,
+    ai: AiService,
     g: Granted<AiAdmin>,
     Json(r): Json<CreateProvider>,
 ) -> ApiResult<impl IntoResponse> {
@@ -111,24 +102,19 @@ pub async fn create_provider(
         priority: r.priority,
         enabled: r.enabled,
     };
-    let view = admin::create_provider(&ai(&state), state.db(), &g, input).await?;
+    let view = admin::create_provider(&ai, &g, input).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// One provider.
-#[utoipa::path(get, path = "/api/v1/ai/providers/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/ai/providers/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["ai:admin"])),
     responses((status = 200, body = ProviderView), (status = 404, body = kernel::error::Problem)))]
 pub async fn get_provider(
-    State(state): State<AppState>,
+    ai: AiService,
     g: Granted<AiAdmin>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ProviderView>> {
-    let mut tx = g.read_tx(state.db()).await?;
-    let row = repo::provider(&mut tx, g.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("provider"))?;
-    drop(tx);
-    Ok(Json(row.into()))
+    Ok(Json(admin::provider(&ai, &g, id).await?))
 }
 
 /// Changes to a provider; `api_key` or `headers` set to null remove them.
@@ -165,11 +151,11 @@ pub struct UpdateProvider {
 
 /// Changes a provider.
 #[utoipa::path(patch, path = "/api/v1/ai/providers/{id}", tag = TAG, params(("id" = Uuid, Path)), request_body = UpdateProvider,
-    security(("bearer" = [])),
+    security(("bearer" = ["ai:admin"])),
     responses((status = 200, body = ProviderView), (status = 404, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn update_provider(
-    State(state): State<AppState>,
+    ai: AiService,
     g: Granted<AiAdmin>,
     Path(id): Path<Uuid>,
     Json(r): Json<UpdateProvider>,
@@ -187,31 +173,25 @@ pub async fn update_provider(
         priority: r.priority,
         enabled: r.enabled,
     };
-    Ok(Json(admin::update_provider(&ai(&state), state.db(), &g, id, input).await?))
+    Ok(Json(admin::update_provider(&ai, &g, id, input).await?))
 }
 
 /// Removes a provider.
-#[utoipa::path(delete, path = "/api/v1/ai/providers/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/ai/providers/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["ai:admin"])),
     responses((status = 204, description = "Deleted"), (status = 404, body = kernel::error::Problem)))]
 pub async fn delete_provider(
-    State(state): State<AppState>,
+    ai: AiService,
     g: Granted<AiAdmin>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    admin::delete_provider(state.db(), &g, id).await?;
+    admin::delete_provider(&ai, &g, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The routing policy and budget.
-#[utoipa::path(get, path = "/api/v1/ai/policy", tag = TAG, security(("bearer" = [])), responses((status = 200, body = Policy)))]
-pub async fn get_policy(
-    State(state): State<AppState>,
-    g: Granted<AiAdmin>,
-) -> ApiResult<Json<Policy>> {
-    let mut tx = g.read_tx(state.db()).await?;
-    let p = repo::policy(&mut tx, g.tenant).await?;
-    drop(tx);
-    Ok(Json(p))
+#[utoipa::path(get, path = "/api/v1/ai/policy", tag = TAG, security(("bearer" = ["ai:admin"])), responses((status = 200, body = Policy)))]
+pub async fn get_policy(ai: AiService, g: Granted<AiAdmin>) -> ApiResult<Json<Policy>> {
+    Ok(Json(admin::policy(&ai, &g).await?))
 }
 
 /// A new policy.
@@ -231,10 +211,10 @@ pub struct PolicyInput {
 }
 
 /// Replaces the routing policy and budget.
-#[utoipa::path(put, path = "/api/v1/ai/policy", tag = TAG, request_body = PolicyInput, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/ai/policy", tag = TAG, request_body = PolicyInput, security(("bearer" = ["ai:admin"])),
     responses((status = 200, body = Policy), (status = 422, body = kernel::error::Problem)))]
 pub async fn put_policy(
-    State(state): State<AppState>,
+    ai: AiService,
     g: Granted<AiAdmin>,
     Json(r): Json<PolicyInput>,
 ) -> ApiResult<Json<Policy>> {
@@ -245,7 +225,7 @@ pub async fn put_policy(
         monthly_budget: r.monthly_budget,
         soft_limit_pct: r.soft_limit_pct.unwrap_or(d.soft_limit_pct),
     };
-    Ok(Json(admin::set_policy(&ai(&state), state.db(), &g, p).await?))
+    Ok(Json(admin::set_policy(&ai, &g, p).await?))
 }
 
 /// The usage report's parameters.
@@ -256,8 +236,8 @@ pub struct UsageQuery {
     pub from: Option<DateTime<Utc>>,
     /// Until (RFC 3339; default: now).
     pub to: Option<DateTime<Utc>>,
-    /// `day` (default), `model`, `feature` or `provider`.
-    pub group_by: Option<String>,
+    /// How calls are grouped (default `day`).
+    pub group_by: Option<GroupBy>,
 }
 
 /// The usage report.
@@ -268,7 +248,7 @@ pub struct UsageReport {
     /// Until.
     pub to: DateTime<Utc>,
     /// How calls are grouped.
-    pub group_by: String,
+    pub group_by: GroupBy,
     /// The groups.
     pub groups: Vec<UsageGroup>,
     /// Spent this calendar month (USD).
@@ -280,10 +260,10 @@ pub struct UsageReport {
 }
 
 /// Calls, tokens, latency and cost, by day, model, feature or provider.
-#[utoipa::path(get, path = "/api/v1/ai/usage", tag = TAG, params(UsageQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/ai/usage", tag = TAG, params(UsageQuery), security(("bearer" = ["ai_usage:read"])),
     responses((status = 200, body = UsageReport), (status = 422, body = kernel::error::Problem)))]
 pub async fn usage(
-    State(state): State<AppState>,
+    ai: AiService,
     g: Granted<AiUsageRead>,
     Query(q): Query<UsageQuery>,
 ) -> ApiResult<Json<UsageReport>> {
@@ -295,25 +275,14 @@ pub async fn usage(
     if to <= from {
         return Err(ApiError::invalid("to", "must be after `from`"));
     }
-    let group_by = q.group_by.unwrap_or_else(|| "day".into());
-    let by = match group_by.as_str() {
-        "day" => GroupBy::Day,
-        "model" => GroupBy::Model,
-        "feature" => GroupBy::Feature,
-        "provider" => GroupBy::Provider,
-        _ => return Err(ApiError::invalid("group_by", "must be day, model, feature or provider")),
-    };
-    let mut tx = g.read_tx(state.db()).await?;
-    let groups = repo::usage_report(&mut tx, g.tenant, from, to, by).await?;
-    let month_spend = repo::month_spend(&mut tx, g.tenant).await?;
-    let policy = repo::policy(&mut tx, g.tenant).await?;
-    drop(tx);
+    let group_by = q.group_by.unwrap_or(GroupBy::Day);
+    let u = admin::usage(&ai, &g, from, to, group_by).await?;
     Ok(Json(UsageReport {
         from,
         to,
         group_by,
-        groups,
-        month_spend,
-        monthly_budget: policy.monthly_budget,
+        groups: u.groups,
+        month_spend: u.month_spend,
+        monthly_budget: u.monthly_budget,
     }))
 }

@@ -2,11 +2,11 @@
 //! usage ledger.
 
 use chrono::{DateTime, Utc};
+use kernel::db::TenantTx;
 use kernel::ids::TenantId;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -45,51 +45,51 @@ pub struct ProviderRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const PROVIDER_COLUMNS: &str =
-    "id, name, kind, base_url, chat_model, embedding_model, api_version, api_key,
-    headers, header_names, locality, priority, enabled, created_at, updated_at";
+macro_rules! provider_columns {
+    () => {
+        "id, name, kind, base_url, chat_model, embedding_model, api_version, api_key,
+    headers, header_names, locality, priority, enabled, created_at, updated_at"
+    };
+}
 
 /// The tenant's providers, by priority then name.
-pub async fn providers(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-) -> Result<Vec<ProviderRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {PROVIDER_COLUMNS} FROM ai_providers WHERE tenant_id = $1 ORDER BY priority, name"
+pub async fn providers(tx: &mut TenantTx) -> Result<Vec<ProviderRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(kernel::sql!(concat!(
+        "SELECT ",
+        provider_columns!(),
+        " FROM ai_providers WHERE tenant_id = $1 ORDER BY priority, name"
     )))
     .bind(tenant)
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await
 }
 
 /// One provider.
-pub async fn provider(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> Result<Option<ProviderRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {PROVIDER_COLUMNS} FROM ai_providers WHERE tenant_id = $1 AND id = $2"
+pub async fn provider(tx: &mut TenantTx, id: Uuid) -> Result<Option<ProviderRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(kernel::sql!(concat!(
+        "SELECT ",
+        provider_columns!(),
+        " FROM ai_providers WHERE tenant_id = $1 AND id = $2"
     )))
     .bind(tenant)
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(&mut **tx)
     .await
 }
 
 /// Inserts a provider.
 pub async fn insert_provider(
-    conn: &mut PgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx,
     p: &ProviderRow,
 ) -> Result<ProviderRow, sqlx::Error> {
-    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO ai_providers (tenant_id, id, name, kind, base_url, chat_model, embedding_model, api_version,
+    let tenant = tx.tenant();
+    let query = sqlx::query_as(kernel::sql!(concat!("INSERT INTO ai_providers (tenant_id, id, name, kind, base_url, chat_model, embedding_model, api_version,
                                    api_key, headers, header_names, locality, priority, enabled)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         RETURNING {PROVIDER_COLUMNS}"
-    )));
-    bind_provider(query, tenant, p).fetch_one(conn).await
+         RETURNING ", provider_columns!())));
+    bind_provider(query, tenant, p).fetch_one(&mut **tx).await
 }
 
 type ProviderQuery<'q> =
@@ -120,30 +120,25 @@ fn bind_provider<'q>(
 
 /// Replaces a provider's fields.
 pub async fn update_provider(
-    conn: &mut PgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx,
     p: &ProviderRow,
 ) -> Result<ProviderRow, sqlx::Error> {
-    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE ai_providers SET name = $3, kind = $4, base_url = $5, chat_model = $6, embedding_model = $7,
+    let tenant = tx.tenant();
+    let query = sqlx::query_as(kernel::sql!(concat!("UPDATE ai_providers SET name = $3, kind = $4, base_url = $5, chat_model = $6, embedding_model = $7,
                 api_version = $8, api_key = $9, headers = $10, header_names = $11, locality = $12,
                 priority = $13, enabled = $14, updated_at = now()
           WHERE tenant_id = $1 AND id = $2
-          RETURNING {PROVIDER_COLUMNS}"
-    )));
-    bind_provider(query, tenant, p).fetch_one(conn).await
+          RETURNING ", provider_columns!())));
+    bind_provider(query, tenant, p).fetch_one(&mut **tx).await
 }
 
 /// Deletes a provider.
-pub async fn delete_provider(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM ai_providers WHERE tenant_id = $1 AND id = $2")
+pub async fn delete_provider(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant();
+    let r = sqlx::query(kernel::sql!("DELETE FROM ai_providers WHERE tenant_id = $1 AND id = $2"))
         .bind(tenant)
         .bind(id)
-        .execute(conn)
+        .execute(&mut **tx)
         .await?;
     Ok(r.rows_affected() == 1)
 }
@@ -177,34 +172,31 @@ impl Default for Policy {
 }
 
 /// The tenant's policy (the default when never set).
-pub async fn policy(conn: &mut PgConnection, tenant: TenantId) -> Result<Policy, sqlx::Error> {
-    let p: Option<Policy> = sqlx::query_as(
-        "SELECT cloud_share, routes, monthly_budget, soft_limit_pct FROM ai_policies WHERE tenant_id = $1",
+pub async fn policy(tx: &mut TenantTx) -> Result<Policy, sqlx::Error> {
+    let tenant = tx.tenant();
+    let p: Option<Policy> = sqlx::query_as(kernel::sql!("SELECT cloud_share, routes, monthly_budget, soft_limit_pct FROM ai_policies WHERE tenant_id = $1"),
     )
     .bind(tenant)
-    .fetch_optional(conn)
+    .fetch_optional(&mut **tx)
     .await?;
     Ok(p.unwrap_or_default())
 }
 
 /// Stores the tenant's policy.
-pub async fn set_policy(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    p: &Policy,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn set_policy(tx: &mut TenantTx, p: &Policy) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(kernel::sql!(
         "INSERT INTO ai_policies (tenant_id, cloud_share, routes, monthly_budget, soft_limit_pct)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id) DO UPDATE SET cloud_share = $2, routes = $3, monthly_budget = $4,
-                soft_limit_pct = $5, updated_at = now()",
-    )
+                soft_limit_pct = $5, updated_at = now()"
+    ))
     .bind(tenant)
     .bind(p.cloud_share)
     .bind(&p.routes)
     .bind(p.monthly_budget)
     .bind(p.soft_limit_pct)
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -245,15 +237,11 @@ pub struct UsageRecord {
 }
 
 /// Appends a ledger row.
-pub async fn insert_usage(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    u: &UsageRecord,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO ai_usage (tenant_id, id, caller_type, caller_id, feature, kind, provider, model, locality,
+pub async fn insert_usage(tx: &mut TenantTx, u: &UsageRecord) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(kernel::sql!("INSERT INTO ai_usage (tenant_id, id, caller_type, caller_id, feature, kind, provider, model, locality,
                                prompt_tokens, completion_tokens, latency_ms, ttft_ms, cost, outcome, error, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"),
     )
     .bind(tenant)
     .bind(Uuid::now_v7())
@@ -272,21 +260,18 @@ pub async fn insert_usage(
     .bind(u.outcome)
     .bind(u.error.as_deref().map(|e| e.chars().take(1000).collect::<String>()))
     .bind(&u.request_id)
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Spend since the start of this calendar month (UTC).
-pub async fn month_spend(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-) -> Result<Decimal, sqlx::Error> {
-    let (d,): (Option<Decimal>,) = sqlx::query_as(
-        "SELECT sum(cost) FROM ai_usage WHERE tenant_id = $1 AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+pub async fn month_spend(tx: &mut TenantTx) -> Result<Decimal, sqlx::Error> {
+    let tenant = tx.tenant();
+    let (d,): (Option<Decimal>,) = sqlx::query_as(kernel::sql!("SELECT sum(cost) FROM ai_usage WHERE tenant_id = $1 AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"),
     )
     .bind(tenant)
-    .fetch_one(conn)
+    .fetch_one(&mut **tx)
     .await?;
     Ok(d.unwrap_or_default())
 }
@@ -316,7 +301,8 @@ pub struct UsageGroup {
 }
 
 /// How the report groups calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum GroupBy {
     /// Per UTC day.
     Day,
@@ -328,22 +314,31 @@ pub enum GroupBy {
     Provider,
 }
 
+impl GroupBy {
+    /// Its name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Day => "day",
+            GroupBy::Model => "model",
+            GroupBy::Feature => "feature",
+            GroupBy::Provider => "provider",
+        }
+    }
+}
+
 /// Usage between two times, grouped.
 pub async fn usage_report(
-    conn: &mut PgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     by: GroupBy,
 ) -> Result<Vec<UsageGroup>, sqlx::Error> {
-    let key = match by {
-        GroupBy::Day => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-        GroupBy::Model => "model",
-        GroupBy::Feature => "feature",
-        GroupBy::Provider => "provider",
-    };
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {key} AS key, count(*) AS calls,
+    let tenant = tx.tenant();
+    sqlx::query_as(kernel::sql!(
+        "SELECT CASE $4 WHEN 'model' THEN model WHEN 'feature' THEN feature
+                        WHEN 'provider' THEN provider
+                        ELSE to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') END AS key,
+                count(*) AS calls,
                 count(*) FILTER (WHERE outcome = 'error') AS errors,
                 count(*) FILTER (WHERE outcome = 'cached') AS cached,
                 coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,
@@ -354,10 +349,11 @@ pub async fn usage_report(
            FROM ai_usage
           WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
           GROUP BY 1 ORDER BY 1"
-    )))
+    ))
     .bind(tenant)
     .bind(from)
     .bind(to)
-    .fetch_all(conn)
+    .bind(by.as_str())
+    .fetch_all(&mut **tx)
     .await
 }

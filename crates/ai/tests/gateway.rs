@@ -587,12 +587,12 @@ async fn a_caller_that_goes_away_is_recorded_as_cancelled() {
         json!({ "name": "slow", "kind": "openai", "base_url": base, "chat_model": "m" }),
     )
     .await;
-    let tenant: kernel::ids::TenantId = {
+    let tenant = {
         let me = app.get("/api/v1/me").bearer(&owner).send().await.json();
-        me["tenant"]["id"].as_str().unwrap().parse().unwrap()
+        testkit::tenant_of(&me)
     };
-    let ai = app.state.service::<ai::Ai>();
-    let ctx = ai::CallContext::system(tenant, "summarise");
+    let ai = ai::AiService::of(&app.state);
+    let ctx = ai::CallContext::system(&app.access(tenant), "summarise");
     let req = ai::ChatRequest::new(vec![ai::Message::new(ai::Role::User, "go")]);
     let mut routed = ai.chat(&ctx, Some("slow"), req).await.unwrap();
     assert_eq!(

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use identity::Identity;
 use identity::audit::RequestMeta;
 use serde_json::json;
 use testkit::TestApp;
@@ -48,7 +47,7 @@ fn main() {
             .as_str()
             .expect("key")
             .to_string();
-        let id = app.state.service::<Identity>();
+        let id = identity::IdentityService::of(&app.state);
         let db = app.state.db().clone();
         let now = chrono::Utc::now().timestamp();
         let meta = RequestMeta::default();

@@ -39,7 +39,7 @@ fn report(what: &str, mut samples: Vec<Duration>) {
 /// (audited, publishes an event).
 async fn small_write(app: Arc<TestApp>, token: Arc<String>, i: u64) -> Duration {
     let t0 = Instant::now();
-    let r = if i % 2 == 0 {
+    let r = if i.is_multiple_of(2) {
         app.patch("/api/v1/me")
             .bearer(&token)
             .json(&json!({ "name": format!("n{i}") }))
@@ -137,17 +137,14 @@ mod stall {
     static TENANT: OnceLock<TenantId> = OnceLock::new();
 
     pub fn remember_tenant(session: &serde_json::Value) {
-        let id: uuid::Uuid =
-            session["tenant"]["id"].as_str().expect("tenant").parse().expect("uuid");
-        let _ = TENANT.set(TenantId(id));
+        let _ = TENANT.set(testkit::tenant_of(session));
     }
 
     pub async fn long_transaction(app: &TestApp, work: Duration) {
         let tenant = *TENANT.get().expect("tenant");
-        let mut tx = app.state.db().tenant(tenant).await.expect("tx");
-        identity::audit::record(
+        let mut tx = app.state.db().tenant(&app.access(tenant)).await.expect("tx");
+        kernel::audit::record(
             &mut tx,
-            tenant,
             &RequestMeta::default(),
             Entry {
                 actor: Actor::System,
@@ -156,12 +153,13 @@ mod stall {
                 resource_id: None,
                 changes: Changes::new(),
             },
+        );
+        kernel::outbox::publish(
+            &mut tx,
+            identity::TENANT_UPDATED,
+            &serde_json::json!({ "import": true }),
         )
-        .await
-        .expect("audit");
-        kernel::outbox::publish(&mut tx, "tenant.updated", &serde_json::json!({ "import": true }))
-            .await
-            .expect("publish");
+        .expect("publish");
         tokio::time::sleep(work).await;
         tx.commit().await.expect("commit");
     }

@@ -11,11 +11,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::marker::PhantomData;
-use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -23,10 +22,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use kernel::AppState;
 use kernel::crypto::constant_time_eq;
-use kernel::db::{Db, TenantTx};
+use kernel::db::{Authority, Db, TenantAccess, TenantTx};
+use kernel::domain::Startup;
 use kernel::idempotency::IdempotencyScope;
 use kernel::mail::Mailer;
-use kernel::notify::{Notification, Notifier};
+use kernel::net::ClientAddr;
+use kernel::notify::Notification;
 use uuid::Uuid;
 
 use crate::audit::{Actor, Changes, Entry, RequestMeta};
@@ -61,23 +62,51 @@ pub enum Principal {
     },
 }
 
-/// The authenticated caller of a request.
+/// The authenticated caller of a request: made only by authentication,
+/// from a verified token or key, and read-only after that. Its tenant is
+/// the only one the request can reach.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// The tenant every action is confined to.
-    pub tenant: TenantId,
-    /// The person or key.
-    pub principal: Principal,
-    /// Role names (people) — informational.
-    pub roles: Arc<Vec<String>>,
-    /// Whether the person is an owner.
-    pub is_owner: bool,
+    access: TenantAccess,
+    principal: Principal,
+    roles: Arc<Vec<String>>,
+    is_owner: bool,
     permissions: Arc<HashSet<String>>,
-    /// Where the request came from.
-    pub meta: RequestMeta,
+    meta: RequestMeta,
 }
 
 impl Caller {
+    /// The tenant every action is confined to.
+    pub fn tenant(&self) -> TenantId {
+        self.access.tenant()
+    }
+
+    /// Access to the caller's tenant, for services that open its
+    /// transactions themselves (the AI runtime's ledger).
+    pub fn access(&self) -> &TenantAccess {
+        &self.access
+    }
+
+    /// The person or key.
+    pub fn principal(&self) -> Principal {
+        self.principal
+    }
+
+    /// Role names (people) — informational.
+    pub fn roles(&self) -> &[String] {
+        &self.roles
+    }
+
+    /// Whether the person is an owner.
+    pub fn is_owner(&self) -> bool {
+        self.is_owner
+    }
+
+    /// Where the request came from.
+    pub fn meta(&self) -> &RequestMeta {
+        &self.meta
+    }
+
     /// The audit actor.
     pub fn actor(&self) -> Actor {
         match self.principal {
@@ -86,18 +115,18 @@ impl Caller {
         }
     }
 
-    /// Appends the caller's action to the audit trail, in `tx` (which is
-    /// confined to the caller's tenant). Returns its sequence number.
-    pub async fn audit(
+    /// Records the caller's action in the audit trail, in `tx` (which is
+    /// confined to the caller's tenant); it is written when `tx` commits.
+    pub fn audit(
         &self,
         tx: &mut TenantTx,
         action: &str,
         resource_type: &str,
         resource_id: Option<String>,
         changes: Changes,
-    ) -> std::result::Result<i64, sqlx::Error> {
+    ) {
         let entry = Entry { actor: self.actor(), action, resource_type, resource_id, changes };
-        crate::audit::record(tx, self.tenant, &self.meta, entry).await
+        kernel::audit::record(tx, &self.meta, entry);
     }
 
     /// The person, if the caller is one.
@@ -131,13 +160,13 @@ impl Caller {
 
     /// A transaction confined to the caller's tenant.
     pub async fn tx(&self, db: &Db) -> std::result::Result<TenantTx, sqlx::Error> {
-        db.tenant(self.tenant).await
+        db.tenant(&self.access).await
     }
 
     /// A read-only transaction confined to the caller's tenant (drop it
     /// when done).
     pub async fn read_tx(&self, db: &Db) -> std::result::Result<TenantTx, sqlx::Error> {
-        db.tenant_read(self.tenant).await
+        db.tenant_read(&self.access).await
     }
 
     /// The scope idempotency keys of this caller live in.
@@ -146,17 +175,24 @@ impl Caller {
             Principal::User { id, .. } => format!("user:{id}"),
             Principal::ApiKey { id } => format!("key:{id}"),
         };
-        IdempotencyScope { tenant: self.tenant, principal }
+        IdempotencyScope { access: self.access.clone(), principal }
     }
 }
 
 /// A caller proven to hold permission `P`. Taking it as a handler argument
-/// is the only way to reach an operation gated by `P`.
+/// (or a service function's) is the only way to reach an operation gated
+/// by `P`: it is made only by checking the caller's permissions.
 #[derive(Debug, Clone)]
 pub struct Granted<P> {
-    /// The caller.
-    pub caller: Caller,
+    caller: Caller,
     _p: PhantomData<P>,
+}
+
+impl<P> Granted<P> {
+    /// The caller.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
 }
 
 impl<P> std::ops::Deref for Granted<P> {
@@ -196,12 +232,33 @@ impl<S: Send + Sync, P: Permission> FromRequestParts<S> for Granted<P> {
 /// A caller that is a signed-in person (not an API key).
 #[derive(Debug, Clone)]
 pub struct SignedIn {
+    caller: Caller,
+    user: UserId,
+    session: Uuid,
+}
+
+impl SignedIn {
     /// The caller.
-    pub caller: Caller,
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
     /// The person.
-    pub user: UserId,
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+
     /// Their session.
-    pub session: Uuid,
+    pub fn session(&self) -> Uuid {
+        self.session
+    }
+}
+
+impl std::ops::Deref for SignedIn {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
@@ -227,7 +284,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
         parts: &mut Parts,
         _: &S,
     ) -> std::result::Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let ip = parts.extensions.get::<ClientAddr>().map(|c| c.0);
         Ok(Meta(request_meta(&parts.headers, ip)))
     }
 }
@@ -268,8 +325,11 @@ struct TenantEntry {
     loaded: Instant,
 }
 
-/// The identity service, registered in [`AppState`].
+/// The identity service, registered in [`AppState`] (handlers reach it as
+/// [`IdentityService`]).
 pub struct Identity {
+    db: Db,
+    authority: Authority,
     /// Signs and verifies access tokens.
     pub keys: KeyRing,
     /// Every permission of this build.
@@ -293,22 +353,24 @@ impl std::fmt::Debug for Identity {
     }
 }
 
+kernel::service_extractor!(
+    /// The identity service, for handlers.
+    pub struct IdentityService(Identity);
+);
+
 impl Identity {
     /// Loads keys and ended sessions and starts following notifications.
-    pub async fn start(
-        db: &Db,
-        secrets: kernel::crypto::SecretBox,
-        catalog: Catalog,
-        mailer: Arc<dyn Mailer>,
-        public_url: String,
-        notifier: &Notifier,
-    ) -> anyhow::Result<Arc<Identity>> {
-        let keys = KeyRing::load(db, secrets).await?;
+    pub async fn start(s: &Startup) -> anyhow::Result<Arc<Identity>> {
+        let catalog = Catalog::collect().map_err(anyhow::Error::msg)?;
+        let db = &s.db;
+        let keys = KeyRing::load(db, s.secrets.clone()).await?;
         let identity = Arc::new(Identity {
+            db: db.clone(),
+            authority: s.authority().clone(),
             keys,
             catalog,
-            mailer,
-            public_url,
+            mailer: s.mailer.clone(),
+            public_url: s.public_url.clone(),
             members: RwLock::default(),
             api_keys: RwLock::default(),
             tenants: RwLock::default(),
@@ -318,7 +380,7 @@ impl Identity {
             key_touched: RwLock::default(),
         });
         identity.load_ended(db).await?;
-        let mut rx = notifier.subscribe();
+        let mut rx = s.notifier.subscribe();
         let weak = Arc::downgrade(&identity);
         let db2 = db.clone();
         tokio::spawn(async move {
@@ -351,11 +413,22 @@ impl Identity {
         Ok(identity)
     }
 
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Access to a tenant named by a verified credential (a token's claim,
+    /// a row found by an opaque token's hash) or one just created.
+    pub(crate) fn access(&self, tenant: TenantId) -> TenantAccess {
+        self.authority.tenant(tenant)
+    }
+
     async fn on_notification(&self, db: &Db, n: Notification) {
         match n {
             Notification::Message { channel, payload } if channel == CHANNEL => {
                 if let Some(t) = payload.strip_prefix("tenant:").and_then(|t| t.parse().ok()) {
-                    self.forget_tenant(TenantId(t));
+                    self.forget_tenant(TenantId::from_uuid(t));
                 } else if let Some(s) =
                     payload.strip_prefix("session:").and_then(|s| s.parse().ok())
                 {
@@ -472,8 +545,8 @@ impl Identity {
         {
             return Ok(Some(e));
         }
-        let mut tx = db.tenant_read(tenant).await?;
-        let row = repo::member_auth(&mut tx, tenant, user).await?;
+        let mut tx = db.tenant_read(&self.access(tenant)).await?;
+        let row = repo::member_auth(&mut tx, user).await?;
         drop(tx);
         let Some(row) = row else { return Ok(None) };
         let permissions = self.permissions_of(&row.role_keys, &row.custom_permissions);
@@ -556,7 +629,7 @@ impl Identity {
             return Err(IdentityError::SessionEnded);
         }
         Ok(Caller {
-            tenant: claims.tid,
+            access: self.access(claims.tid),
             principal: Principal::User { id: claims.sub, session: claims.sid },
             roles: member.roles.clone(),
             is_owner: member.is_owner,
@@ -577,8 +650,8 @@ impl Identity {
         let entry = match cached {
             Some(e) => e,
             None => {
-                let mut tx = db.tenant_read(t.tenant).await?;
-                let row = repo::api_key(&mut tx, t.tenant, t.id).await?;
+                let mut tx = db.tenant_read(&self.access(t.tenant)).await?;
+                let row = repo::api_key(&mut tx, t.id).await?;
                 drop(tx);
                 let Some(row) = row else {
                     return Err(IdentityError::InvalidToken(TokenError::Signature));
@@ -609,7 +682,7 @@ impl Identity {
         }
         self.touch_key(db, t.tenant, t.id);
         Ok(Caller {
-            tenant: t.tenant,
+            access: self.access(t.tenant),
             principal: Principal::ApiKey { id: t.id },
             roles: Arc::new(Vec::new()),
             is_owner: false,
@@ -632,10 +705,11 @@ impl Identity {
             k.insert(id, Instant::now());
         }
         let db = db.clone();
+        let access = self.access(tenant);
         tokio::spawn(async move {
             let r = async {
-                let mut tx = db.tenant(tenant).await?;
-                repo::touch_api_key(&mut tx, tenant, id).await?;
+                let mut tx = db.tenant(&access).await?;
+                repo::touch_api_key(&mut tx, id).await?;
                 tx.commit().await
             }
             .await;
@@ -647,9 +721,9 @@ impl Identity {
 
     /// Applies the tenant's and the key's request rate limits.
     pub async fn rate_limit(&self, db: &Db, caller: &Caller) -> Result<Decision> {
-        let settings = self.settings(db, caller.tenant).await?;
+        let settings = self.settings(db, caller.tenant()).await?;
         let mut d =
-            self.limiter.check(&format!("t:{}", caller.tenant), settings.requests_per_minute);
+            self.limiter.check(&format!("t:{}", caller.tenant()), settings.requests_per_minute);
         if let Principal::ApiKey { id } = caller.principal {
             let k = self.limiter.check(&format!("k:{id}"), settings.api_key_requests_per_minute);
             if !k.allowed || (d.allowed && k.remaining < d.remaining) {
@@ -688,15 +762,15 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let Some(token) = bearer(value).map(str::to_string) else {
         return IdentityError::BadAuthorization.into_response();
     };
-    let identity = state.service::<Identity>();
-    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let identity = IdentityService::of(&state);
+    let ip = req.extensions().get::<ClientAddr>().map(|c| c.0);
     let meta = request_meta(req.headers(), ip);
     let caller = match identity.resolve(state.db(), &token, meta).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
     let actor = kernel::telemetry::RequestActor {
-        tenant: caller.tenant,
+        tenant: caller.tenant(),
         actor: match caller.principal {
             Principal::User { id, .. } => format!("user:{id}"),
             Principal::ApiKey { id } => format!("key:{id}"),

@@ -76,6 +76,9 @@ pub enum IdentityError {
     /// A database error.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// A problem already shaped for the client (a bad cursor, …).
+    #[error(transparent)]
+    Api(#[from] ApiError),
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -146,6 +149,7 @@ impl From<IdentityError> for ApiError {
             NotFound(what) => ApiError::not_found(what),
             Validation(errors) => ApiError::validation(errors),
             Db(e) => e.into(),
+            Api(e) => e,
             Other(e) => ApiError::from(e),
         }
     }

@@ -1,11 +1,17 @@
-//! Housekeeping run by scheduled jobs: expired credentials and throttling
-//! rows, stored idempotent responses, and the audit trail's partitions
-//! (created ahead of time; dropped after the retention period, with the
-//! chain anchored so it still verifies).
+//! Housekeeping run by scheduled system jobs: expired credentials and
+//! throttling rows, stored idempotent responses, and the audit trail's
+//! partitions (created ahead of time; dropped after the retention period,
+//! with the chain anchored so it still verifies).
+
+use std::time::Duration;
 
 use chrono::{DateTime, Months, Utc};
-use kernel::db::Db;
+use kernel::db::{Authority, Db};
 use kernel::ids::TenantId;
+use kernel::job::{Job, JobContext, Permanent};
+use serde::{Deserialize, Serialize};
+
+use crate::repo;
 
 /// Audit rows are kept this many years.
 pub const AUDIT_RETENTION_YEARS: u32 = 7;
@@ -15,7 +21,8 @@ pub const AUDIT_MONTHS_AHEAD: i32 = 12;
 /// What a pruning pass removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {
-    /// Rows of global tables (ended sessions, resets, throttling).
+    /// Rows of global tables (ended sessions, resets, throttling,
+    /// idempotency commit records).
     pub global: u64,
     /// Rows of tenant tables (refresh tokens, idempotency keys).
     pub tenant: u64,
@@ -25,41 +32,19 @@ pub struct Pruned {
 /// used, used or expired reset links, stale throttling rows, expired
 /// refresh tokens, and stored idempotent responses past 24 hours.
 /// Idempotent; each tenant's rows are deleted in that tenant's transaction.
-pub async fn prune(db: &Db) -> Result<Pruned, sqlx::Error> {
-    let mut out = Pruned::default();
-    let pool = db.pool();
-    for sql in [
-        "DELETE FROM ended_sessions WHERE ended_at < now() - interval '1 day'",
-        "DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'",
-        "DELETE FROM login_throttle WHERE last_failure_at < now() - interval '1 day'
-            AND (locked_until IS NULL OR locked_until < now())",
-    ] {
-        out.global += sqlx::query(sql).execute(pool).await?.rows_affected();
-    }
-    let tenants: Vec<(TenantId,)> =
-        sqlx::query_as("SELECT id FROM tenants").fetch_all(pool).await?;
+pub async fn prune(db: &Db, authority: &Authority) -> Result<Pruned, sqlx::Error> {
     let retention = kernel::idempotency::RETENTION.as_secs() as i64;
-    for tenant in std::iter::once(TenantId::ANONYMOUS).chain(tenants.into_iter().map(|t| t.0)) {
-        let mut tx = db.tenant(tenant).await?;
-        out.tenant += sqlx::query(
-            "DELETE FROM idempotency_keys
-              WHERE tenant_id = $1 AND created_at < now() - $2::bigint * interval '1 second'",
-        )
-        .bind(tenant)
-        .bind(retention)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        out.tenant += sqlx::query(
-            "DELETE FROM refresh_tokens WHERE tenant_id = $1 AND expires_at < now() - interval '1 day'",
-        )
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let mut conn = db.pool().acquire().await?;
+    let global = repo::maintenance::prune_global(&mut conn, retention).await?;
+    let tenants = repo::maintenance::tenant_ids(&mut conn).await?;
+    drop(conn);
+    let mut tenant = 0;
+    for t in std::iter::once(TenantId::SYSTEM).chain(tenants) {
+        let mut tx = db.tenant(&authority.tenant(t)).await?;
+        tenant += repo::maintenance::prune_tenant(&mut tx, retention).await?;
         tx.commit().await?;
     }
-    Ok(out)
+    Ok(Pruned { global, tenant })
 }
 
 /// What audit maintenance did.
@@ -73,26 +58,61 @@ pub struct AuditMaintenance {
 
 /// Creates the audit trail's partitions for the coming months and drops
 /// the ones older than `retain_until` (by default seven years back),
-/// anchoring each tenant's chain at its last dropped row. Needs the schema
-/// owner's connection (it changes tables).
+/// anchoring each tenant's chain at its last dropped row. Runs as the
+/// schema owner (it changes tables).
 pub async fn maintain_audit(
-    db: &Db,
+    authority: &Authority,
     now: DateTime<Utc>,
     retain_until: Option<DateTime<Utc>>,
 ) -> Result<AuditMaintenance, sqlx::Error> {
-    let mut conn = db.owner_connection().await?;
-    let (created,): (i32,) =
-        sqlx::query_as("SELECT audit_ensure_partitions(date_trunc('month', $1)::date, $2)")
-            .bind(now)
-            .bind(AUDIT_MONTHS_AHEAD + 1)
-            .fetch_one(&mut conn)
-            .await?;
+    let mut conn = authority.owner_connection().await?;
+    let created =
+        repo::maintenance::ensure_audit_partitions(&mut conn, now, AUDIT_MONTHS_AHEAD + 1).await?;
     let cutoff = retain_until.unwrap_or_else(|| {
         now.checked_sub_months(Months::new(12 * AUDIT_RETENTION_YEARS)).unwrap_or(now)
     });
-    let (dropped,): (i32,) = sqlx::query_as("SELECT audit_drop_partitions($1)")
-        .bind(cutoff)
-        .fetch_one(&mut conn)
-        .await?;
+    let dropped = repo::maintenance::drop_audit_partitions(&mut conn, cutoff).await?;
     Ok(AuditMaintenance { created, dropped })
 }
+
+fn system(ctx: &JobContext) -> anyhow::Result<&Authority> {
+    ctx.authority().ok_or_else(|| Permanent::error("a maintenance job must be a system job"))
+}
+
+/// Deletes expired sessions, reset links, throttling rows, refresh tokens
+/// and stored idempotent responses. Idempotent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PrunePlatform;
+
+impl Job for PrunePlatform {
+    const KIND: &'static str = "platform.prune";
+    const TIMEOUT: Duration = Duration::from_secs(900);
+
+    async fn run(self, ctx: JobContext) -> anyhow::Result<()> {
+        let p = prune(ctx.db(), system(&ctx)?).await?;
+        if p.global + p.tenant > 0 {
+            tracing::info!(global = p.global, tenant = p.tenant, "pruned expired identity rows");
+        }
+        Ok(())
+    }
+}
+kernel::register_job!(PrunePlatform);
+
+/// Keeps the audit trail's monthly partitions ready a year ahead and
+/// drops those past the seven-year retention. Idempotent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MaintainAudit;
+
+impl Job for MaintainAudit {
+    const KIND: &'static str = "audit.maintain";
+    const TIMEOUT: Duration = Duration::from_secs(900);
+
+    async fn run(self, ctx: JobContext) -> anyhow::Result<()> {
+        let m = maintain_audit(system(&ctx)?, Utc::now(), None).await?;
+        if m.created + m.dropped > 0 {
+            tracing::info!(created = m.created, dropped = m.dropped, "audit partitions maintained");
+        }
+        Ok(())
+    }
+}
+kernel::register_job!(MaintainAudit);

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use kernel::db::Db;
 
+use crate::repo;
+
 /// Free failures per e-mail address before backoff starts.
 const EMAIL_FREE: i32 = 5;
 /// Free failures per client address before backoff starts.
@@ -35,14 +37,9 @@ pub fn keys(email: &str, ip: Option<IpAddr>) -> Vec<(String, i32)> {
 /// How long the attempt must wait, if any key is locked.
 pub async fn locked_for(db: &Db, keys: &[(String, i32)]) -> Result<Option<Duration>, sqlx::Error> {
     let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
-    let wait: Option<(Option<f64>,)> = sqlx::query_as(
-        "SELECT max(extract(epoch FROM locked_until - now()))::float8 FROM login_throttle
-          WHERE key = ANY($1) AND locked_until > now()",
-    )
-    .bind(&names)
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(wait.and_then(|w| w.0).filter(|s| *s > 0.0).map(Duration::from_secs_f64))
+    let mut conn = db.pool().acquire().await?;
+    let wait = repo::throttle::locked_for(&mut conn, &names).await?;
+    Ok(wait.filter(|s| *s > 0.0).map(Duration::from_secs_f64))
 }
 
 /// Records a failure; returns the lock it caused, if any.
@@ -50,26 +47,12 @@ pub async fn record_failure(
     db: &Db,
     keys: &[(String, i32)],
 ) -> Result<Option<Duration>, sqlx::Error> {
+    let mut conn = db.pool().acquire().await?;
     let mut longest: Option<Duration> = None;
     for (key, free) in keys {
-        let (failures,): (i32,) = sqlx::query_as(
-            "INSERT INTO login_throttle AS t (key, failures, last_failure_at) VALUES ($1, 1, now())
-             ON CONFLICT (key) DO UPDATE SET
-                failures = CASE WHEN t.last_failure_at < now() - make_interval(secs => $2)
-                                THEN 1 ELSE t.failures + 1 END,
-                last_failure_at = now()
-             RETURNING failures",
-        )
-        .bind(key)
-        .bind(FORGET_AFTER_SECS)
-        .fetch_one(db.pool())
-        .await?;
+        let failures = repo::throttle::count_failure(&mut conn, key, FORGET_AFTER_SECS).await?;
         if let Some(lock) = backoff(failures, *free) {
-            sqlx::query("UPDATE login_throttle SET locked_until = now() + make_interval(secs => $2) WHERE key = $1")
-                .bind(key)
-                .bind(lock.as_secs_f64())
-                .execute(db.pool())
-                .await?;
+            repo::throttle::lock(&mut conn, key, lock.as_secs_f64()).await?;
             longest = Some(longest.map_or(lock, |l| l.max(lock)));
         }
     }
@@ -78,11 +61,8 @@ pub async fn record_failure(
 
 /// Clears the e-mail key after a successful login.
 pub async fn record_success(db: &Db, email: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-        .bind(format!("email:{email}"))
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    let mut conn = db.pool().acquire().await?;
+    repo::throttle::clear(&mut conn, &format!("email:{email}")).await
 }
 
 /// The lock after `failures` failures with `free` free attempts:

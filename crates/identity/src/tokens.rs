@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use kernel::crypto::{self, SecretBox, b64url, from_b64url};
 use kernel::db::Db;
@@ -18,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::{TenantId, UserId};
+use crate::repo;
 
 /// Access tokens live this long.
 pub const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
@@ -34,6 +34,7 @@ pub struct AccessClaims {
     /// The person.
     pub sub: UserId,
     /// The tenant the token is for.
+    #[serde(with = "verified_tenant")]
     pub tid: TenantId,
     /// Role keys or names at issue time (informational: permissions are
     /// checked against the current roles).
@@ -50,6 +51,22 @@ pub struct AccessClaims {
     pub typ: String,
     /// The session (refresh-token family) this token belongs to.
     pub sid: Uuid,
+}
+
+/// A token's tenant claim: read only from a token whose signature is
+/// checked before the claims are used.
+mod verified_tenant {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::model::TenantId;
+
+    pub fn serialize<S: Serializer>(t: &TenantId, s: S) -> Result<S::Ok, S::Error> {
+        t.as_uuid().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TenantId, D::Error> {
+        uuid::Uuid::deserialize(d).map(TenantId::from_uuid)
+    }
 }
 
 /// Why a token was refused.
@@ -107,14 +124,6 @@ impl std::fmt::Debug for KeyRing {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct KeyRow {
-    kid: String,
-    public_key: Vec<u8>,
-    private_key: Vec<u8>,
-    retired_at: Option<DateTime<Utc>>,
-}
-
 impl KeyRing {
     /// Loads the keys, creating the first one if there is none.
     pub async fn load(db: &Db, secrets: SecretBox) -> anyhow::Result<KeyRing> {
@@ -142,11 +151,8 @@ impl KeyRing {
         let signing = SigningKey::from_bytes(&seed);
         let kid = format!("k{}", &Uuid::now_v7().simple().to_string()[..16]);
         let sealed = self.secrets.seal(&seed, kid.as_bytes())?;
-        sqlx::query("INSERT INTO signing_keys (kid, public_key, private_key) VALUES ($1, $2, $3)")
-            .bind(&kid)
-            .bind(signing.verifying_key().as_bytes().as_slice())
-            .bind(sealed)
-            .execute(db.pool())
+        let mut conn = db.pool().acquire().await?;
+        repo::keys::insert_key(&mut conn, &kid, signing.verifying_key().as_bytes(), &sealed)
             .await?;
         Ok(kid)
     }
@@ -155,26 +161,20 @@ impl KeyRing {
     /// keep verifying until they expire. Returns the new `kid`.
     pub async fn rotate(&self, db: &Db) -> anyhow::Result<String> {
         let kid = self.create_key(db).await?;
-        sqlx::query(
-            "UPDATE signing_keys SET retired_at = now() WHERE kid <> $1 AND retired_at IS NULL",
-        )
-        .bind(&kid)
-        .execute(db.pool())
-        .await?;
+        {
+            let mut conn = db.pool().acquire().await?;
+            repo::keys::retire_others(&mut conn, &kid).await?;
+        }
         self.reload(db).await?;
         Ok(kid)
     }
 
     /// Re-reads the keys (another node may have rotated them).
     pub async fn reload(&self, db: &Db) -> anyhow::Result<()> {
-        let rows: Vec<KeyRow> = sqlx::query_as(
-            "SELECT kid, public_key, private_key, retired_at FROM signing_keys
-              WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => $1)
-              ORDER BY created_at",
-        )
-        .bind(RETIRED_GRACE.as_secs_f64())
-        .fetch_all(db.pool())
-        .await?;
+        let rows = {
+            let mut conn = db.pool().acquire().await?;
+            repo::keys::live_keys(&mut conn, RETIRED_GRACE.as_secs_f64()).await?
+        };
         let mut signing = None;
         let mut verifying = HashMap::new();
         let mut public = Vec::new();
@@ -340,7 +340,9 @@ impl OpaqueToken {
         let secret: [u8; 32] = bytes[..32].try_into().ok()?;
         let tenant = Uuid::from_slice(&bytes[32..48]).ok()?;
         let id = Uuid::from_slice(&bytes[48..64]).ok()?;
-        Some(OpaqueToken { kind, tenant: TenantId(tenant), id, secret })
+        // The tenant is only a hint for the lookup: the row is read under
+        // that tenant's row-level security and the secret's hash checked.
+        Some(OpaqueToken { kind, tenant: TenantId::from_uuid(tenant), id, secret })
     }
 
     /// The text given to the client (once).
@@ -369,7 +371,7 @@ mod tests {
 
     #[test]
     fn opaque_tokens_round_trip() {
-        let t = OpaqueToken::new(REFRESH, TenantId::new(), Uuid::now_v7());
+        let t = OpaqueToken::new(REFRESH, TenantId::generate(), Uuid::now_v7());
         let text = t.encode();
         assert!(text.starts_with("tsr_"));
         let back = OpaqueToken::parse(REFRESH, &text).unwrap();

@@ -184,8 +184,8 @@ async fn the_application_role_cannot_change_the_audit_trail() {
 }
 
 async fn verify(app: &TestApp, tenant: TenantId) -> identity::audit::Verification {
-    let mut tx = app.state.db().tenant(tenant).await.unwrap();
-    let v = identity::audit::verify(&mut tx, tenant).await.unwrap();
+    let mut tx = app.state.db().tenant(&app.access(tenant)).await.unwrap();
+    let v = identity::audit::verify(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
     v
 }
@@ -213,13 +213,13 @@ async fn verification_finds_edited_and_deleted_rows() {
             .await
             .assert_status(201);
     }
-    let tenant: TenantId = s["tenant"]["id"].as_str().unwrap().parse().unwrap();
+    let tenant: TenantId = testkit::tenant_of(&s);
     let v = verify(&app, tenant).await;
     assert_eq!(v.rows, 5);
     assert_eq!(v.broken, None);
     // Another tenant's chain is separate.
     let other = signup(&app, "Beta", "b@example.com").await;
-    let other_id: TenantId = other["tenant"]["id"].as_str().unwrap().parse().unwrap();
+    let other_id: TenantId = testkit::tenant_of(&other);
     assert_eq!(verify(&app, other_id).await.rows, 1);
 
     // Edited, as the schema owner.
@@ -244,7 +244,7 @@ async fn verification_finds_edited_and_deleted_rows() {
             .send()
             .await;
     }
-    let gamma: TenantId = c["tenant"]["id"].as_str().unwrap().parse().unwrap();
+    let gamma: TenantId = testkit::tenant_of(&c);
     let mut owner = owner_in(&app, gamma).await;
     sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(&mut owner).await.unwrap();
     let b = verify(&app, gamma).await.broken.unwrap();
@@ -258,7 +258,7 @@ async fn verification_finds_edited_and_deleted_rows() {
         .json(&json!({ "name": "X", "permissions": ["tenant:read"] }))
         .send()
         .await;
-    let delta: TenantId = d["tenant"]["id"].as_str().unwrap().parse().unwrap();
+    let delta: TenantId = testkit::tenant_of(&d);
     let mut owner = owner_in(&app, delta).await;
     sqlx::query("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)")
         .execute(&mut owner)
@@ -290,7 +290,7 @@ async fn concurrent_mutations_keep_one_chain() {
     for st in futures::future::join_all(futures).await {
         assert_eq!(st, 201);
     }
-    let tenant: TenantId = s["tenant"]["id"].as_str().unwrap().parse().unwrap();
+    let tenant: TenantId = testkit::tenant_of(&s);
     let v = verify(&app, tenant).await;
     assert_eq!(v.rows, 13);
     assert_eq!(v.broken, None);
@@ -309,7 +309,7 @@ async fn retention_drops_old_partitions_and_the_chain_still_verifies() {
             .await
             .assert_status(201);
     }
-    let tenant: TenantId = s["tenant"]["id"].as_str().unwrap().parse().unwrap();
+    let tenant: TenantId = testkit::tenant_of(&s);
     assert_eq!(verify(&app, tenant).await.rows, 4);
 
     // Pretend the first two entries were written in January 2015.
@@ -326,7 +326,8 @@ async fn retention_drops_old_partitions_and_the_chain_still_verifies() {
 
     let now = chrono::Utc::now();
     let cutoff = "2016-01-01T00:00:00Z".parse().unwrap();
-    let m = identity::maintenance::maintain_audit(app.state.db(), now, Some(cutoff)).await.unwrap();
+    let m =
+        identity::maintenance::maintain_audit(app.authority(), now, Some(cutoff)).await.unwrap();
     assert_eq!(m.dropped, 1);
     let v = verify(&app, tenant).await;
     assert_eq!((v.rows, v.broken), (2, None), "the chain resumes at its anchor");
@@ -340,7 +341,7 @@ async fn retention_drops_old_partitions_and_the_chain_still_verifies() {
         .unwrap();
     assert!(exists, "{ahead}");
     let again =
-        identity::maintenance::maintain_audit(app.state.db(), now, Some(cutoff)).await.unwrap();
+        identity::maintenance::maintain_audit(app.authority(), now, Some(cutoff)).await.unwrap();
     assert_eq!((again.created, again.dropped), (0, 0));
     // The application role still cannot reach the new partitions directly.
     let mut app_conn = app.db.app().await;

@@ -118,7 +118,7 @@ async fn expired_and_future_tokens_are_401() {
     let s = signup(&app, "Acme", "asha@example.com").await;
     let (_, payload, _) = parts(&token(&s));
     let claims: AccessClaims = serde_json::from_value(payload).unwrap();
-    let identity = app.state.service::<Identity>();
+    let identity = app.state.try_service::<Identity>().unwrap();
     let now = chrono::Utc::now().timestamp();
 
     let expired =
@@ -201,7 +201,7 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
     let s = signup(&app, "Acme", "asha@example.com").await;
     let before = token(&s);
     let (h1, _, _) = parts(&before);
-    let identity = app.state.service::<Identity>();
+    let identity = app.state.try_service::<Identity>().unwrap();
     let new_kid = identity.keys.rotate(app.state.db()).await.unwrap();
     assert_ne!(h1["kid"], json!(new_kid));
 

@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jobs::{Job, JobContext, NewJob, SYSTEM, Worker, WorkerOptions};
+use jobs::{Job, JobContext, NewJob, Worker, WorkerOptions};
 use serde::{Deserialize, Serialize};
 use testkit::TestApp;
 
@@ -24,6 +24,7 @@ impl Job for Noop {
         Ok(())
     }
 }
+jobs::register_job!(Noop);
 
 #[derive(Serialize, Deserialize)]
 struct Stamp {
@@ -34,7 +35,8 @@ impl Job for Stamp {
     const KIND: &'static str = "bench.stamp";
     async fn run(self, ctx: JobContext) -> anyhow::Result<()> {
         ctx.state
-            .service::<Starts>()
+            .try_service::<Starts>()
+            .ok_or_else(|| anyhow::anyhow!("no Starts"))?
             .0
             .lock()
             .map_err(|_| anyhow::anyhow!("poisoned"))?
@@ -42,14 +44,15 @@ impl Job for Stamp {
         Ok(())
     }
 }
+jobs::register_job!(Stamp);
 
 fn workers(app: &TestApp, n: usize, concurrency: usize) -> Vec<Worker> {
     (0..n)
         .map(|_| {
             Worker::start(
                 app.state.clone(),
+                app.authority().clone(),
                 app.jobs().registry.clone(),
-                app.state.db().side_pool(3),
                 WorkerOptions {
                     queues: vec![("default".into(), concurrency)],
                     lease: Duration::from_secs(60),
@@ -89,15 +92,13 @@ fn main() {
             .service(move |b| b.with(s))
             .build()
             .await;
-        app.jobs().register::<Noop>();
-        app.jobs().register::<Stamp>();
 
         // Throughput.
         const N: usize = 50_000;
         let t = Instant::now();
         for chunk in 0..(N / 5000) {
             let _ = chunk;
-            let mut tx = app.state.db().tenant(SYSTEM).await.expect("tx");
+            let mut tx = app.state.db().tenant(&app.authority().system()).await.expect("tx");
             let batch: Vec<NewJob> = (0..5000).map(|_| NewJob::new(&Noop)).collect();
             jobs::enqueue_many(&mut tx, &batch).await.expect("enqueue");
             tx.commit().await.expect("commit");
@@ -128,7 +129,7 @@ fn main() {
         const M: u64 = 300;
         let mut committed = Vec::with_capacity(M as usize);
         for n in 0..M {
-            let mut tx = app.state.db().tenant(SYSTEM).await.expect("tx");
+            let mut tx = app.state.db().tenant(&app.authority().system()).await.expect("tx");
             NewJob::new(&Stamp { n }).enqueue(&mut tx).await.expect("enqueue");
             tx.commit().await.expect("commit");
             committed.push(Instant::now());

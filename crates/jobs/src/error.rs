@@ -21,6 +21,9 @@ pub enum JobsError {
     /// A database error.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// A problem already shaped for the client (a bad cursor, …).
+    #[error(transparent)]
+    Api(#[from] ApiError),
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -39,6 +42,7 @@ impl From<JobsError> for ApiError {
             }
             JobsError::Validation(errors) => ApiError::validation(errors),
             JobsError::Db(e) => e.into(),
+            JobsError::Api(e) => e,
             JobsError::Other(e) => e.into(),
         }
     }

@@ -16,61 +16,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use futures::future::BoxFuture;
 use kernel::AppState;
-use kernel::db::TenantTx;
 use kernel::ids::TenantId;
+use kernel::job::Retry;
 use kernel::notify::Notification;
-use serde::Serialize;
-use serde_json::Value;
-use sqlx::{Connection, PgConnection, PgPool};
+use kernel::outbox::Event;
+use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
-use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::Jobs;
+use crate::repo;
 
-/// An event as subscribers receive it.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
-pub struct Event {
-    /// The tenant it happened in.
-    pub tenant_id: TenantId,
-    /// Its position (increasing in commit order within the tenant).
-    pub pos: i64,
-    /// Its id.
-    pub id: Uuid,
-    /// `resource.verb`.
-    #[sqlx(rename = "type")]
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// What happened.
-    #[schema(value_type = Object)]
-    pub payload: Value,
-    /// The request that caused it.
-    pub request_id: Option<String>,
-    /// Dispatch attempts so far.
-    pub attempts: i32,
-    /// When it was appended.
-    pub created_at: DateTime<Utc>,
-}
-
-/// An in-process handler of events, declared by a domain.
-pub trait Subscriber: Send + Sync + 'static {
-    /// A stable name, for logs.
-    fn name(&self) -> &'static str;
-    /// Event type patterns it wants (`invoice.issued`, `invoice.*`, `*`).
-    fn patterns(&self) -> &'static [&'static str];
-    /// Handles one event inside the dispatch transaction (the event's
-    /// tenant, under row-level security). An error retries the event.
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut TenantTx,
-        event: &'a Event,
-        state: &'a AppState,
-    ) -> BoxFuture<'a, anyhow::Result<()>>;
-}
+pub use crate::repo::events::EventView;
 
 /// The dispatcher's advisory lock key ("tessera" events).
 const LEADER_LOCK: i64 = 0x7465_7373_6576_0001;
@@ -82,7 +40,7 @@ const TENANTS_AT_ONCE: usize = 8;
 const MAX_ATTEMPTS: i32 = 12;
 
 /// Runs the dispatcher until `stop` fires.
-pub(crate) async fn run(state: AppState, jobs: Arc<Jobs>, pool: PgPool, stop: CancellationToken) {
+pub(crate) async fn run(state: AppState, jobs: Arc<Jobs>, stop: CancellationToken) {
     let wake = Arc::new(tokio::sync::Notify::new());
     if let Some(n) = state.try_service::<kernel::notify::Notifier>() {
         let mut rx = n.subscribe();
@@ -134,7 +92,7 @@ pub(crate) async fn run(state: AppState, jobs: Arc<Jobs>, pool: PgPool, stop: Ca
                 continue;
             }
         }
-        let dispatched = match round(&state, &jobs, &pool).await {
+        let dispatched = match round(&state, &jobs).await {
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "event dispatch round failed");
@@ -159,26 +117,16 @@ async fn become_leader(state: &AppState) -> Option<PgConnection> {
             return None;
         }
     };
-    let got: Result<(bool,), _> = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
-        .bind(LEADER_LOCK)
-        .fetch_one(&mut conn)
-        .await;
-    match got {
-        Ok((true,)) => Some(conn),
+    match repo::events::try_lead(&mut conn, LEADER_LOCK).await {
+        Ok(true) => Some(conn),
         _ => None,
     }
 }
 
 /// One round: the next batch of due events, tenants in parallel, each
 /// tenant's events in order. Returns how many were dispatched.
-async fn round(state: &AppState, jobs: &Arc<Jobs>, pool: &PgPool) -> Result<usize, sqlx::Error> {
-    let events: Vec<Event> = sqlx::query_as(
-        "SELECT tenant_id, pos, id, type, payload, request_id, attempts, created_at
-           FROM events_pending($1)",
-    )
-    .bind(BATCH)
-    .fetch_all(pool)
-    .await?;
+async fn round(state: &AppState, jobs: &Arc<Jobs>) -> Result<usize, sqlx::Error> {
+    let events = repo::events::pending(jobs.authority().worker_pool(), BATCH).await?;
     if events.is_empty() {
         return Ok(0);
     }
@@ -211,7 +159,7 @@ async fn dispatch_tenant(state: &AppState, jobs: &Arc<Jobs>, mut events: Vec<Eve
                 let error = format!("{e:#}");
                 tracing::warn!(tenant = %event.tenant_id, event = %event.id, event_type = %event.event_type,
                     attempt = event.attempts + 1, error = %error, "event dispatch failed");
-                if let Err(e) = record_failure(state, &event, &error).await {
+                if let Err(e) = record_failure(state, jobs, &event, &error).await {
                     tracing::error!(error = %e, "cannot record an event dispatch failure");
                 }
                 // Later events of this tenant wait behind this one.
@@ -223,19 +171,10 @@ async fn dispatch_tenant(state: &AppState, jobs: &Arc<Jobs>, mut events: Vec<Eve
 }
 
 async fn dispatch_one(state: &AppState, jobs: &Arc<Jobs>, event: &Event) -> anyhow::Result<()> {
-    let mut tx = state.db().tenant(event.tenant_id).await?;
+    let mut tx = state.db().tenant(&jobs.authority().tenant(event.tenant_id)).await?;
     // The row lock taken here makes a second dispatcher (during a leader
     // change) wait, then skip the event.
-    let claimed = sqlx::query(
-        "UPDATE events SET state = 'dispatched', dispatched_at = now(), attempts = attempts + 1,
-                next_attempt_at = NULL, last_error = NULL
-          WHERE tenant_id = $1 AND pos = $2 AND state = 'pending'",
-    )
-    .bind(event.tenant_id)
-    .bind(event.pos)
-    .execute(&mut *tx)
-    .await?;
-    if claimed.rows_affected() == 0 {
+    if !repo::events::mark_dispatched(&mut tx, event.pos).await? {
         return Ok(());
     }
     for sub in jobs.subscribers() {
@@ -245,36 +184,32 @@ async fn dispatch_one(state: &AppState, jobs: &Arc<Jobs>, event: &Event) -> anyh
                 .map_err(|e| e.context(format!("subscriber {}", sub.name())))?;
         }
     }
-    crate::webhooks::fan_out(&mut tx, jobs, state, event).await?;
+    crate::webhooks::fan_out(&mut tx, jobs, event).await?;
     tx.commit().await?;
     metrics::counter!("events_dispatched_total").increment(1);
     Ok(())
 }
 
-async fn record_failure(state: &AppState, event: &Event, error: &str) -> Result<(), sqlx::Error> {
+async fn record_failure(
+    state: &AppState,
+    jobs: &Jobs,
+    event: &Event,
+    error: &str,
+) -> Result<(), sqlx::Error> {
     let attempt = event.attempts + 1;
-    let delay = crate::model::Retry {
-        base: Duration::from_secs(1),
-        max: Duration::from_secs(600),
-        ..crate::model::Retry::DEFAULT
-    }
-    .delay_after(attempt as u32, 0.5);
+    let delay =
+        Retry { base: Duration::from_secs(1), max: Duration::from_secs(600), ..Retry::DEFAULT }
+            .delay_after(attempt as u32, 0.5);
     let failed = attempt >= MAX_ATTEMPTS;
-    let mut tx = state.db().tenant(event.tenant_id).await?;
-    sqlx::query(
-        "UPDATE events SET attempts = $3, last_error = left($4, 4000),
-                state = CASE WHEN $5 THEN 'failed' ELSE state END,
-                dispatched_at = CASE WHEN $5 THEN now() ELSE dispatched_at END,
-                next_attempt_at = CASE WHEN $5 THEN NULL ELSE now() + $6::bigint * interval '1 millisecond' END
-          WHERE tenant_id = $1 AND pos = $2 AND state = 'pending'",
+    let mut tx = state.db().tenant(&jobs.authority().tenant(event.tenant_id)).await?;
+    repo::events::record_failure(
+        &mut tx,
+        event.pos,
+        attempt,
+        error,
+        failed,
+        delay.as_millis() as i64,
     )
-    .bind(event.tenant_id)
-    .bind(event.pos)
-    .bind(attempt)
-    .bind(error)
-    .bind(failed)
-    .bind(delay.as_millis() as i64)
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     if failed {
@@ -282,62 +217,4 @@ async fn record_failure(state: &AppState, event: &Event, error: &str) -> Result<
         tracing::error!(tenant = %event.tenant_id, event = %event.id, "event given up after {attempt} attempts");
     }
     Ok(())
-}
-
-/// An event as the API lists it.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
-pub struct EventView {
-    /// Its id.
-    pub id: Uuid,
-    /// `resource.verb`.
-    #[sqlx(rename = "type")]
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// What happened.
-    #[schema(value_type = Object)]
-    pub payload: Value,
-    /// `pending`, `dispatched` or `failed`.
-    pub state: String,
-    /// Dispatch attempts.
-    pub attempts: i32,
-    /// The last dispatch error.
-    pub last_error: Option<String>,
-    /// The request that caused it.
-    pub request_id: Option<String>,
-    /// When it happened.
-    pub created_at: DateTime<Utc>,
-    /// When it was dispatched.
-    pub dispatched_at: Option<DateTime<Utc>>,
-}
-
-/// The tenant's events, newest first.
-pub async fn list(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    event_type: Option<&str>,
-    before_pos: Option<i64>,
-    limit: i64,
-) -> Result<Vec<(i64, EventView)>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        pos: i64,
-        #[sqlx(flatten)]
-        view: EventView,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT pos, id, type, payload, state, attempts, last_error, request_id, created_at, dispatched_at
-           FROM events
-          WHERE tenant_id = $1
-            AND ($2::text IS NULL OR type = $2)
-            AND ($3::bigint IS NULL OR pos < $3)
-          ORDER BY pos DESC
-          LIMIT $4",
-    )
-    .bind(tenant)
-    .bind(event_type)
-    .bind(before_pos)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.pos, r.view)).collect())
 }

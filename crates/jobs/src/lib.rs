@@ -1,19 +1,20 @@
 //! Background work on PostgreSQL: durable jobs, the event outbox's
 //! dispatcher, periodic jobs and outgoing webhooks.
 //!
-//! - Declare a job type with [`Job`], register it in the [`Jobs`] service,
-//!   and enqueue it with [`NewJob`] inside the transaction that makes it
-//!   necessary.
+//! - Declare a job type with [`Job`] and [`register_job!`], and enqueue it
+//!   with [`NewJob`] inside the transaction that makes it necessary.
 //! - Append events with [`kernel::outbox::publish`]; subscribe in-process
-//!   with [`Subscriber`]; tenants subscribe URLs through the webhook API.
-//! - Declare periodic work with [`Periodic`].
+//!   with a [`Subscriber`] in the domain's declaration; tenants subscribe
+//!   URLs through the webhook API.
+//! - Declare periodic work in the domain's declaration
+//!   ([`Domain::periodic`](kernel::Domain::periodic)).
 //! - [`Background`] runs workers, the dispatcher, the scheduler and queue
 //!   metrics inside `tessera serve` or `tessera worker`.
 
 pub mod error;
 pub mod events;
 pub mod http;
-pub mod job;
+mod isolation;
 pub mod maintenance;
 pub mod model;
 pub mod permissions;
@@ -23,36 +24,41 @@ pub mod service;
 pub mod webhooks;
 pub mod worker;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use kernel::AppState;
 use kernel::crypto::SecretBox;
+use kernel::db::{Authority, Db};
+use kernel::domain::Startup;
 use kernel::outbox::EventCatalog;
-use sqlx::PgPool;
+use kernel::{AppState, Domain};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use events::{Event, Subscriber};
-pub use job::{Enqueued, Job, JobContext, NewJob, Registry, SYSTEM, enqueue_many};
-pub use model::{JobId, JobState, Permanent, Retry};
-pub use scheduler::Periodic;
+pub use kernel::job::{
+    DEFAULT_QUEUE, Enqueued, Job, JobContext, JobId, NewJob, Periodic, Permanent, Registry, Retry,
+    SYSTEM, enqueue_many,
+};
+pub use kernel::outbox::{Event, Subscriber};
+pub use kernel::register_job;
+pub use model::JobState;
 pub use worker::{Worker, WorkerOptions};
 
-/// The events this crate declares.
-pub const EVENTS: &[kernel::outbox::EventDef] = &[];
-
-/// The jobs service, registered in [`AppState`]: what can run here
-/// (job kinds, subscribers, schedules) and what deliveries need.
+/// The jobs service, registered in [`AppState`] (handlers reach it as
+/// [`JobsService`]): what runs here (job kinds, subscribers, schedules) and
+/// what deliveries need.
 pub struct Jobs {
-    /// Job kinds this process runs.
-    pub registry: Arc<Registry>,
+    db: Db,
+    authority: Authority,
+    /// Job kinds this build runs.
+    pub registry: Registry,
     /// Declared event types.
     pub events: EventCatalog,
-    subscribers: RwLock<Vec<Arc<dyn Subscriber>>>,
-    schedules: RwLock<Vec<Periodic>>,
+    subscribers: Vec<Arc<dyn Subscriber>>,
+    schedules: Vec<Periodic>,
     pub(crate) secrets: SecretBox,
     pub(crate) http: reqwest::Client,
+    pub(crate) webhooks: kernel::config::WebhooksConfig,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -61,57 +67,75 @@ impl std::fmt::Debug for Jobs {
     }
 }
 
+kernel::service_extractor!(
+    /// The jobs service, for handlers.
+    pub struct JobsService(Jobs);
+);
+
 impl Jobs {
-    /// The service, with this crate's own job kinds and schedules.
-    pub fn new(
-        config: &kernel::Config,
-        secrets: SecretBox,
-        events: EventCatalog,
-    ) -> anyhow::Result<Arc<Jobs>> {
-        let jobs = Arc::new(Jobs {
-            registry: Arc::new(Registry::default()),
+    /// The service: every job kind and event type of the build, and every
+    /// domain's schedules and subscribers. Fails when a subscriber wants
+    /// events that no domain declares.
+    pub fn start(s: &Startup) -> anyhow::Result<Arc<Jobs>> {
+        let registry = Registry::collect().map_err(anyhow::Error::msg)?;
+        let events = EventCatalog::collect().map_err(anyhow::Error::msg)?;
+        for sub in s.subscribers.iter() {
+            for p in sub.patterns() {
+                if !events.matches_any(p) {
+                    anyhow::bail!(
+                        "subscriber {} wants `{p}`, which matches no declared event type",
+                        sub.name()
+                    );
+                }
+            }
+        }
+        let mut names: Vec<&str> = s.periodic.iter().map(|p| p.name).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            anyhow::bail!("two periodic jobs are called `{}`", w[0]);
+        }
+        Ok(Arc::new(Jobs {
+            db: s.db.clone(),
+            authority: s.authority().clone(),
+            registry,
             events,
-            subscribers: RwLock::default(),
-            schedules: RwLock::default(),
-            secrets,
-            http: webhooks::client(&config.webhooks)?,
-        });
-        jobs.register::<webhooks::DeliverWebhook>();
-        jobs.register::<maintenance::PruneJobs>();
-        jobs.schedule(
-            Periodic::new("jobs.prune", "0 7 * * * *", maintenance::PruneJobs)
-                .map_err(anyhow::Error::msg)?,
-        );
-        Ok(jobs)
+            subscribers: s.subscribers.as_ref().clone(),
+            schedules: s.periodic.as_ref().clone(),
+            secrets: s.secrets.clone(),
+            http: webhooks::client(&s.config.webhooks)?,
+            webhooks: s.config.webhooks.clone(),
+        }))
     }
 
-    /// Makes a job kind runnable in this process.
-    pub fn register<J: Job>(&self) {
-        self.registry.register::<J>();
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
-    /// Adds an in-process event subscriber.
-    pub fn subscribe(&self, s: Arc<dyn Subscriber>) {
-        if let Ok(mut subs) = self.subscribers.write() {
-            subs.push(s);
-        }
+    pub(crate) fn authority(&self) -> &Authority {
+        &self.authority
     }
 
-    /// Adds a periodic job (its kind must be registered too).
-    pub fn schedule(&self, p: Periodic) {
-        if let Ok(mut s) = self.schedules.write() {
-            s.retain(|o| o.name != p.name);
-            s.push(p);
-        }
+    pub(crate) fn subscribers(&self) -> &[Arc<dyn Subscriber>] {
+        &self.subscribers
     }
 
-    pub(crate) fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
-        self.subscribers.read().map(|s| s.clone()).unwrap_or_default()
+    /// The periodic jobs this process schedules.
+    pub fn schedules(&self) -> &[Periodic] {
+        &self.schedules
     }
+}
 
-    fn schedules(&self) -> Vec<Periodic> {
-        self.schedules.read().map(|s| s.clone()).unwrap_or_default()
-    }
+/// The jobs crate's declaration: its routes, its service and its own
+/// housekeeping.
+pub fn domain() -> Domain {
+    Domain::new("jobs", "Background jobs, the event log and outgoing webhooks")
+        .routes(http::routes())
+        .listens(worker::CHANNEL)
+        .listens(kernel::outbox::CHANNEL)
+        .service(|s| async move { Jobs::start(&s) })
+        .periodic("jobs.prune", "0 7 * * * *", maintenance::PruneJobs)
+        .isolation(|fx| async move { isolation::fixture(&fx).await })
 }
 
 /// Workers, the event dispatcher, the scheduler and the queue metrics of
@@ -120,7 +144,6 @@ pub struct Background {
     worker: Option<Worker>,
     stop: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
-    pool: PgPool,
 }
 
 impl std::fmt::Debug for Background {
@@ -136,20 +159,26 @@ impl Background {
         Self::start_with(state, options)
     }
 
-    /// Starts everything with these worker options.
+    /// Starts everything with these worker options. Queue operations use
+    /// the workers' own pool (another role than requests', with its own
+    /// connections, so a burst of requests cannot starve the workers).
     pub fn start_with(state: &AppState, options: WorkerOptions) -> Background {
-        let jobs = state.service::<Jobs>();
-        // Queue operations get their own few connections so that a burst
-        // of requests cannot starve the workers (and the reverse).
-        let pool = state.db().side_pool(options.queues.len() as u32 + 4);
+        let jobs = JobsService::of(state).0;
+        let authority = jobs.authority().clone();
         let stop = CancellationToken::new();
-        let worker = Worker::start(state.clone(), jobs.registry.clone(), pool.clone(), options);
+        let worker =
+            Worker::start(state.clone(), authority.clone(), jobs.registry.clone(), options);
         let tasks = vec![
-            tokio::spawn(events::run(state.clone(), jobs.clone(), pool.clone(), stop.clone())),
-            tokio::spawn(scheduler::run(state.db().clone(), jobs.schedules(), stop.clone())),
-            tokio::spawn(queue_metrics(pool.clone(), stop.clone())),
+            tokio::spawn(events::run(state.clone(), jobs.clone(), stop.clone())),
+            tokio::spawn(scheduler::run(
+                state.db().clone(),
+                authority.clone(),
+                jobs.schedules().to_vec(),
+                stop.clone(),
+            )),
+            tokio::spawn(queue_metrics(authority.worker_pool().clone(), stop.clone())),
         ];
-        Background { worker: Some(worker), stop, tasks, pool }
+        Background { worker: Some(worker), stop, tasks }
     }
 
     /// The worker (to inspect it).
@@ -167,7 +196,6 @@ impl Background {
         for t in self.tasks.drain(..) {
             let _ = t.await;
         }
-        self.pool.close().await;
     }
 
     /// Stops at once, as a crash would: running jobs return to the queue
@@ -184,7 +212,7 @@ impl Background {
 }
 
 /// Publishes queue depths and the age of the oldest due job.
-async fn queue_metrics(pool: PgPool, stop: CancellationToken) {
+async fn queue_metrics(pool: sqlx::PgPool, stop: CancellationToken) {
     let mut known: std::collections::HashSet<(String, String)> = Default::default();
     loop {
         if let Ok(stats) = repo::stats(&pool).await {

@@ -3,9 +3,11 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use kernel::job::{Job, JobContext, Permanent};
+use kernel::register_job;
 use serde::{Deserialize, Serialize};
 
-use crate::job::{Job, JobContext};
+use crate::repo;
 
 /// Deletes finished jobs and dispatched events past their retention
 /// (`jobs.retention_days`, `jobs.dead_retention_days`), and settles webhook
@@ -13,20 +15,24 @@ use crate::job::{Job, JobContext};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PruneJobs;
 
+register_job!(PruneJobs);
+
 impl Job for PruneJobs {
     const KIND: &'static str = "jobs.prune";
     const TIMEOUT: Duration = Duration::from_secs(600);
 
     async fn run(self, ctx: JobContext) -> anyhow::Result<()> {
+        let authority =
+            ctx.authority().ok_or_else(|| Permanent::error("jobs.prune must be a system job"))?;
         let cfg = &ctx.state.config().jobs;
         let finished = Utc::now() - chrono::Duration::days(i64::from(cfg.retention_days));
         let dead = Utc::now() - chrono::Duration::days(i64::from(cfg.dead_retention_days));
-        let mut conn = ctx.db().pool().acquire().await?;
-        let (jobs, events) = crate::repo::prune(&mut conn, finished, dead).await?;
+        let mut conn = authority.worker_pool().acquire().await?;
+        let (jobs, events) = repo::prune(&mut conn, finished, dead).await?;
         if jobs + events > 0 {
             tracing::info!(jobs, events, "pruned finished jobs and dispatched events");
         }
-        let settled = crate::webhooks::settle_orphaned_deliveries(&mut conn).await?;
+        let settled = repo::webhooks::settle_orphaned_deliveries(&mut conn).await?;
         if settled > 0 {
             tracing::warn!(settled, "settled webhook deliveries whose job ended without them");
         }

@@ -1,4 +1,4 @@
-//! Pure rules: retry schedules, job states, webhook signatures and the
+//! Pure rules: job states, webhook signatures and the
 //! check that keeps webhooks off private networks.
 
 use std::time::Duration;
@@ -7,52 +7,6 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::ToSchema;
-
-kernel::id_type!(
-    /// A job.
-    JobId
-);
-
-/// How a job is retried after a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retry {
-    /// Attempts in all, the first included.
-    pub max_attempts: u32,
-    /// Delay before the first retry; each later one doubles, with jitter.
-    pub base: Duration,
-    /// Longest delay between two attempts.
-    pub max: Duration,
-    /// No retry starts later than this after the job was enqueued.
-    pub give_up_after: Option<Duration>,
-}
-
-impl Retry {
-    /// Ten attempts, from 1 s doubling up to an hour.
-    pub const DEFAULT: Retry = Retry {
-        max_attempts: 10,
-        base: Duration::from_secs(1),
-        max: Duration::from_secs(3600),
-        give_up_after: None,
-    };
-
-    /// One attempt only.
-    pub const NEVER: Retry = Retry { max_attempts: 1, ..Retry::DEFAULT };
-
-    /// The delay before the attempt after `attempt` (1-based), given a
-    /// jitter factor in `[0, 1)`: the exponential delay scaled into
-    /// `[½, 1]` of itself, so retries of many jobs spread out.
-    pub fn delay_after(&self, attempt: u32, jitter: f64) -> Duration {
-        let exp = attempt.saturating_sub(1).min(30);
-        let raw = self.base.saturating_mul(1u32 << exp.min(31)).min(self.max);
-        raw.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
-    }
-}
-
-impl Default for Retry {
-    fn default() -> Self {
-        Retry::DEFAULT
-    }
-}
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -96,16 +50,29 @@ impl JobState {
     }
 }
 
-/// An error a job returns when trying again cannot help (bad payload, a
-/// record that no longer exists): the job goes straight to dead.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Permanent(pub String);
+/// Where a webhook delivery is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Being tried.
+    Pending,
+    /// The receiver accepted it.
+    Succeeded,
+    /// Out of time; kept with its last error.
+    Failed,
+    /// The subscription was paused or the job cancelled.
+    Cancelled,
+}
 
-impl Permanent {
-    /// A permanent failure with a reason.
-    pub fn error(reason: impl Into<String>) -> anyhow::Error {
-        anyhow::Error::new(Permanent(reason.into()))
+impl DeliveryState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Succeeded => "succeeded",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Cancelled => "cancelled",
+        }
     }
 }
 
@@ -170,21 +137,6 @@ pub fn check_webhook_url(raw: &str, allow_private: bool) -> Result<url::Url, Url
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_caps_and_jitters() {
-        let r =
-            Retry { base: Duration::from_secs(2), max: Duration::from_secs(60), ..Retry::DEFAULT };
-        assert_eq!(r.delay_after(1, 0.999_999).as_secs(), 1); // ~2 s
-        assert_eq!(r.delay_after(1, 0.0), Duration::from_secs(1));
-        assert_eq!(r.delay_after(3, 0.0), Duration::from_secs(4));
-        assert_eq!(r.delay_after(20, 0.0), Duration::from_secs(30));
-        assert!(r.delay_after(20, 0.99) <= Duration::from_secs(60));
-        assert!(r.delay_after(200, 0.5) <= Duration::from_secs(60));
-        for a in 1..12 {
-            assert!(r.delay_after(a + 1, 0.0) >= r.delay_after(a, 0.0));
-        }
-    }
 
     #[test]
     fn states_round_trip() {

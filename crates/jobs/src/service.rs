@@ -1,16 +1,22 @@
 //! The rules of the operations API: validation, the audit entry of every
-//! change, and the tenant transaction each runs in.
+//! change, and the tenant transaction each runs in. Every function takes
+//! the proof of the permission it needs.
 
-use identity::Caller;
+use chrono::{DateTime, Utc};
+use identity::Granted;
 use identity::audit::Changes;
-use kernel::{AppState, FieldError};
+use kernel::FieldError;
+use kernel::pagination::{Page, PageRequest};
 use uuid::Uuid;
 
 use crate::Jobs;
 use crate::error::{JobsError, Result};
-use crate::model::{self, JobId};
-use crate::repo::{self, JobView};
-use crate::webhooks::{self, Delivery, Subscription};
+use crate::events::EventView;
+use crate::model::{self, JobState};
+use crate::permissions::*;
+use crate::repo::{self, JobFilter, JobView};
+use crate::webhooks::{self, Delivery, Subscription, SubscriptionUpdate};
+use kernel::job::JobId;
 
 /// Input of a new subscription.
 #[derive(Debug, Clone)]
@@ -25,8 +31,8 @@ pub struct NewSubscription {
     pub active: Option<bool>,
 }
 
-fn check_url(state: &AppState, url: &str, errors: &mut Vec<FieldError>) -> String {
-    match model::check_webhook_url(url, state.config().webhooks.allow_private) {
+fn check_url(jobs: &Jobs, url: &str, errors: &mut Vec<FieldError>) -> String {
+    match model::check_webhook_url(url, jobs.webhooks.allow_private) {
         Ok(u) => u.to_string(),
         Err(e) => {
             errors.push(FieldError::new("url", e.to_string()));
@@ -63,21 +69,99 @@ fn check_description(d: &Option<String>, errors: &mut Vec<FieldError>) {
     }
 }
 
+/// The company's background jobs, newest first.
+pub async fn list_jobs(
+    jobs: &Jobs,
+    g: &Granted<JobsRead>,
+    page: &PageRequest,
+    f: &JobFilter,
+) -> Result<Page<JobView>> {
+    let after: Option<(DateTime<Utc>, JobId)> = page.after()?;
+    let mut tx = g.read_tx(jobs.db()).await?;
+    let rows = repo::list_jobs(&mut tx, f, after, page.fetch()).await?;
+    Ok(page.page(rows, |j| (j.created_at, j.id)))
+}
+
+/// One job.
+pub async fn job(jobs: &Jobs, g: &Granted<JobsRead>, id: JobId) -> Result<JobView> {
+    let mut tx = g.read_tx(jobs.db()).await?;
+    repo::job(&mut tx, id).await?.ok_or(JobsError::NotFound("job"))
+}
+
+/// Puts a dead or cancelled job back on the queue.
+pub async fn retry_job(jobs: &Jobs, caller: &Granted<JobsWrite>, id: JobId) -> Result<JobView> {
+    let mut tx = caller.tx(jobs.db()).await?;
+    let job = repo::job(&mut tx, id).await?.ok_or(JobsError::NotFound("job"))?;
+    if repo::retry_job(&mut tx, id).await?.is_none() {
+        return Err(JobsError::NotRetryable(job.state));
+    }
+    caller.audit(
+        &mut tx,
+        "job.retried",
+        "job",
+        Some(id.to_string()),
+        Changes::new().diff("state", &job.state, &JobState::Queued.as_str().to_string()),
+    );
+    let after = repo::job(&mut tx, id).await?.ok_or(JobsError::NotFound("job"))?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Cancels a queued job, or asks a running one to stop.
+pub async fn cancel_job(jobs: &Jobs, caller: &Granted<JobsWrite>, id: JobId) -> Result<JobView> {
+    let mut tx = caller.tx(jobs.db()).await?;
+    let job = repo::job(&mut tx, id).await?.ok_or(JobsError::NotFound("job"))?;
+    if repo::cancel_job(&mut tx, id).await?.is_none() {
+        return Err(JobsError::AlreadyFinished);
+    }
+    caller.audit(
+        &mut tx,
+        "job.cancelled",
+        "job",
+        Some(id.to_string()),
+        Changes::new().set("state_before", &job.state),
+    );
+    let after = repo::job(&mut tx, id).await?.ok_or(JobsError::NotFound("job"))?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// The company's webhook subscriptions, newest first.
+pub async fn list_subscriptions(
+    jobs: &Jobs,
+    g: &Granted<WebhooksRead>,
+    page: &PageRequest,
+) -> Result<Page<Subscription>> {
+    let after: Option<(DateTime<Utc>, Uuid)> = page.after()?;
+    let mut tx = g.read_tx(jobs.db()).await?;
+    let rows = repo::webhooks::subscriptions(&mut tx, after, page.fetch()).await?;
+    Ok(page.page(rows, |s| (s.created_at, s.id)))
+}
+
+/// One subscription.
+pub async fn subscription(
+    jobs: &Jobs,
+    g: &Granted<WebhooksRead>,
+    id: Uuid,
+) -> Result<Subscription> {
+    let mut tx = g.read_tx(jobs.db()).await?;
+    repo::webhooks::subscription(&mut tx, id).await?.ok_or(JobsError::NotFound("webhook"))
+}
+
 /// Creates a subscription; returns it with its secret (shown once).
 pub async fn create_subscription(
-    state: &AppState,
-    caller: &Caller,
+    jobs: &Jobs,
+    caller: &Granted<WebhooksWrite>,
     n: NewSubscription,
 ) -> Result<(Subscription, String)> {
-    let jobs = state.service::<Jobs>();
     let mut errors = Vec::new();
-    let url = check_url(state, &n.url, &mut errors);
-    let patterns = check_patterns(&jobs, &n.event_types, &mut errors);
+    let url = check_url(jobs, &n.url, &mut errors);
+    let patterns = check_patterns(jobs, &n.event_types, &mut errors);
     check_description(&n.description, &mut errors);
     if !errors.is_empty() {
         return Err(JobsError::Validation(errors));
     }
-    let mut tx = caller.tx(state.db()).await?;
+    let mut tx = caller.tx(jobs.db()).await?;
     let (mut sub, secret) = webhooks::create(
         &mut tx,
         &jobs.secrets,
@@ -88,171 +172,167 @@ pub async fn create_subscription(
     )
     .await?;
     if n.active == Some(false) {
-        let c = webhooks::Changes { active: Some(false), ..Default::default() };
-        if let Some((_, after)) = webhooks::update(&mut tx, sub.id, &c).await? {
+        let c = SubscriptionUpdate { active: Some(false), ..Default::default() };
+        if let Some(after) = repo::webhooks::update_subscription(&mut tx, sub.id, &c).await? {
             sub = after;
         }
     }
-    caller
-        .audit(
-            &mut tx,
-            "webhook.created",
-            "webhook",
-            Some(sub.id.to_string()),
-            Changes::new()
-                .set("url", &sub.url)
-                .set("event_types", &sub.event_types)
-                .set("active", sub.active)
-                .secret("secret"),
-        )
-        .await?;
+    caller.audit(
+        &mut tx,
+        "webhook.created",
+        "webhook",
+        Some(sub.id.to_string()),
+        Changes::new()
+            .set("url", &sub.url)
+            .set("event_types", &sub.event_types)
+            .set("active", sub.active)
+            .secret("secret"),
+    );
     tx.commit().await?;
     Ok((sub, secret))
 }
 
 /// Changes a subscription.
 pub async fn update_subscription(
-    state: &AppState,
-    caller: &Caller,
+    jobs: &Jobs,
+    caller: &Granted<WebhooksWrite>,
     id: Uuid,
-    url: Option<String>,
-    event_types: Option<Vec<String>>,
-    description: Option<String>,
-    active: Option<bool>,
+    update: SubscriptionUpdate,
 ) -> Result<Subscription> {
-    let jobs = state.service::<Jobs>();
     let mut errors = Vec::new();
-    let url = url.map(|u| check_url(state, &u, &mut errors));
-    let event_types = event_types.map(|p| check_patterns(&jobs, &p, &mut errors));
-    check_description(&description, &mut errors);
+    let url = update.url.map(|u| check_url(jobs, &u, &mut errors));
+    let event_types = update.event_types.map(|p| check_patterns(jobs, &p, &mut errors));
+    check_description(&update.description, &mut errors);
     if !errors.is_empty() {
         return Err(JobsError::Validation(errors));
     }
-    let mut tx = caller.tx(state.db()).await?;
-    let c = webhooks::Changes { url, description, event_types, active };
-    let (before, after) =
-        webhooks::update(&mut tx, id, &c).await?.ok_or(JobsError::NotFound("webhook"))?;
-    let changes = Changes::new()
-        .diff("url", &before.url, &after.url)
-        .diff("event_types", &before.event_types, &after.event_types)
-        .diff("description", &before.description, &after.description)
-        .diff("active", &before.active, &after.active);
-    caller.audit(&mut tx, "webhook.updated", "webhook", Some(id.to_string()), changes).await?;
+    let mut tx = caller.tx(jobs.db()).await?;
+    let before =
+        repo::webhooks::subscription(&mut tx, id).await?.ok_or(JobsError::NotFound("webhook"))?;
+    let c = SubscriptionUpdate { url, event_types, ..update };
+    let after = repo::webhooks::update_subscription(&mut tx, id, &c)
+        .await?
+        .ok_or(JobsError::NotFound("webhook"))?;
+    let changes = Changes::between(&before, &after).without(&["updated_at"]);
+    caller.audit(&mut tx, "webhook.updated", "webhook", Some(id.to_string()), changes);
     tx.commit().await?;
     Ok(after)
 }
 
 /// Deletes a subscription.
-pub async fn delete_subscription(state: &AppState, caller: &Caller, id: Uuid) -> Result<()> {
-    let mut tx = caller.tx(state.db()).await?;
-    if !webhooks::delete(&mut tx, id).await? {
+pub async fn delete_subscription(
+    jobs: &Jobs,
+    caller: &Granted<WebhooksWrite>,
+    id: Uuid,
+) -> Result<()> {
+    let mut tx = caller.tx(jobs.db()).await?;
+    if !repo::webhooks::delete_subscription(&mut tx, id).await? {
         return Err(JobsError::NotFound("webhook"));
     }
-    caller
-        .audit(&mut tx, "webhook.deleted", "webhook", Some(id.to_string()), Changes::new())
-        .await?;
+    caller.audit(&mut tx, "webhook.deleted", "webhook", Some(id.to_string()), Changes::new());
     tx.commit().await?;
     Ok(())
 }
 
 /// Replaces a subscription's secret; returns the new one (shown once).
 pub async fn rotate_secret(
-    state: &AppState,
-    caller: &Caller,
+    jobs: &Jobs,
+    caller: &Granted<WebhooksWrite>,
     id: Uuid,
 ) -> Result<(Subscription, String)> {
-    let jobs = state.service::<Jobs>();
-    let mut tx = caller.tx(state.db()).await?;
+    let mut tx = caller.tx(jobs.db()).await?;
     let (sub, secret) = webhooks::rotate_secret(&mut tx, &jobs.secrets, id)
         .await?
         .ok_or(JobsError::NotFound("webhook"))?;
-    caller
-        .audit(
-            &mut tx,
-            "webhook.secret_rotated",
-            "webhook",
-            Some(id.to_string()),
-            Changes::new().secret("secret"),
-        )
-        .await?;
+    caller.audit(
+        &mut tx,
+        "webhook.secret_rotated",
+        "webhook",
+        Some(id.to_string()),
+        Changes::new().secret("secret"),
+    );
     tx.commit().await?;
     Ok((sub, secret))
 }
 
 /// Sends a test event to a subscription.
-pub async fn ping(state: &AppState, caller: &Caller, id: Uuid) -> Result<Delivery> {
-    let mut tx = caller.tx(state.db()).await?;
-    if webhooks::get(&mut tx, caller.tenant, id).await?.is_none() {
+pub async fn ping(jobs: &Jobs, caller: &Granted<WebhooksWrite>, id: Uuid) -> Result<Delivery> {
+    let mut tx = caller.tx(jobs.db()).await?;
+    if repo::webhooks::subscription(&mut tx, id).await?.is_none() {
         return Err(JobsError::NotFound("webhook"));
     }
-    let d = webhooks::ping(&mut tx, state, id).await?;
+    let d = webhooks::ping(&mut tx, jobs, id).await?;
     tx.commit().await?;
     Ok(d)
+}
+
+/// A subscription's deliveries, newest first.
+pub async fn deliveries(
+    jobs: &Jobs,
+    g: &Granted<WebhooksRead>,
+    subscription: Uuid,
+    state: Option<&str>,
+    page: &PageRequest,
+) -> Result<Page<Delivery>> {
+    let after: Option<(DateTime<Utc>, Uuid)> = page.after()?;
+    let mut tx = g.read_tx(jobs.db()).await?;
+    if repo::webhooks::subscription(&mut tx, subscription).await?.is_none() {
+        return Err(JobsError::NotFound("webhook"));
+    }
+    let rows =
+        repo::webhooks::deliveries(&mut tx, subscription, state, after, page.fetch()).await?;
+    Ok(page.page(rows, |d| (d.created_at, d.id)))
+}
+
+/// One delivery with its attempts.
+pub async fn delivery(
+    jobs: &Jobs,
+    g: &Granted<WebhooksRead>,
+    subscription: Uuid,
+    id: Uuid,
+) -> Result<Delivery> {
+    let mut tx = g.read_tx(jobs.db()).await?;
+    repo::webhooks::delivery(&mut tx, subscription, id)
+        .await?
+        .ok_or(JobsError::NotFound("delivery"))
 }
 
 /// Sends a delivery again.
 pub async fn resend(
-    state: &AppState,
-    caller: &Caller,
+    jobs: &Jobs,
+    caller: &Granted<WebhooksWrite>,
     subscription: Uuid,
     delivery: Uuid,
 ) -> Result<Delivery> {
-    let mut tx = caller.tx(state.db()).await?;
-    let original = webhooks::delivery(&mut tx, caller.tenant, subscription, delivery)
+    let mut tx = caller.tx(jobs.db()).await?;
+    let original = repo::webhooks::delivery(&mut tx, subscription, delivery)
         .await?
         .ok_or(JobsError::NotFound("delivery"))?;
-    let d = webhooks::resend(&mut tx, state, &original).await?;
-    caller
-        .audit(
-            &mut tx,
-            "webhook.delivery_resent",
-            "webhook",
-            Some(subscription.to_string()),
-            Changes::new().set("delivery", delivery).set("new_delivery", d.id),
-        )
-        .await?;
+    let d = webhooks::resend(&mut tx, jobs, &original).await?;
+    caller.audit(
+        &mut tx,
+        "webhook.delivery_resent",
+        "webhook",
+        Some(subscription.to_string()),
+        Changes::new().set("delivery", delivery).set("new_delivery", d.id),
+    );
     tx.commit().await?;
     Ok(d)
 }
 
-/// Puts a dead or cancelled job back on the queue.
-pub async fn retry_job(state: &AppState, caller: &Caller, id: JobId) -> Result<JobView> {
-    let mut tx = caller.tx(state.db()).await?;
-    let job = repo::job(&mut tx, caller.tenant, id).await?.ok_or(JobsError::NotFound("job"))?;
-    if repo::retry_job(&mut tx, caller.tenant, id).await?.is_none() {
-        return Err(JobsError::NotRetryable(job.state));
-    }
-    caller
-        .audit(
-            &mut tx,
-            "job.retried",
-            "job",
-            Some(id.to_string()),
-            Changes::new().diff("state", &job.state, &"queued".to_string()),
-        )
-        .await?;
-    let after = repo::job(&mut tx, caller.tenant, id).await?.ok_or(JobsError::NotFound("job"))?;
-    tx.commit().await?;
-    Ok(after)
-}
-
-/// Cancels a queued job, or asks a running one to stop.
-pub async fn cancel_job(state: &AppState, caller: &Caller, id: JobId) -> Result<JobView> {
-    let mut tx = caller.tx(state.db()).await?;
-    let job = repo::job(&mut tx, caller.tenant, id).await?.ok_or(JobsError::NotFound("job"))?;
-    if repo::cancel_job(&mut tx, caller.tenant, id).await?.is_none() {
-        return Err(JobsError::AlreadyFinished);
-    }
-    caller
-        .audit(
-            &mut tx,
-            "job.cancelled",
-            "job",
-            Some(id.to_string()),
-            Changes::new().set("state_before", &job.state),
-        )
-        .await?;
-    let after = repo::job(&mut tx, caller.tenant, id).await?.ok_or(JobsError::NotFound("job"))?;
-    tx.commit().await?;
-    Ok(after)
+/// The company's events, newest first.
+pub async fn events(
+    jobs: &Jobs,
+    g: &Granted<WebhooksRead>,
+    event_type: Option<&str>,
+    page: &PageRequest,
+) -> Result<Page<EventView>> {
+    let before: Option<i64> = page.after()?;
+    let mut tx = g.read_tx(jobs.db()).await?;
+    let rows = repo::events::list(&mut tx, event_type, before, page.fetch()).await?;
+    let page = page.page(rows, |(p, _)| *p);
+    Ok(Page {
+        items: page.items.into_iter().map(|(_, v)| v).collect(),
+        next_cursor: page.next_cursor,
+    })
 }

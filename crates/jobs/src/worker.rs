@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use futures::FutureExt;
 use kernel::AppState;
+use kernel::db::Authority;
 use kernel::ids::TenantId;
+use kernel::job::{DEFAULT_QUEUE, JobContext, JobId, Permanent, Registry, Retry};
 use kernel::notify::Notification;
 use sqlx::PgPool;
 use tokio::sync::{Notify, Semaphore, mpsc};
@@ -30,8 +32,6 @@ use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::job::{JobContext, Registry};
-use crate::model::{JobId, Permanent, Retry};
 use crate::repo::{self, Claimed, Held};
 
 /// The channel enqueues are announced on (payload: the queue).
@@ -53,8 +53,8 @@ impl WorkerOptions {
     pub fn from_config(config: &kernel::config::JobsConfig) -> WorkerOptions {
         let mut queues: Vec<(String, usize)> =
             config.queues.iter().map(|(q, n)| (q.clone(), (*n).max(1))).collect();
-        if !queues.iter().any(|(q, _)| q == crate::job::DEFAULT_QUEUE) {
-            queues.push((crate::job::DEFAULT_QUEUE.to_string(), 4));
+        if !queues.iter().any(|(q, _)| q == DEFAULT_QUEUE) {
+            queues.push((DEFAULT_QUEUE.to_string(), 4));
         }
         WorkerOptions {
             queues,
@@ -84,7 +84,8 @@ struct Done {
 
 struct Inner {
     state: AppState,
-    registry: Arc<Registry>,
+    authority: Authority,
+    registry: Registry,
     pool: PgPool,
     name: String,
     lease: Duration,
@@ -114,14 +115,16 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    /// Starts claiming and running jobs of `options.queues`, using `pool`
-    /// for queue operations and the state's database for job bodies.
+    /// Starts claiming and running jobs of `options.queues`: queue
+    /// operations on the authority's workers' pool, job bodies in their
+    /// tenants' transactions.
     pub fn start(
         state: AppState,
-        registry: Arc<Registry>,
-        pool: PgPool,
+        authority: Authority,
+        registry: Registry,
         options: WorkerOptions,
     ) -> Worker {
+        let pool = authority.worker_pool().clone();
         let name = format!(
             "{}:{}:{}",
             hostname(),
@@ -133,6 +136,7 @@ impl Worker {
             options.queues.iter().map(|(q, _)| (q.clone(), Arc::new(Notify::new()))).collect();
         let inner = Arc::new(Inner {
             state: state.clone(),
+            authority,
             registry,
             pool,
             name,
@@ -360,14 +364,15 @@ fn start_job(
         + chrono::Duration::from_std(retry.delay_after(attempt, jitter())).unwrap_or_default();
     let out_of_time = job.expires_at.is_some_and(|e| next_at > e);
     let last_attempt = attempt >= retry.max_attempts || out_of_time;
-    let ctx = JobContext {
-        state: inner.state.clone(),
-        tenant: job.tenant_id,
-        id: job.id,
+    let ctx = JobContext::new(
+        inner.state.clone(),
+        &inner.authority,
+        job.tenant_id,
+        job.id,
         attempt,
-        cancel: cancel.clone(),
+        cancel.clone(),
         last_attempt,
-    };
+    );
     let held: Held = (job.tenant_id, job.id, job.lease);
     let waited = (Utc::now() - job.run_at.max(job.created_at)).to_std().unwrap_or_default();
     metrics::histogram!("job_wait_seconds", "queue" => queue.to_string())

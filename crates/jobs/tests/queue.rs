@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jobs::{Job, JobContext, NewJob, Periodic, Retry, SYSTEM, Worker, WorkerOptions};
+use jobs::{Job, JobContext, NewJob, Retry, Worker, WorkerOptions};
 use serde::{Deserialize, Serialize};
 use testkit::{TestApp, eventually};
 
@@ -20,7 +20,7 @@ struct Seen {
 
 impl Seen {
     fn of(ctx: &JobContext) -> Arc<Seen> {
-        ctx.state.service::<Seen>()
+        ctx.state.try_service::<Seen>().unwrap()
     }
     fn runs(&self, n: u64) -> u32 {
         self.runs.lock().unwrap().get(&n).copied().unwrap_or(0)
@@ -39,6 +39,7 @@ impl Job for Count {
         Ok(())
     }
 }
+jobs::register_job!(Count);
 
 /// Fails `fail_times` attempts, then succeeds.
 #[derive(Serialize, Deserialize)]
@@ -65,6 +66,7 @@ impl Job for Flaky {
         Ok(())
     }
 }
+jobs::register_job!(Flaky);
 
 /// Hangs on its first attempt (ignoring cancellation), succeeds after.
 #[derive(Serialize, Deserialize)]
@@ -85,6 +87,7 @@ impl Job for Hang {
         Ok(())
     }
 }
+jobs::register_job!(Hang);
 
 /// Runs until cancelled, then says so.
 #[derive(Serialize, Deserialize)]
@@ -98,6 +101,7 @@ impl Job for UntilCancelled {
         anyhow::bail!("stopped: cancelled")
     }
 }
+jobs::register_job!(UntilCancelled);
 
 #[derive(Serialize, Deserialize)]
 struct Explode;
@@ -109,6 +113,7 @@ impl Job for Explode {
         panic!("kaboom")
     }
 }
+jobs::register_job!(Explode);
 
 #[derive(Serialize, Deserialize)]
 struct Refuse;
@@ -119,6 +124,7 @@ impl Job for Refuse {
         Err(jobs::Permanent::error("the record is gone"))
     }
 }
+jobs::register_job!(Refuse);
 
 #[derive(Clone, Serialize, Deserialize)]
 struct Tick;
@@ -130,19 +136,16 @@ impl Job for Tick {
         Ok(())
     }
 }
+jobs::register_job!(Tick);
 
 async fn app() -> (TestApp, Arc<Seen>) {
+    app_of(TestApp::builder()).await
+}
+
+async fn app_of(builder: testkit::TestAppBuilder) -> (TestApp, Arc<Seen>) {
     let seen = Arc::new(Seen::default());
     let s = seen.clone();
-    let app = TestApp::builder().service(move |b| b.with(s)).build().await;
-    let jobs = app.jobs();
-    jobs.register::<Count>();
-    jobs.register::<Flaky>();
-    jobs.register::<Hang>();
-    jobs.register::<UntilCancelled>();
-    jobs.register::<Explode>();
-    jobs.register::<Refuse>();
-    jobs.register::<Tick>();
+    let app = builder.service(move |b| b.with(s)).build().await;
     (app, seen)
 }
 
@@ -152,16 +155,11 @@ fn worker(app: &TestApp, concurrency: usize, lease: Duration) -> Worker {
         lease,
         poll: Duration::from_millis(50),
     };
-    Worker::start(
-        app.state.clone(),
-        app.jobs().registry.clone(),
-        app.state.db().side_pool(3),
-        options,
-    )
+    Worker::start(app.state.clone(), app.authority().clone(), app.jobs().registry.clone(), options)
 }
 
 async fn enqueue(app: &TestApp, job: NewJob) -> jobs::JobId {
-    let mut tx = app.state.db().tenant(SYSTEM).await.unwrap();
+    let mut tx = app.state.db().tenant(&app.authority().system()).await.unwrap();
     let e = job.enqueue(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
     e.id
@@ -195,7 +193,7 @@ async fn wait_state(app: &TestApp, id: jobs::JobId, state: &str) -> (String, i32
 #[tokio::test]
 async fn a_thousand_jobs_on_four_workers_each_run_exactly_once() {
     let (app, seen) = app().await;
-    let mut tx = app.state.db().tenant(SYSTEM).await.unwrap();
+    let mut tx = app.state.db().tenant(&app.authority().system()).await.unwrap();
     let batch: Vec<NewJob> = (0..1000).map(|n| NewJob::new(&Count { n })).collect();
     assert_eq!(jobs::enqueue_many(&mut tx, &batch).await.unwrap(), 1000);
     tx.commit().await.unwrap();
@@ -272,11 +270,11 @@ async fn failures_are_retried_with_backoff_then_dead_lettered() {
     let (_, _, error) = wait_state(&app, exploded, "dead").await;
     assert!(error.unwrap().contains("panicked: kaboom"));
     // An unknown kind is dead at once, with a clear message.
-    let mut tx = app.state.db().tenant(SYSTEM).await.unwrap();
+    let mut tx = app.state.db().tenant(&app.authority().system()).await.unwrap();
     sqlx::query(
         "INSERT INTO jobs (tenant_id, id, queue, kind) VALUES ($1, $2, 'default', 'test.unknown')",
     )
-    .bind(SYSTEM)
+    .bind(jobs::SYSTEM)
     .bind(uuid::Uuid::now_v7())
     .execute(&mut *tx)
     .await
@@ -301,10 +299,10 @@ async fn failures_are_retried_with_backoff_then_dead_lettered() {
 #[tokio::test]
 async fn an_enqueue_rolled_back_leaves_no_job_and_unique_keys_dedupe() {
     let (app, _) = app().await;
-    let mut tx = app.state.db().tenant(SYSTEM).await.unwrap();
+    let mut tx = app.state.db().tenant(&app.authority().system()).await.unwrap();
     NewJob::new(&Count { n: 1 }).enqueue(&mut tx).await.unwrap();
     tx.rollback().await.unwrap();
-    let mut tx = app.state.db().tenant(SYSTEM).await.unwrap();
+    let mut tx = app.state.db().tenant(&app.authority().system()).await.unwrap();
     let first = NewJob::new(&Count { n: 2 }).unique_key("doc-9:v1").enqueue(&mut tx).await.unwrap();
     let again = NewJob::new(&Count { n: 3 }).unique_key("doc-9:v1").enqueue(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
@@ -343,8 +341,14 @@ async fn shutdown_cancels_running_jobs_and_gives_back_the_stubborn_ones() {
 
 #[tokio::test]
 async fn one_tick_makes_one_run_however_many_schedulers() {
-    let (app, seen) = app().await;
-    app.jobs().schedule(Periodic::new("test.every_second", "* * * * * *", Tick).unwrap());
+    let (app, seen) = app_of(TestApp::builder().domain(|| {
+        kernel::Domain::new("test", "A schedule of this test").periodic(
+            "test.every_second",
+            "* * * * * *",
+            Tick,
+        )
+    }))
+    .await;
     let a = jobs::Background::start(&app.state);
     let b = jobs::Background::start(&app.state);
     eventually(Duration::from_secs(20), "three ticks to run", || async {

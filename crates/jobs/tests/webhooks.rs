@@ -542,8 +542,15 @@ impl jobs::Subscriber for Recorder {
 #[tokio::test]
 async fn subscribers_get_each_tenants_events_in_order_even_after_a_failure() {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let app = TestApp::spawn().await;
-    app.jobs().subscribe(Arc::new(Recorder { seen: seen.clone(), failed_once: Arc::default() }));
+    let failed_once: Arc<Mutex<bool>> = Arc::default();
+    let (s, f) = (seen.clone(), failed_once.clone());
+    let app = TestApp::builder()
+        .domain(move || {
+            kernel::Domain::new("test", "A subscriber of this test")
+                .subscriber(Recorder { seen: s.clone(), failed_once: f.clone() })
+        })
+        .build()
+        .await;
     let owner = company(&app, "acme").await;
     for i in 0..5 {
         invite(&app, &owner, &format!("u{i}@acme.example")).await;
@@ -629,11 +636,14 @@ async fn deliveries_whose_job_ended_without_them_are_settled() {
     assert_eq!(deliveries(&app, globex, globex_hook).await[0]["state"], "pending");
 
     // The hourly maintenance job settles both, each in its own tenant.
-    jobs::NewJob::new(&jobs::maintenance::PruneJobs).enqueue_system(app.state.db()).await.unwrap();
+    jobs::NewJob::new(&jobs::maintenance::PruneJobs)
+        .enqueue_system(app.state.db(), app.authority())
+        .await
+        .unwrap();
     let worker = jobs::Worker::start(
         app.state.clone(),
+        app.authority().clone(),
         app.jobs().registry.clone(),
-        app.state.db().side_pool(2),
         jobs::WorkerOptions {
             queues: vec![("default".into(), 1)],
             lease: Duration::from_secs(30),
@@ -645,8 +655,8 @@ async fn deliveries_whose_job_ended_without_them_are_settled() {
     })
     .await;
     worker.shutdown(Duration::from_secs(5)).await;
-    let mut conn = app.state.db().pool().acquire().await.unwrap();
-    assert_eq!(jobs::webhooks::settle_orphaned_deliveries(&mut conn).await.unwrap(), 0);
+    let mut conn = app.authority().worker_pool().acquire().await.unwrap();
+    assert_eq!(jobs::repo::webhooks::settle_orphaned_deliveries(&mut conn).await.unwrap(), 0);
     let a = &deliveries(&app, acme, acme_hook).await[0];
     assert_eq!(a["state"], "cancelled", "{a}");
     assert_eq!(a["last_error"], "the delivery job was cancelled");

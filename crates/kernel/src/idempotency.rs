@@ -12,19 +12,29 @@
 //! address for anonymous requests) and stored under row-level security.
 //! Server errors (5xx), `401/403/408/429` and streamed responses are not
 //! stored, so such a request can simply be retried.
+//!
+//! The work of a request and its stored response are written by different
+//! transactions, so a process could die after the first commits and before
+//! the second. To keep such a request from running twice, every tenant
+//! transaction committed while serving it also records, in that same
+//! transaction, that the request's claim has committed work
+//! (`idempotency_commits`, keyed by the claim's random lease). A retry
+//! that finds the claim expired but its work committed is answered 409
+//! `idempotent_request_completed` instead of running again.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
+use crate::db::{Db, TenantAccess};
 use crate::error::ApiError;
-use crate::ids::TenantId;
+use crate::net::ClientAddr;
 use crate::state::AppState;
 
 /// The request header.
@@ -33,8 +43,6 @@ pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 /// How long a response is kept.
 pub const RETENTION: Duration = Duration::from_secs(24 * 3600);
-/// How long an unfinished request holds its key.
-const LEASE_SECS: i64 = 120;
 /// Responses larger than this are not stored (the key is released).
 const MAX_STORED_BODY: usize = 1 << 20;
 /// Response headers kept with a stored response.
@@ -44,9 +52,27 @@ const KEPT_HEADERS: &[HeaderName] = &[header::CONTENT_TYPE, header::LOCATION, he
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdempotencyScope {
     /// The caller's tenant.
-    pub tenant: TenantId,
+    pub access: TenantAccess,
     /// The caller (user or API key id).
     pub principal: String,
+}
+
+tokio::task_local! {
+    /// The lease of the claim the current request holds, if it is idempotent.
+    static CLAIM: Uuid;
+}
+
+/// Records, in the transaction being committed, that the current request's
+/// claim has committed work (a no-op outside idempotent requests).
+pub(crate) async fn record_commit(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    let Ok(lease) = CLAIM.try_with(|l| *l) else { return Ok(()) };
+    sqlx::query(crate::sql!(
+        "INSERT INTO idempotency_commits (lease) VALUES ($1) ON CONFLICT (lease) DO NOTHING"
+    ))
+    .bind(lease)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The middleware; apply it outside the routers, inside authentication.
@@ -83,9 +109,9 @@ async fn handle(
             .into_response()
         })?;
     let scope = req.extensions().get::<IdempotencyScope>().cloned().unwrap_or_else(|| {
-        let addr = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let addr = req.extensions().get::<ClientAddr>().map(|c| c.0.to_string());
         IdempotencyScope {
-            tenant: TenantId::ANONYMOUS,
+            access: state.authority().system(),
             principal: format!("anonymous:{}", addr.unwrap_or_default()),
         }
     });
@@ -101,80 +127,99 @@ async fn handle(
     let hash = fingerprint(&parts.method, &path, &parts.headers, &bytes);
 
     let db = state.db();
-    let claimed = claim(db, &scope, &key, parts.method.as_str(), &path, &hash)
+    let lease_secs = state.config().http.idempotency_lease_secs;
+    let lease = Uuid::new_v4();
+    let claim = Claim { scope: &scope, key: &key, lease };
+    let claimed = claim
+        .take(db, parts.method.as_str(), &path, &hash, lease_secs)
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
     if let Some(existing) = claimed {
         return Err(existing);
     }
 
-    let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    Ok(finish(db, &scope, &key, resp).await)
+    let resp = CLAIM.scope(lease, next.run(Request::from_parts(parts, Body::from(bytes)))).await;
+    Ok(claim.finish(db, resp).await)
 }
 
-/// Claims the key; `Some(response)` when it was already used.
-async fn claim(
-    db: &crate::db::Db,
-    scope: &IdempotencyScope,
-    key: &str,
-    method: &str,
-    path: &str,
-    hash: &[u8],
-) -> Result<Option<Response>, sqlx::Error> {
-    let mut tx = db.tenant(scope.tenant).await?;
-    let claimed: Option<(bool,)> = sqlx::query_as(
-        "INSERT INTO idempotency_keys (tenant_id, scope, key, method, path, request_hash, locked_until)
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
-         ON CONFLICT (tenant_id, scope, key) DO UPDATE
-            SET method = EXCLUDED.method, path = EXCLUDED.path,
-                request_hash = EXCLUDED.request_hash, status = NULL,
-                response_headers = NULL, response_body = NULL,
-                locked_until = EXCLUDED.locked_until, created_at = now()
-          WHERE idempotency_keys.created_at < now() - make_interval(secs => $8)
-             OR (idempotency_keys.status IS NULL
-                 AND idempotency_keys.locked_until < now()
-                 AND idempotency_keys.request_hash = EXCLUDED.request_hash)
-         RETURNING true",
-    )
-    .bind(scope.tenant)
-    .bind(&scope.principal)
-    .bind(key)
-    .bind(method)
-    .bind(path)
-    .bind(hash)
-    .bind(LEASE_SECS as f64)
-    .bind(RETENTION.as_secs_f64())
-    .fetch_optional(&mut *tx)
-    .await?;
-    if claimed.is_some() {
+/// One request's hold on its key.
+struct Claim<'a> {
+    scope: &'a IdempotencyScope,
+    key: &'a str,
+    lease: Uuid,
+}
+
+impl Claim<'_> {
+    /// Claims the key; `Some(response)` when it was already used.
+    async fn take(
+        &self,
+        db: &Db,
+        method: &str,
+        path: &str,
+        hash: &[u8],
+        lease_secs: u64,
+    ) -> Result<Option<Response>, sqlx::Error> {
+        let scope = self.scope;
+        let mut tx = db.tenant(&scope.access).await?;
+        let claimed: Option<(bool,)> = sqlx::query_as(crate::sql!(
+            "INSERT INTO idempotency_keys (tenant_id, scope, key, method, path, request_hash, lease, locked_until)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))
+             ON CONFLICT (tenant_id, scope, key) DO UPDATE
+                SET method = EXCLUDED.method, path = EXCLUDED.path,
+                    request_hash = EXCLUDED.request_hash, status = NULL,
+                    response_headers = NULL, response_body = NULL, lease = EXCLUDED.lease,
+                    locked_until = EXCLUDED.locked_until, created_at = now()
+              WHERE idempotency_keys.created_at < now() - make_interval(secs => $9)
+                 OR (idempotency_keys.status IS NULL
+                     AND idempotency_keys.locked_until < now()
+                     AND idempotency_keys.request_hash = EXCLUDED.request_hash
+                     AND NOT EXISTS (SELECT 1 FROM idempotency_commits c
+                                      WHERE c.lease = idempotency_keys.lease))
+             RETURNING true"
+        ))
+        .bind(scope.access.tenant())
+        .bind(&scope.principal)
+        .bind(self.key)
+        .bind(method)
+        .bind(path)
+        .bind(hash)
+        .bind(self.lease)
+        .bind(lease_secs as f64)
+        .bind(RETENTION.as_secs_f64())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if claimed.is_some() {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let row: Option<StoredRow> = sqlx::query_as(crate::sql!(
+            "SELECT k.request_hash, k.status, k.response_headers, k.response_body,
+                    EXISTS (SELECT 1 FROM idempotency_commits c WHERE c.lease = k.lease) AS committed
+               FROM idempotency_keys k WHERE k.tenant_id = $1 AND k.scope = $2 AND k.key = $3"
+        ))
+        .bind(scope.access.tenant())
+        .bind(&scope.principal)
+        .bind(self.key)
+        .fetch_optional(&mut *tx)
+        .await?;
         tx.commit().await?;
-        return Ok(None);
-    }
-    let row: Option<StoredRow> = sqlx::query_as(
-        "SELECT request_hash, status, response_headers, response_body
-           FROM idempotency_keys WHERE tenant_id = $1 AND scope = $2 AND key = $3",
-    )
-    .bind(scope.tenant)
-    .bind(&scope.principal)
-    .bind(key)
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let Some(row) = row else {
-        // Deleted between the two statements: treat as in progress.
-        return Ok(Some(in_progress()));
-    };
-    if row.request_hash != hash {
-        return Ok(Some(
+        let Some(row) = row else {
+            // Deleted between the two statements: treat as in progress.
+            return Ok(Some(in_progress()));
+        };
+        if row.request_hash != hash {
+            return Ok(Some(
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", "Idempotency key reused")
                 .detail("this Idempotency-Key was already used for a different request; use a new key for a new request")
                 .field("Idempotency-Key", "was used with a different request")
                 .into_response(),
         ));
-    }
-    match row.status {
-        None => Ok(Some(in_progress())),
-        Some(status) => Ok(Some(replay(status, row.response_headers, row.response_body))),
+        }
+        match row.status {
+            None if row.committed => Ok(Some(completed())),
+            None => Ok(Some(in_progress())),
+            Some(status) => Ok(Some(replay(status, row.response_headers, row.response_body))),
+        }
     }
 }
 
@@ -184,6 +229,17 @@ struct StoredRow {
     status: Option<i16>,
     response_headers: Option<serde_json::Value>,
     response_body: Option<Vec<u8>>,
+    committed: bool,
+}
+
+fn completed() -> Response {
+    ApiError::conflict(
+        "idempotent_request_completed",
+        "the request with this Idempotency-Key completed, but its response was lost; \
+         look the result up instead of retrying (a new key runs the request again)",
+    )
+    .field("Idempotency-Key", "was used by a request that completed")
+    .into_response()
 }
 
 fn in_progress() -> Response {
@@ -223,74 +279,98 @@ fn storable(resp: &Response) -> bool {
     !ct.starts_with("text/event-stream")
 }
 
-/// Stores the response (or releases the key) and returns it to the client.
-async fn finish(
-    db: &crate::db::Db,
-    scope: &IdempotencyScope,
-    key: &str,
-    resp: Response,
-) -> Response {
-    if !storable(&resp) {
-        release(db, scope, key).await;
-        return resp;
-    }
-    let (parts, body) = resp.into_parts();
-    let bytes: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(b) => b,
-        Err(e) => {
-            release(db, scope, key).await;
-            return ApiError::internal(anyhow::anyhow!("response body failed: {e}"))
-                .into_response();
+impl Claim<'_> {
+    /// Stores the response (or releases the key) and returns it to the client.
+    async fn finish(&self, db: &Db, resp: Response) -> Response {
+        if !storable(&resp) {
+            self.release(db).await;
+            return resp;
         }
-    };
-    if bytes.len() > MAX_STORED_BODY {
-        // Too large to keep: the client gets it now, a retry runs again.
-        release(db, scope, key).await;
-        return Response::from_parts(parts, Body::from(bytes));
-    }
-    let mut kept = serde_json::Map::new();
-    for name in KEPT_HEADERS {
-        if let Some(v) = parts.headers.get(name).and_then(|v| v.to_str().ok()) {
-            kept.insert(name.as_str().to_string(), serde_json::Value::String(v.to_string()));
+        let (parts, body) = resp.into_parts();
+        let bytes: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(b) => b,
+            Err(e) => {
+                self.release(db).await;
+                return ApiError::internal(anyhow::anyhow!("response body failed: {e}"))
+                    .into_response();
+            }
+        };
+        if bytes.len() > MAX_STORED_BODY {
+            // Too large to keep: the client gets it now; a retry runs again
+            // unless the work committed.
+            self.release(db).await;
+            return Response::from_parts(parts, Body::from(bytes));
         }
-    }
-    let stored = async {
-        let mut tx = db.tenant(scope.tenant).await?;
-        sqlx::query(
-            "UPDATE idempotency_keys SET status = $4, response_headers = $5, response_body = $6, locked_until = NULL
-              WHERE tenant_id = $1 AND scope = $2 AND key = $3",
-        )
-        .bind(scope.tenant)
-        .bind(&scope.principal)
-        .bind(key)
-        .bind(parts.status.as_u16() as i16)
-        .bind(serde_json::Value::Object(kept))
-        .bind(bytes.as_ref())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
-    }
-    .await;
-    if let Err(e) = stored {
-        tracing::error!(error = %e, "could not store the response of an idempotent request");
-    }
-    Response::from_parts(parts, Body::from(bytes))
-}
-
-async fn release(db: &crate::db::Db, scope: &IdempotencyScope, key: &str) {
-    let result = async {
-        let mut tx = db.tenant(scope.tenant).await?;
-        sqlx::query("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND scope = $2 AND key = $3 AND status IS NULL")
-            .bind(scope.tenant)
+        let mut kept = serde_json::Map::new();
+        for name in KEPT_HEADERS {
+            if let Some(v) = parts.headers.get(name).and_then(|v| v.to_str().ok()) {
+                kept.insert(name.as_str().to_string(), serde_json::Value::String(v.to_string()));
+            }
+        }
+        let scope = self.scope;
+        let stored = async {
+            let mut tx = db.tenant(&scope.access).await?;
+            sqlx::query(crate::sql!(
+                "UPDATE idempotency_keys SET status = $5, response_headers = $6, response_body = $7,
+                        locked_until = NULL
+                  WHERE tenant_id = $1 AND scope = $2 AND key = $3 AND lease = $4"
+            ))
+            .bind(scope.access.tenant())
             .bind(&scope.principal)
-            .bind(key)
+            .bind(self.key)
+            .bind(self.lease)
+            .bind(parts.status.as_u16() as i16)
+            .bind(serde_json::Value::Object(kept))
+            .bind(bytes.as_ref())
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+            sqlx::query(crate::sql!("DELETE FROM idempotency_commits WHERE lease = $1"))
+                .bind(self.lease)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = stored {
+            tracing::error!(error = %e, "could not store the response of an idempotent request");
+        }
+        Response::from_parts(parts, Body::from(bytes))
     }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "could not release an idempotency key; it frees itself when its lease ends");
+
+    /// Gives the key up so a retry runs the request again — unless its work
+    /// committed, in which case the claim ends now and a retry is told so.
+    async fn release(&self, db: &Db) {
+        let scope = self.scope;
+        let result = async {
+            let mut tx = db.tenant(&scope.access).await?;
+            sqlx::query(crate::sql!(
+                "DELETE FROM idempotency_keys k
+                  WHERE k.tenant_id = $1 AND k.scope = $2 AND k.key = $3 AND k.lease = $4
+                    AND k.status IS NULL
+                    AND NOT EXISTS (SELECT 1 FROM idempotency_commits c WHERE c.lease = k.lease)"
+            ))
+            .bind(scope.access.tenant())
+            .bind(&scope.principal)
+            .bind(self.key)
+            .bind(self.lease)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(crate::sql!(
+                "UPDATE idempotency_keys SET locked_until = now()
+                  WHERE tenant_id = $1 AND scope = $2 AND key = $3 AND lease = $4 AND status IS NULL"
+            ))
+            .bind(scope.access.tenant())
+            .bind(&scope.principal)
+            .bind(self.key)
+            .bind(self.lease)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not release an idempotency key; it frees itself when its lease ends");
+        }
     }
 }
 

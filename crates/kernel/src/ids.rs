@@ -66,12 +66,57 @@ macro_rules! id_type {
     };
 }
 
-id_type!(
-    /// A tenant (a company).
-    TenantId
-);
+/// A tenant (a company).
+///
+/// Unlike other ids it cannot be read from request input (it is not
+/// `Deserialize` and has no `FromStr`): a request's tenant comes only from
+/// its verified credentials. Opening a tenant's transaction needs more than
+/// its id anyway: a [`TenantAccess`](crate::db::TenantAccess).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, sqlx::Type,
+)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct TenantId(uuid::Uuid);
 
 impl TenantId {
+    /// The tenant of system work (scheduled maintenance) and of anonymous
+    /// requests' idempotency keys: the nil uuid, never a company.
+    pub const SYSTEM: TenantId = TenantId(uuid::Uuid::nil());
     /// The scope of requests made without credentials (e.g. sign-up).
-    pub const ANONYMOUS: TenantId = TenantId(uuid::Uuid::nil());
+    pub const ANONYMOUS: TenantId = TenantId::SYSTEM;
+
+    /// A new tenant's id.
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::now_v7())
+    }
+
+    /// A tenant id read from a trusted source: a verified credential, the
+    /// database, or an operator's command line.
+    pub fn from_uuid(id: uuid::Uuid) -> Self {
+        Self(id)
+    }
+
+    /// The raw uuid.
+    pub fn as_uuid(&self) -> uuid::Uuid {
+        self.0
+    }
 }
+
+impl std::fmt::Display for TenantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl utoipa::PartialSchema for TenantId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TenantId {}

@@ -1,22 +1,34 @@
 //! The transactional outbox: domains append events in the same transaction
 //! as the change they describe, so an event exists if and only if its
 //! change committed. The `jobs` crate dispatches them, in order per tenant,
-//! to in-process subscribers and to tenants' webhooks.
+//! to in-process [`Subscriber`]s and to tenants' webhooks.
 //!
 //! ```ignore
+//! kernel::event!(
+//!     /// An invoice was issued.
+//!     pub INVOICE_ISSUED = "invoice.issued", "An invoice was issued"
+//! );
+//!
 //! let mut tx = caller.tx(db).await?;
 //! repo::insert_invoice(&mut tx, &invoice).await?;
-//! kernel::outbox::publish(&mut tx, "invoice.issued", &json!({ "id": invoice.id })).await?;
+//! kernel::outbox::publish(&mut tx, INVOICE_ISSUED, &json!({ "id": invoice.id }))?;
 //! tx.commit().await?;
 //! ```
 //!
 //! Event types are declared in code by the domain that emits them
-//! ([`EventDef`]), so webhook subscriptions can be checked against them.
+//! ([`event!`](crate::event)), and publishing takes the declaration, so an
+//! event that webhooks cannot subscribe to cannot be published.
 
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::TenantTx;
+use crate::ids::TenantId;
+use crate::state::AppState;
 
 /// The channel the dispatcher is woken on.
 pub const CHANNEL: &str = "tessera_events";
@@ -30,16 +42,66 @@ pub struct EventDef {
     pub description: &'static str,
 }
 
-/// Every event type of a build (each domain contributes its list).
+/// An event type as the build's catalog records it.
+#[derive(Debug)]
+pub struct Declared {
+    /// The declaration.
+    pub def: EventDef,
+    /// The module that declared it.
+    pub module: &'static str,
+}
+
+inventory::collect!(Declared);
+
+/// Declares an event type (a constant [`EventDef`]) and records it in the
+/// build's catalog.
+#[macro_export]
+macro_rules! event {
+    ($(#[$m:meta])* $vis:vis $name:ident = $type:literal, $desc:literal) => {
+        $(#[$m])*
+        $vis const $name: $crate::outbox::EventDef =
+            $crate::outbox::EventDef { name: $type, description: $desc };
+        $crate::inventory::submit! {
+            $crate::outbox::Declared { def: $name, module: ::core::module_path!() }
+        }
+    };
+}
+
+/// Every event type of a build.
 #[derive(Debug, Clone, Default)]
 pub struct EventCatalog {
     defs: Vec<EventDef>,
 }
 
 impl EventCatalog {
-    /// A catalog from each domain's declarations.
-    pub fn new(lists: &[&[EventDef]]) -> Self {
-        let mut defs: Vec<EventDef> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+    /// Every event type declared in this build. Fails on a malformed name
+    /// or a name declared twice with different meanings.
+    pub fn collect() -> Result<Self, String> {
+        let mut defs: Vec<(EventDef, &str)> =
+            inventory::iter::<Declared>.into_iter().map(|d| (d.def, d.module)).collect();
+        defs.sort_by_key(|d| d.0.name);
+        for w in defs.windows(2) {
+            if w[0].0.name == w[1].0.name && w[0].0 != w[1].0 {
+                return Err(format!(
+                    "event type `{}` is declared twice, in {} and {}",
+                    w[0].0.name, w[0].1, w[1].1
+                ));
+            }
+        }
+        if let Some((d, m)) = defs.iter().find(|(d, _)| !valid_type(d.name)) {
+            return Err(format!(
+                "event type `{}` (declared in {m}) is not `resource.verb` in lowercase",
+                d.name
+            ));
+        }
+        let mut defs: Vec<EventDef> = defs.into_iter().map(|d| d.0).collect();
+        defs.dedup();
+        Ok(Self { defs })
+    }
+
+    /// A catalog of exactly these declarations (for tests).
+    pub fn of(defs: &[EventDef]) -> Self {
+        let mut defs = defs.to_vec();
         defs.sort_by_key(|d| d.name);
         defs.dedup_by_key(|d| d.name);
         Self { defs }
@@ -55,6 +117,20 @@ impl EventCatalog {
     pub fn matches_any(&self, pattern: &str) -> bool {
         self.defs.iter().any(|d| type_matches(pattern, d.name))
     }
+}
+
+/// `resource.verb` (two or more dot-separated lowercase words).
+fn valid_type(name: &str) -> bool {
+    let mut parts = 0;
+    for p in name.split('.') {
+        parts += 1;
+        let mut bytes = p.bytes();
+        let first_ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase());
+        if !first_ok || !bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return false;
+        }
+    }
+    parts >= 2
 }
 
 /// Whether an event type matches a subscription pattern: the exact name,
@@ -73,47 +149,106 @@ pub fn type_matches(pattern: &str, event_type: &str) -> bool {
     }
 }
 
-/// An appended event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Published {
-    /// The event's id (sent to webhooks as `id`).
-    pub id: Uuid,
-    /// Its position: increasing in commit order within a tenant.
+/// An event as subscribers receive it.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Event {
+    /// The tenant it happened in.
+    pub tenant_id: TenantId,
+    /// Its position (increasing in commit order within the tenant).
     pub pos: i64,
+    /// Its id.
+    pub id: Uuid,
+    /// `resource.verb`.
+    #[sqlx(rename = "type")]
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// What happened.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// The request that caused it.
+    pub request_id: Option<String>,
+    /// Dispatch attempts so far.
+    pub attempts: i32,
+    /// When it was appended.
+    pub created_at: DateTime<Utc>,
 }
 
-/// Appends an event to the tenant's outbox inside `tx`. It is dispatched
-/// after the transaction commits, and never if it rolls back.
+/// An in-process handler of events, declared by a domain
+/// ([`Domain::subscriber`](crate::domain::Domain::subscriber)).
+pub trait Subscriber: Send + Sync + 'static {
+    /// A stable name, for logs.
+    fn name(&self) -> &'static str;
+    /// Event type patterns it wants (`invoice.issued`, `invoice.*`, `*`);
+    /// each must match a declared event type, or the server does not start.
+    fn patterns(&self) -> &'static [&'static str];
+    /// Handles one event inside the dispatch transaction (the event's
+    /// tenant, under row-level security). An error retries the event.
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut TenantTx,
+        event: &'a Event,
+        state: &'a AppState,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
+}
+
+/// An event waiting for its transaction to commit.
+#[derive(Debug, Clone)]
+pub(crate) struct Staged {
+    id: Uuid,
+    event_type: &'static str,
+    payload: Value,
+    request_id: Option<String>,
+}
+
+/// Appends an event to the tenant's outbox inside `tx`; returns its id.
+/// It is written when `tx` commits (and dispatched after), never if it
+/// rolls back.
 ///
-/// Appends of one tenant are serialised until commit (a per-tenant head
-/// row), so positions within a tenant follow commit order and the
-/// dispatcher can deliver them in order.
-pub async fn publish(
+/// Events of one tenant are given their positions at commit, one commit at
+/// a time (the tenant's head row is locked for the commit only), so
+/// positions within a tenant follow commit order and the dispatcher can
+/// deliver them in order.
+pub fn publish(
     tx: &mut TenantTx,
-    event_type: &str,
+    event: EventDef,
     payload: &impl Serialize,
-) -> Result<Published, sqlx::Error> {
-    let tenant = tx.tenant();
+) -> Result<Uuid, sqlx::Error> {
     let payload = serde_json::to_value(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let id = Uuid::now_v7();
-    let (pos,): (i64,) = sqlx::query_as(
-        "WITH head AS (
-            INSERT INTO event_heads AS h (tenant_id, last_pos) VALUES ($1, nextval('events_pos'))
-            ON CONFLICT (tenant_id) DO UPDATE SET last_pos = nextval('events_pos'), events = h.events + 1
-            RETURNING h.last_pos
-         )
-         INSERT INTO events (tenant_id, pos, id, type, payload, request_id)
-         SELECT $1, last_pos, $2, $3, $4, $5 FROM head
-         RETURNING pos",
-    )
-    .bind(tenant)
-    .bind(id)
-    .bind(event_type)
-    .bind(payload)
-    .bind(crate::request_id::current())
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(Published { id, pos })
+    tx.staged().events.push(Staged {
+        id,
+        event_type: event.name,
+        payload,
+        request_id: crate::request_id::current(),
+    });
+    Ok(id)
+}
+
+/// Writes the staged events, just before the commit.
+pub(crate) async fn append(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    events: Vec<Staged>,
+) -> Result<(), sqlx::Error> {
+    for e in events {
+        sqlx::query(crate::sql!(
+            "WITH head AS (
+                INSERT INTO event_heads AS h (tenant_id, last_pos) VALUES ($1, nextval('events_pos'))
+                ON CONFLICT (tenant_id) DO UPDATE SET last_pos = nextval('events_pos'), events = h.events + 1
+                RETURNING h.last_pos
+             )
+             INSERT INTO events (tenant_id, pos, id, type, payload, request_id)
+             SELECT $1, last_pos, $2, $3, $4, $5 FROM head"
+        ))
+        .bind(tenant)
+        .bind(e.id)
+        .bind(e.event_type)
+        .bind(&e.payload)
+        .bind(&e.request_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -132,11 +267,26 @@ mod tests {
         assert!(!type_matches("", "invoice.paid"));
     }
 
+    crate::event!(
+        /// An event of this test.
+        PROBE_SEEN = "probe.seen", "A probe was seen"
+    );
+
+    #[test]
+    fn declared_events_are_collected() {
+        let c = EventCatalog::collect().unwrap();
+        assert!(c.all().contains(&PROBE_SEEN));
+        assert!(valid_type("invoice.payment_received"));
+        assert!(!valid_type("invoice"));
+        assert!(!valid_type("Invoice.issued"));
+        assert!(!valid_type("invoice..issued"));
+    }
+
     #[test]
     fn catalog() {
         const A: &[EventDef] = &[EventDef { name: "member.joined", description: "" }];
         const B: &[EventDef] = &[EventDef { name: "invoice.issued", description: "" }];
-        let c = EventCatalog::new(&[A, B, A]);
+        let c = EventCatalog::of(&[A[0], B[0], A[0]]);
         assert_eq!(c.all().len(), 2);
         assert!(c.matches_any("member.*"));
         assert!(c.matches_any("*"));

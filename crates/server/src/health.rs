@@ -13,6 +13,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The operators' endpoints: liveness, readiness and metrics.
+pub fn domain() -> kernel::Domain {
+    kernel::Domain::new("operations", "Health, readiness and metrics").routes(routes())
+}
+
 /// The routes of this module.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))

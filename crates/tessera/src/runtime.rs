@@ -37,6 +37,7 @@ impl Database {
         let targets = Targets {
             app: cluster.connect_options(Role::App),
             owner: cluster.connect_options(Role::Owner),
+            worker: cluster.connect_options(Role::Worker),
         };
         Ok(Database { cluster: Some(cluster), targets })
     }

@@ -9,9 +9,10 @@ use axum::extract::ConnectInfo;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use kernel::db::Db;
+use kernel::db::{Authority, Db, TenantAccess};
+use kernel::ids::TenantId;
 use kernel::mail::MemoryMailer;
-use kernel::{AppState, AppStateBuilder, Config};
+use kernel::{AppState, AppStateBuilder, Config, Domain};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -26,6 +27,7 @@ pub struct TestApp {
     pub state: AppState,
     /// The per-test database.
     pub db: TestDb,
+    authority: Authority,
     router: Router,
     data_dir: tempfile::TempDir,
     mailer: Arc<MemoryMailer>,
@@ -49,12 +51,15 @@ impl std::fmt::Debug for TestApp {
 
 type Register = Box<dyn FnOnce(AppStateBuilder) -> AppStateBuilder + Send>;
 type Configure = Box<dyn FnOnce(&mut Config) + Send>;
+type MakeDomain = Box<dyn Fn() -> Domain + Send>;
 
-/// Builds a [`TestApp`] with configuration changes or extra routes.
+/// Builds a [`TestApp`] with configuration changes, extra domains or
+/// extra routes.
 pub struct TestAppBuilder {
     configure: Vec<Configure>,
     extra: Router<AppState>,
     register: Vec<Register>,
+    domains: Vec<MakeDomain>,
     background: bool,
 }
 
@@ -68,6 +73,13 @@ impl TestAppBuilder {
     /// Adds routes inside the real middleware stack.
     pub fn routes(mut self, extra: Router<AppState>) -> Self {
         self.extra = self.extra.merge(extra);
+        self
+    }
+
+    /// Adds a domain of the test's own (its schedules, subscribers, routes),
+    /// composed with the build's as `server::domains()` are.
+    pub fn domain(mut self, make: impl Fn() -> Domain + Send + 'static) -> Self {
+        self.domains.push(Box::new(make));
         self
     }
 
@@ -110,11 +122,18 @@ impl TestAppBuilder {
         for f in self.configure {
             f(&mut config);
         }
-        let pool = Db::connect_lazy(&db.targets, &config.database);
+        let (pool, authority) = Db::connect_lazy(&db.targets, &config.database);
         let mailer = Arc::new(MemoryMailer::default());
-        let base = server::build_state(Arc::new(config), pool, Some(mailer.clone()))
-            .await
-            .unwrap_or_else(|e| panic!("cannot build the application state: {e:#}"));
+        let extra: Vec<Domain> = self.domains.iter().map(|d| d()).collect();
+        let base = server::build_state(
+            Arc::new(config),
+            pool,
+            authority.clone(),
+            Some(mailer.clone()),
+            extra,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot build the application state: {e:#}"));
         let state = if self.register.is_empty() {
             base
         } else {
@@ -122,13 +141,16 @@ impl TestAppBuilder {
             for f in self.register {
                 builder = f(builder);
             }
-            builder.build()
+            builder.build().unwrap_or_else(|e| panic!("cannot build the application state: {e:#}"))
         };
-        let router = server::app_with(state.clone(), self.extra);
+        let extra: Vec<Domain> = self.domains.iter().map(|d| d()).collect();
+        let router = server::app_with(state.clone(), extra, self.extra)
+            .unwrap_or_else(|e| panic!("cannot compose the application: {e:#}"));
         let background = self.background.then(|| jobs::Background::start(&state));
         TestApp {
             state,
             db,
+            authority,
             router,
             data_dir,
             mailer,
@@ -150,6 +172,7 @@ impl TestApp {
             configure: Vec::new(),
             extra: Router::new(),
             register: Vec::new(),
+            domains: Vec::new(),
             background: false,
         }
     }
@@ -159,9 +182,29 @@ impl TestApp {
         self.router.clone()
     }
 
-    /// The jobs service (to register test job kinds or subscribers).
+    /// The jobs service.
     pub fn jobs(&self) -> Arc<jobs::Jobs> {
-        self.state.service::<jobs::Jobs>()
+        jobs::JobsService::of(&self.state).0
+    }
+
+    /// The authority (tests are privileged: they open any tenant).
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// Access to a tenant, for tests that open its transactions.
+    pub fn access(&self, tenant: TenantId) -> TenantAccess {
+        self.authority.tenant(tenant)
+    }
+
+    /// A client for the domains' isolation fixtures.
+    pub fn fixture_client(&self) -> Arc<dyn kernel::domain::FixtureClient> {
+        Arc::new(FixtureHttp {
+            router: self.router.clone(),
+            peer: self.peer,
+            mailer: self.mailer.clone(),
+            superuser: self.db.superuser_options(),
+        })
     }
 
     /// Stops the background workers gracefully (if running).
@@ -391,5 +434,64 @@ impl TestResponse {
         assert_eq!(v["status"], status, "problem status; body: {v}");
         assert!(v["request_id"].is_string(), "problem without request_id: {v}");
         v
+    }
+}
+
+/// The test harness's side of the domains' isolation fixtures.
+struct FixtureHttp {
+    router: Router,
+    peer: SocketAddr,
+    mailer: Arc<MemoryMailer>,
+    superuser: sqlx::postgres::PgConnectOptions,
+}
+
+impl kernel::domain::FixtureClient for FixtureHttp {
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> futures::future::BoxFuture<'_, (u16, Value)> {
+        let mut req = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET))
+            .uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(serde_json::to_vec(&b).unwrap_or_default())
+            }
+            None => Body::empty(),
+        };
+        let mut req = req.body(body).expect("request");
+        req.extensions_mut().insert(ConnectInfo(self.peer));
+        let router = self.router.clone();
+        Box::pin(async move {
+            let resp = router.oneshot(req).await.expect("infallible");
+            let status = resp.status().as_u16();
+            let bytes = resp.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let value = serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+            (status, value)
+        })
+    }
+
+    fn superuser(&self) -> futures::future::BoxFuture<'_, sqlx::PgConnection> {
+        Box::pin(async move {
+            <sqlx::PgConnection as sqlx::Connection>::connect_with(&self.superuser)
+                .await
+                .expect("connect as superuser")
+        })
+    }
+
+    fn last_mail(&self, to: &str) -> Option<String> {
+        self.mailer.last_to(to).map(|m| m.body)
     }
 }

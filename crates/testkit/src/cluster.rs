@@ -143,6 +143,7 @@ async fn ensure_template(cluster: &Cluster) -> String {
         let targets = Targets {
             app: cluster.connect_options(Role::App).database(&building),
             owner: cluster.connect_options(Role::Owner).database(&building),
+            worker: cluster.connect_options(Role::Worker).database(&building),
         };
         kernel::db::migrate(&targets)
             .await
@@ -206,6 +207,7 @@ impl TestDb {
         let targets = Targets {
             app: shared.cluster.connect_options(Role::App).database(&name),
             owner: shared.cluster.connect_options(Role::Owner).database(&name),
+            worker: shared.cluster.connect_options(Role::Worker).database(&name),
         };
         TestDb { name, targets }
     }
@@ -218,15 +220,24 @@ impl TestDb {
     /// A connection as the cluster's superuser (bypasses row-level
     /// security: only for checking what the roles cannot see).
     pub async fn superuser(&self) -> PgConnection {
-        let c = shared_cluster().await;
-        PgConnection::connect_with(&c.connect_options(Role::Superuser).database(&self.name))
-            .await
-            .expect("connect as superuser")
+        PgConnection::connect_with(&self.superuser_options()).await.expect("connect as superuser")
+    }
+
+    /// How to connect as the superuser to this database.
+    pub fn superuser_options(&self) -> sqlx::postgres::PgConnectOptions {
+        #[allow(clippy::expect_used)]
+        let shared = SHARED.get().expect("the shared cluster is running");
+        shared.cluster.connect_options(Role::Superuser).database(&self.name)
     }
 
     /// A connection as the application role.
     pub async fn app(&self) -> PgConnection {
         PgConnection::connect_with(&self.targets.app).await.expect("connect as app")
+    }
+
+    /// A connection as the workers' role.
+    pub async fn worker(&self) -> PgConnection {
+        PgConnection::connect_with(&self.targets.worker).await.expect("connect as worker")
     }
 
     /// `postgres://` URLs of the application and owner roles.

@@ -24,6 +24,12 @@ pub use cluster::{
     TestDb, cluster_options, ensure_models, ensure_runtime, runtime_dir, shared_cluster, test_root,
 };
 
+/// The tenant of a session (`{"tenant": {"id": …}}`) as the server returned it.
+pub fn tenant_of(session: &serde_json::Value) -> kernel::ids::TenantId {
+    let id = session["tenant"]["id"].as_str().and_then(|s| s.parse().ok());
+    kernel::ids::TenantId::from_uuid(id.unwrap_or_else(|| panic!("no tenant in {session}")))
+}
+
 /// Starts quiet logging for tests (`RUST_LOG` overrides).
 pub fn init_logging() {
     let log = kernel::config::LogConfig {

@@ -49,6 +49,9 @@ pub const SUPERUSER: &str = "postgres";
 pub const OWNER_ROLE: &str = "tessera_owner";
 /// The role the server connects as: not superuser, not BYPASSRLS, owns nothing.
 pub const APP_ROLE: &str = "tessera_app";
+/// The role the job workers use for the queue's functions; it may run those
+/// and nothing else.
+pub const WORKER_ROLE: &str = "tessera_worker";
 /// Port used in the socket name when no TCP port is configured.
 pub const DEFAULT_PORT: u16 = 5432;
 
@@ -119,7 +122,7 @@ impl PgInstall {
     }
 }
 
-/// Passwords of the three roles, generated at the first start.
+/// Passwords of the roles, generated at the first start.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Credentials {
     /// Of `postgres`.
@@ -128,6 +131,9 @@ pub struct Credentials {
     pub owner: String,
     /// Of `tessera_app`.
     pub app: String,
+    /// Of `tessera_worker` (clusters made before it existed get it added).
+    #[serde(default)]
+    pub worker: String,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -138,17 +144,33 @@ impl std::fmt::Debug for Credentials {
 
 impl Credentials {
     fn generate() -> Result<Self> {
-        Ok(Self { superuser: random_hex()?, owner: random_hex()?, app: random_hex()? })
+        Ok(Self {
+            superuser: random_hex()?,
+            owner: random_hex()?,
+            app: random_hex()?,
+            worker: random_hex()?,
+        })
     }
 
     fn load_or_create(path: &Path) -> Result<Self> {
         if path.exists() {
             let text = fs::read_to_string(path)
                 .with_context(|| format!("reading database credentials {}", path.display()))?;
-            return serde_json::from_str(&text)
-                .with_context(|| format!("{} is damaged", path.display()));
+            let mut creds: Credentials = serde_json::from_str(&text)
+                .with_context(|| format!("{} is damaged", path.display()))?;
+            if creds.worker.is_empty() {
+                creds.worker = random_hex()?;
+                creds.save(path)?;
+            }
+            return Ok(creds);
         }
         let creds = Self::generate()?;
+        creds.save(path)?;
+        Ok(creds)
+    }
+
+    fn save(&self, path: &Path) -> Result<()> {
+        let creds = self;
         let dir = path.parent().context("secrets path has no parent")?;
         fs::create_dir_all(dir)?;
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
@@ -164,7 +186,7 @@ impl Credentials {
             f.sync_all()?;
         }
         fs::rename(&tmp, path)?;
-        Ok(creds)
+        Ok(())
     }
 }
 
@@ -298,6 +320,7 @@ impl Cluster {
                 cluster.layout.lock_file().display()
             )
         })?;
+        ensure_worker_role(&cluster).await.context("creating the workers' database role")?;
         Ok(cluster)
     }
 
@@ -336,6 +359,7 @@ impl Cluster {
         let cluster = Cluster { layout, creds, port, supervisor, _lock: lock };
         let recent = cluster.supervisor.as_ref().map(|s| s.recent.clone());
         wait_until_accepting(&cluster, recent, Duration::from_secs(60)).await?;
+        ensure_worker_role(&cluster).await.context("creating the workers' database role")?;
         Ok(cluster)
     }
 
@@ -345,6 +369,7 @@ impl Cluster {
             Role::Superuser => (SUPERUSER, &self.creds.superuser, "postgres"),
             Role::Owner => (OWNER_ROLE, &self.creds.owner, DATABASE),
             Role::App => (APP_ROLE, &self.creds.app, DATABASE),
+            Role::Worker => (WORKER_ROLE, &self.creds.worker, DATABASE),
         };
         PgConnectOptions::new_without_pgpass()
             .socket(self.layout.run_dir())
@@ -362,6 +387,7 @@ impl Cluster {
             Role::Superuser => (SUPERUSER, &self.creds.superuser),
             Role::Owner => (OWNER_ROLE, &self.creds.owner),
             Role::App => (APP_ROLE, &self.creds.app),
+            Role::Worker => (WORKER_ROLE, &self.creds.worker),
         };
         format!(
             "postgres://{user}:{password}@localhost:{}/{database}?host={}",
@@ -411,6 +437,8 @@ pub enum Role {
     Owner,
     /// `tessera_app`.
     App,
+    /// `tessera_worker`.
+    Worker,
 }
 
 /// Takes the data directory's supervisor lock; `None` if another process has it.
@@ -1005,6 +1033,33 @@ async fn bootstrap(cluster: &Cluster) -> Result<()> {
     let opts = cluster.connect_options(Role::Superuser).database(DATABASE);
     let mut su = PgConnection::connect_with(&opts).await?;
     sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS vector").execute(&mut su).await?;
+    su.close().await?;
+    ensure_worker_role(cluster).await
+}
+
+/// Creates the workers' role if the cluster lacks it (clusters made
+/// before it existed) and keeps its password in step with the secrets.
+async fn ensure_worker_role(cluster: &Cluster) -> Result<()> {
+    let mut su = PgConnection::connect_with(&cluster.connect_options(Role::Superuser)).await?;
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_roles WHERE rolname = $1")
+        .bind(WORKER_ROLE)
+        .fetch_optional(&mut su)
+        .await?;
+    let password = quote_literal(&cluster.creds.worker);
+    let statements = if exists.is_some() {
+        vec![format!("ALTER ROLE {WORKER_ROLE} PASSWORD {password}")]
+    } else {
+        vec![
+            format!(
+                "CREATE ROLE {WORKER_ROLE} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOBYPASSRLS \
+                 NOINHERIT PASSWORD {password}"
+            ),
+            format!("GRANT CONNECT ON DATABASE {DATABASE} TO {WORKER_ROLE}"),
+        ]
+    };
+    for sql in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut su).await?;
+    }
     su.close().await?;
     Ok(())
 }

@@ -4,9 +4,18 @@
 //! `BYPASSRLS` and owns nothing; migrations run as the owner role. Tenant
 //! data is reached only through [`Db::tenant`], a transaction that sets
 //! `app.tenant_id` first, so row-level security applies to every query.
+//!
+//! Opening a tenant's transaction takes a [`TenantAccess`], which only the
+//! [`Authority`] makes. The authority is created once, when the process
+//! connects, and is given to identity (which turns verified credentials
+//! into callers), to the job runner and to operators' commands — never to
+//! request handlers, which reach their tenant only through their caller.
 
 pub mod embedded;
+mod inspect;
 mod pool;
+
+pub use inspect::{Inspection, inspect};
 
 use std::time::Duration;
 
@@ -21,18 +30,25 @@ use crate::ids::TenantId;
 /// Every migration, embedded in the binary, in order.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 
+/// Connections of the workers' role per process: each queue's claim loop,
+/// the heartbeat, the reaper, the dispatcher and the metrics share them.
+const WORKER_CONNECTIONS: u32 = 8;
 /// Oldest pgvector Tessera works with.
 const MIN_PGVECTOR: (u32, u32) = (0, 7);
 /// Oldest PostgreSQL Tessera works with.
 const MIN_SERVER_VERSION_NUM: i32 = 150000;
 
-/// Where to connect: the application role and the owner role.
+/// Where to connect: the application role, the owner role and the
+/// workers' role.
 #[derive(Clone, Debug)]
 pub struct Targets {
     /// The application role (no superuser, no BYPASSRLS, owns nothing).
     pub app: PgConnectOptions,
     /// The schema owner, for migrations and maintenance.
     pub owner: PgConnectOptions,
+    /// The role that may run the job queue's functions (which see every
+    /// tenant's queue); the application role may not.
+    pub worker: PgConnectOptions,
 }
 
 impl Targets {
@@ -48,9 +64,16 @@ impl Targets {
             })?,
             None => app.clone(),
         };
+        let worker: PgConnectOptions = match &config.worker_url {
+            Some(w) => w.expose().parse().with_context(|| {
+                format!("DATABASE_WORKER_URL ({}) is not a PostgreSQL URL", w.redacted())
+            })?,
+            None => owner.clone(),
+        };
         Ok(Targets {
             app: app.application_name("tessera"),
             owner: owner.application_name("tessera-owner"),
+            worker: worker.application_name("tessera-worker"),
         })
     }
 
@@ -59,23 +82,96 @@ impl Targets {
     pub fn app_is_owner(&self) -> bool {
         self.app.get_username() == self.owner.get_username()
     }
+
+    /// Whether the workers would use the schema owner's role (allowed:
+    /// the owner holds the queue's functions too).
+    pub fn worker_is_owner(&self) -> bool {
+        self.worker.get_username() == self.owner.get_username()
+    }
 }
 
-/// The database handle shared by the whole process.
+/// The database handle shared by the whole process: the application
+/// role's pools. It opens tenant transactions for a [`TenantAccess`] and
+/// global ones for anybody.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
     tx_pool: std::sync::Arc<pool::ConnPool>,
     app: PgConnectOptions,
+}
+
+/// What only the platform may do with the database: grant access to any
+/// tenant, run the job queue's functions (as the workers' role) and
+/// connect as the schema owner. Made once by [`Db::connect_lazy`]; held
+/// by identity, the job runner and operators' commands, never by request
+/// handlers.
+#[derive(Clone)]
+pub struct Authority {
+    inner: std::sync::Arc<AuthorityInner>,
+}
+
+struct AuthorityInner {
     owner: PgConnectOptions,
+    worker: PgPool,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Authority")
+    }
+}
+
+impl Authority {
+    /// Access to one tenant's rows.
+    pub fn tenant(&self, tenant: TenantId) -> TenantAccess {
+        TenantAccess { tenant }
+    }
+
+    /// Access to the system tenant (scheduled maintenance, anonymous
+    /// requests' idempotency keys).
+    pub fn system(&self) -> TenantAccess {
+        TenantAccess { tenant: TenantId::SYSTEM }
+    }
+
+    /// The workers' pool: the only connections that may run the queue's
+    /// `SECURITY DEFINER` functions.
+    pub fn worker_pool(&self) -> &PgPool {
+        &self.inner.worker
+    }
+
+    /// A connection as the schema owner (migrations, partition maintenance).
+    pub async fn owner_connection(&self) -> Result<PgConnection, sqlx::Error> {
+        PgConnection::connect_with(&self.inner.owner).await
+    }
+
+    /// Closes the workers' pool.
+    pub async fn close(&self) {
+        self.inner.worker.close().await;
+    }
+}
+
+/// Proof that the holder may work in one tenant: made by the [`Authority`]
+/// for a verified caller, a claimed job or an operator. [`Db::tenant`]
+/// opens that tenant's transactions with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantAccess {
+    tenant: TenantId,
+}
+
+impl TenantAccess {
+    /// The tenant.
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
 }
 
 impl Db {
     /// Pools for the application role: `max_connections` for tenant
-    /// transactions and a quarter as many (at least 2) for global queries.
+    /// transactions and a quarter as many (at least 2) for global queries,
+    /// and the [`Authority`] with its small pool of the workers' role.
     /// Connections are made on demand, so this succeeds while the database
     /// is down (`/readyz` reports it). Call from within a Tokio runtime.
-    pub fn connect_lazy(targets: &Targets, config: &DatabaseConfig) -> Db {
+    pub fn connect_lazy(targets: &Targets, config: &DatabaseConfig) -> (Db, Authority) {
         let timeout = Duration::from_secs(config.acquire_timeout_secs);
         let tx_pool = pool::ConnPool::new(targets.app.clone(), config.max_connections, timeout);
         let pool = PgPoolOptions::new()
@@ -97,7 +193,16 @@ impl Db {
                 })
             })
             .connect_lazy_with(targets.app.clone());
-        Db { pool, tx_pool, app: targets.app.clone(), owner: targets.owner.clone() }
+        let worker = PgPoolOptions::new()
+            .max_connections(WORKER_CONNECTIONS)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(10))
+            .idle_timeout(Duration::from_secs(600))
+            .connect_lazy_with(targets.worker.clone());
+        let authority = Authority {
+            inner: std::sync::Arc::new(AuthorityInner { owner: targets.owner.clone(), worker }),
+        };
+        (Db { pool, tx_pool, app: targets.app.clone() }, authority)
     }
 
     /// (in use, idle, max) of the tenant-transaction pool and of the
@@ -128,15 +233,15 @@ impl Db {
     /// A transaction for one tenant: `app.tenant_id` is set locally before
     /// anything else, so every query in it is confined to that tenant's rows
     /// by row-level security. Commit it, or it rolls back when dropped.
-    pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
-        self.begin_tenant(tenant, false).await
+    pub async fn tenant(&self, access: &TenantAccess) -> Result<TenantTx, sqlx::Error> {
+        self.begin_tenant(access.tenant, false).await
     }
 
     /// A read-only transaction for one tenant (PostgreSQL refuses writes in
     /// it). Dropping it is the normal way to finish; its end travels with
     /// the next transaction's start, saving a round trip.
-    pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
-        self.begin_tenant(tenant, true).await
+    pub async fn tenant_read(&self, access: &TenantAccess) -> Result<TenantTx, sqlx::Error> {
+        self.begin_tenant(access.tenant, true).await
     }
 
     async fn begin_tenant(
@@ -158,7 +263,14 @@ impl Db {
                 tenant.as_uuid().hyphenated()
             );
             match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(conn.conn()).await {
-                Ok(_) => return Ok(TenantTx { conn: Some(conn), tenant, read_only }),
+                Ok(_) => {
+                    return Ok(TenantTx {
+                        conn: Some(conn),
+                        tenant,
+                        read_only,
+                        staged: Staged::default(),
+                    });
+                }
                 Err(e) if attempt == 0 && is_broken(&e) => {
                     // A pooled connection that died while idle: use another.
                     conn.discard();
@@ -187,11 +299,6 @@ impl Db {
         PgConnection::connect_with(&self.app).await
     }
 
-    /// A connection as the schema owner (migrations, partition maintenance).
-    pub async fn owner_connection(&self) -> Result<PgConnection, sqlx::Error> {
-        PgConnection::connect_with(&self.owner).await
-    }
-
     /// Closes the pools.
     pub async fn close(&self) {
         self.tx_pool.close().await;
@@ -206,10 +313,21 @@ fn is_broken(e: &sqlx::Error) -> bool {
 /// A transaction confined to one tenant. Derefs to the connection, so
 /// `query(..).execute(&mut *tx)` works; [`commit`](Self::commit) it (a
 /// read-only one may simply be dropped).
+///
+/// Audit entries and events recorded in it are written by the commit
+/// itself, so the tenant's chain heads are locked only while it commits.
 pub struct TenantTx {
     conn: Option<pool::Pooled>,
     tenant: TenantId,
     read_only: bool,
+    staged: Staged,
+}
+
+/// What a transaction writes when it commits.
+#[derive(Debug, Default)]
+pub(crate) struct Staged {
+    pub(crate) audit: Vec<crate::audit::Staged>,
+    pub(crate) events: Vec<crate::outbox::Staged>,
 }
 
 impl std::fmt::Debug for TenantTx {
@@ -227,12 +345,42 @@ impl TenantTx {
         self.tenant
     }
 
-    /// Commits.
+    /// What the commit will write.
+    pub(crate) fn staged(&mut self) -> &mut Staged {
+        &mut self.staged
+    }
+
+    /// Commits: writes the staged audit entries and events (appending them
+    /// to the tenant's chains), records an idempotent request's outcome,
+    /// and commits, all or nothing.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let staged = std::mem::take(&mut self.staged);
+        let tenant = self.tenant;
         let Some(mut conn) = self.conn.take() else { return Ok(()) };
         if self.read_only {
             conn.release(pool::State::ReadOpen);
+            if !staged.audit.is_empty() || !staged.events.is_empty() {
+                return Err(sqlx::Error::Protocol(
+                    "audit entries or events recorded in a read-only transaction".into(),
+                ));
+            }
             return Ok(());
+        }
+        let before = async {
+            crate::idempotency::record_commit(conn.conn()).await?;
+            if !staged.audit.is_empty() {
+                crate::audit::append(conn.conn(), tenant, staged.audit).await?;
+            }
+            if !staged.events.is_empty() {
+                crate::outbox::append(conn.conn(), tenant, staged.events).await?;
+            }
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        if let Err(e) = before {
+            // Dropping the connection rolls the transaction back.
+            drop(conn);
+            return Err(e);
         }
         match sqlx::raw_sql("COMMIT").execute(conn.conn()).await {
             Ok(_) => {
@@ -316,6 +464,13 @@ pub async fn migrate(targets: &Targets) -> Result<MigrateReport> {
     MIGRATOR.run(&mut conn).await.context("running migrations")?;
     let after = applied_versions(&mut conn).await?;
     let applied = after.into_iter().filter(|v| !before.contains(v)).collect();
+    if targets.worker.get_username() == targets.app.get_username() && !targets.app_is_owner() {
+        bail!(
+            "DATABASE_WORKER_URL uses the application role `{}`: the workers' role must be \
+             another role (or leave it unset to use the owner's)",
+            targets.app.get_username()
+        );
+    }
     if targets.app_is_owner() {
         tracing::warn!(
             role = targets.app.get_username(),
@@ -325,6 +480,9 @@ pub async fn migrate(targets: &Targets) -> Result<MigrateReport> {
     } else {
         grant_app_privileges(&mut conn, targets.app.get_username()).await?;
     }
+    let worker = (!targets.worker_is_owner()).then(|| targets.worker.get_username());
+    let app = (!targets.app_is_owner()).then(|| targets.app.get_username());
+    grant_function_privileges(&mut conn, app, worker).await?;
     conn.close().await?;
     Ok(MigrateReport { applied, pgvector })
 }
@@ -453,6 +611,44 @@ pub async fn grant_app_privileges(conn: &mut PgConnection, app_role: &str) -> Re
     .await?;
     for (p,) in partitions {
         sql.push(format!("REVOKE ALL ON {} FROM {role}", quote_ident(&p)));
+    }
+    let mut tx = conn.begin().await?;
+    for s in sql {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Keeps the functions listed in `privileged_functions` out of reach of
+/// PUBLIC and the application role, and grants the workers' ones to the
+/// workers' role (when it is not the owner, who holds them anyway).
+pub async fn grant_function_privileges(
+    conn: &mut PgConnection,
+    app_role: Option<&str>,
+    worker_role: Option<&str>,
+) -> Result<()> {
+    let listed: Vec<(String, String)> = sqlx::query_as(crate::sql!(
+        "SELECT f.name, f.role FROM privileged_functions f
+          WHERE EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                         WHERE n.nspname = 'public' AND p.proname = f.name)
+          ORDER BY f.name"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut sql = Vec::new();
+    if let Some(w) = worker_role {
+        sql.push(format!("GRANT USAGE ON SCHEMA public TO {}", quote_ident(w)));
+    }
+    for (name, role) in listed {
+        let f = quote_ident(&name);
+        sql.push(format!("REVOKE EXECUTE ON FUNCTION {f} FROM PUBLIC"));
+        if let Some(app) = app_role {
+            sql.push(format!("REVOKE EXECUTE ON FUNCTION {f} FROM {}", quote_ident(app)));
+        }
+        if let (Some(w), "worker") = (worker_role, role.as_str()) {
+            sql.push(format!("GRANT EXECUTE ON FUNCTION {f} TO {}", quote_ident(w)));
+        }
     }
     let mut tx = conn.begin().await?;
     for s in sql {

@@ -18,29 +18,21 @@ pub async fn verify(config: &Config, only: Option<&str>) -> Result<ExitCode> {
 }
 
 async fn run(config: &Config, database: &Database, only: Option<&str>) -> Result<ExitCode> {
-    let db = Db::connect_lazy(&database.targets, &config.database);
-    let tenants: Vec<(TenantId, String)> = match only {
-        Some(t) => {
-            let row: Option<(TenantId, String)> =
-                sqlx::query_as("SELECT id, slug FROM tenants WHERE id::text = $1 OR slug = $1")
-                    .bind(t)
-                    .fetch_optional(db.pool())
-                    .await?;
-            match row {
+    let (db, authority) = Db::connect_lazy(&database.targets, &config.database);
+    let tenants: Vec<(TenantId, String)> = {
+        let mut conn = db.pool().acquire().await?;
+        match only {
+            Some(t) => match identity::repo::tenant_by_ref(&mut conn, t).await? {
                 Some(r) => vec![r],
                 None => bail!("no tenant with id or URL name `{t}`"),
-            }
-        }
-        None => {
-            sqlx::query_as("SELECT id, slug FROM tenants ORDER BY created_at")
-                .fetch_all(db.pool())
-                .await?
+            },
+            None => identity::repo::all_tenants(&mut conn).await?,
         }
     };
     let mut broken = 0;
     for (id, slug) in &tenants {
-        let mut tx = db.tenant_read(*id).await?;
-        let v = identity::audit::verify(&mut tx, *id).await?;
+        let mut tx = db.tenant_read(&authority.tenant(*id)).await?;
+        let v = identity::audit::verify(&mut tx).await?;
         drop(tx);
         match v.broken {
             None => println!("✓ {slug} ({id}): {} rows, chain intact", v.rows),
@@ -51,6 +43,7 @@ async fn run(config: &Config, database: &Database, only: Option<&str>) -> Result
         }
     }
     db.close().await;
+    authority.close().await;
     if tenants.is_empty() {
         println!("No tenants yet.");
     }

@@ -112,33 +112,43 @@ async fn check_database(r: &mut Report, db: &Database) {
             return;
         }
     };
-    let row: Result<(String, String, bool, bool), _> = sqlx::query_as(
-        "SELECT current_setting('server_version'), current_user::text, rolsuper, rolbypassrls
-           FROM pg_roles WHERE rolname = current_user",
-    )
-    .fetch_one(&mut conn)
-    .await;
-    match row {
-        Ok((version, role, sup, bypass)) => {
-            r.ok(&format!("PostgreSQL {version}, connected as `{role}`"));
-            if sup || bypass {
-                r.fail(&format!("the application role `{role}` is superuser or BYPASSRLS: row-level security does not apply to it"));
+    match kernel::db::inspect(&mut conn).await {
+        Ok(i) => {
+            r.ok(&format!("PostgreSQL {}, connected as `{}`", i.server_version, i.role));
+            if i.superuser || i.bypass_rls {
+                r.fail(&format!(
+                    "the application role `{}` is superuser or BYPASSRLS: row-level security does not apply to it",
+                    i.role
+                ));
             } else {
                 r.ok("the application role is neither superuser nor BYPASSRLS");
             }
+            match &i.pgvector {
+                Some(v) => r.ok(&format!("pgvector {v}")),
+                None => r.fail(
+                    "pgvector is not installed in the database (`tessera migrate` installs it or says how)",
+                ),
+            }
+            if i.owned_tables > 0 {
+                r.warn(&format!(
+                    "the application role owns {} table(s); use a separate owner role (DATABASE_OWNER_URL)",
+                    i.owned_tables
+                ));
+            } else {
+                r.ok("the application role owns no tables");
+            }
+            if i.privileged_functions.is_empty() {
+                r.ok("the application role can run none of the queue's privileged functions");
+            } else if db.targets.app_is_owner() {
+                r.warn("the application role is the schema owner, so it can run the queue's privileged functions");
+            } else {
+                r.fail(&format!(
+                    "the application role can run privileged functions: {} (run `tessera migrate`)",
+                    i.privileged_functions.join(", ")
+                ));
+            }
         }
-        Err(e) => r.fail(&format!("cannot read the server version: {e}")),
-    }
-    let vector: Result<Option<(String,)>, _> =
-        sqlx::query_as("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-            .fetch_optional(&mut conn)
-            .await;
-    match vector {
-        Ok(Some((v,))) => r.ok(&format!("pgvector {v}")),
-        Ok(None) => r.fail(
-            "pgvector is not installed in the database (`tessera migrate` installs it or says how)",
-        ),
-        Err(e) => r.fail(&format!("cannot check pgvector: {e}")),
+        Err(e) => r.fail(&format!("cannot inspect the database: {e}")),
     }
     match kernel::db::migration_status(&mut conn).await {
         Ok(s) if s.is_current() => r.ok(&format!("migrations current ({} applied)", s.applied)),
@@ -149,17 +159,15 @@ async fn check_database(r: &mut Report, db: &Database) {
         )),
         Err(e) => r.fail(&format!("cannot read the migration history: {e}")),
     }
-    let owned: Result<(i64,), _> = sqlx::query_as(
-        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) = current_user",
-    )
-    .fetch_one(&mut conn)
-    .await;
-    if let Ok((n,)) = owned {
-        if n > 0 {
-            r.warn(&format!("the application role owns {n} table(s); use a separate owner role (DATABASE_OWNER_URL)"));
-        } else {
-            r.ok("the application role owns no tables");
+    if db.targets.worker_is_owner() {
+        r.warn("the job workers use the schema owner's role; set DATABASE_WORKER_URL for a role of their own");
+    } else {
+        match sqlx::PgConnection::connect_with(&db.targets.worker).await {
+            Ok(c) => {
+                r.ok("the workers' role connects");
+                let _ = c.close().await;
+            }
+            Err(e) => r.fail(&format!("cannot connect as the workers' role: {e}")),
         }
     }
     let _ = conn.close().await;

@@ -1,12 +1,12 @@
 //! `tessera jobs`: the operators' view of every tenant's background jobs.
-//! Runs as the schema owner, which sees the whole queue.
+//! Reads as the schema owner, which sees the whole queue; changes a job in
+//! its tenant's transaction, as the API does.
 
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, Utc};
 use kernel::Config;
-use kernel::db::Db;
+use kernel::db::{Authority, Db};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -18,17 +18,19 @@ pub async fn run(config: &Config, command: JobsCommand) -> Result<ExitCode> {
     let database = Database::open(config, Ownership::Shared).await?;
     let result = async {
         kernel::db::migrate(&database.targets).await?;
-        let db = Db::connect_lazy(&database.targets, &config.database);
-        let mut conn = db.owner_connection().await.context("connecting as the schema owner")?;
+        let (db, authority) = Db::connect_lazy(&database.targets, &config.database);
+        let mut conn =
+            authority.owner_connection().await.context("connecting as the schema owner")?;
         let code = match command {
             JobsCommand::Stats => stats(&mut conn).await?,
             JobsCommand::List { state, queue, tenant, limit } => {
                 list(&mut conn, state, queue, tenant, limit).await?
             }
-            JobsCommand::Retry { id } => retry(&mut conn, &id).await?,
-            JobsCommand::Cancel { id } => cancel(&mut conn, &id).await?,
+            JobsCommand::Retry { id } => retry(&db, &authority, &mut conn, &id).await?,
+            JobsCommand::Cancel { id } => cancel(&db, &authority, &mut conn, &id).await?,
         };
         db.close().await;
+        authority.close().await;
         anyhow::Ok(code)
     }
     .await;
@@ -53,13 +55,8 @@ async fn tenant_id(conn: &mut PgConnection, t: &str) -> Result<Uuid> {
     if t == "system" {
         return Ok(Uuid::nil());
     }
-    let row: Option<(Uuid,)> =
-        sqlx::query_as("SELECT id FROM tenants WHERE id::text = $1 OR slug = $1")
-            .bind(t)
-            .fetch_optional(conn)
-            .await?;
-    match row {
-        Some((id,)) => Ok(id),
+    match identity::repo::tenant_by_ref(conn, t).await? {
+        Some((id, _)) => Ok(id.as_uuid()),
         None => bail!("no tenant with id or URL name `{t}`"),
     }
 }
@@ -80,30 +77,30 @@ async fn list(
         Some(t) => Some(tenant_id(conn, &t).await?),
         None => None,
     };
-    type Row = (Uuid, Uuid, String, String, String, i32, i32, DateTime<Utc>, Option<String>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT tenant_id, id, queue, kind, state, attempts, max_attempts, created_at, last_error
-           FROM jobs
-          WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR queue = $2)
-            AND ($3::uuid IS NULL OR tenant_id = $3)
-          ORDER BY created_at DESC LIMIT $4",
+    let rows = jobs::repo::operator_jobs(
+        conn,
+        state.as_deref(),
+        queue.as_deref(),
+        tenant,
+        limit.clamp(1, 10_000),
     )
-    .bind(state)
-    .bind(queue)
-    .bind(tenant)
-    .bind(limit.clamp(1, 10_000))
-    .fetch_all(conn)
     .await?;
     if rows.is_empty() {
         println!("No jobs match.");
     }
-    for (t, id, queue, kind, state, attempts, max, created, error) in rows {
-        let who = if t.is_nil() { "system".to_string() } else { t.to_string() };
+    for j in rows {
+        let who = if j.tenant_id.is_nil() { "system".to_string() } else { j.tenant_id.to_string() };
         println!(
-            "{id}  {state:<9}  {queue}/{kind}  attempts {attempts}/{max}  tenant {who}  created {}",
-            created.to_rfc3339()
+            "{}  {:<9}  {}/{}  attempts {}/{}  tenant {who}  created {}",
+            j.id,
+            j.state,
+            j.queue,
+            j.kind,
+            j.attempts,
+            j.max_attempts,
+            j.created_at.to_rfc3339()
         );
-        if let Some(e) = error {
+        if let Some(e) = j.last_error {
             println!("    last error: {e}");
         }
     }
@@ -114,15 +111,20 @@ fn parse_id(id: &str) -> Result<Uuid> {
     id.parse().with_context(|| format!("`{id}` is not a job id (a UUID)"))
 }
 
-async fn retry(conn: &mut PgConnection, id: &str) -> Result<ExitCode> {
+async fn retry(
+    db: &Db,
+    authority: &Authority,
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<ExitCode> {
     let id = parse_id(id)?;
-    let row: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT tenant_id, state FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((tenant, state)) = row else { bail!("no job {id}") };
-    match jobs::repo::retry_job(conn, tenant.into(), id.into()).await? {
+    let Some((tenant, state)) = jobs::repo::operator_job(conn, id).await? else {
+        bail!("no job {id}")
+    };
+    let mut tx = db.tenant(&authority.tenant(tenant)).await?;
+    let queued = jobs::repo::retry_job(&mut tx, id.into()).await?;
+    tx.commit().await?;
+    match queued {
         Some(queue) => {
             println!("Job {id} is queued again on `{queue}`.");
             Ok(ExitCode::SUCCESS)
@@ -131,14 +133,18 @@ async fn retry(conn: &mut PgConnection, id: &str) -> Result<ExitCode> {
     }
 }
 
-async fn cancel(conn: &mut PgConnection, id: &str) -> Result<ExitCode> {
+async fn cancel(
+    db: &Db,
+    authority: &Authority,
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<ExitCode> {
     let id = parse_id(id)?;
-    let row: Option<(Uuid,)> = sqlx::query_as("SELECT tenant_id FROM jobs WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some((tenant,)) = row else { bail!("no job {id}") };
-    match jobs::repo::cancel_job(conn, tenant.into(), id.into()).await?.as_deref() {
+    let Some((tenant, _)) = jobs::repo::operator_job(conn, id).await? else { bail!("no job {id}") };
+    let mut tx = db.tenant(&authority.tenant(tenant)).await?;
+    let left = jobs::repo::cancel_job(&mut tx, id.into()).await?;
+    tx.commit().await?;
+    match left.as_deref() {
         Some("cancelled") => println!("Job {id} is cancelled."),
         Some(_) => println!("Job {id} is running; it has been asked to stop."),
         None => bail!("job {id} has already finished"),

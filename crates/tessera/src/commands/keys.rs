@@ -14,13 +14,14 @@ pub async fn rotate(config: &Config) -> Result<ExitCode> {
     let database = Database::open(config, Ownership::Shared).await?;
     let result = async {
         kernel::db::migrate(&database.targets).await?;
-        let db = Db::connect_lazy(&database.targets, &config.database);
+        let (db, authority) = Db::connect_lazy(&database.targets, &config.database);
         let ring = identity::tokens::KeyRing::load(&db, SecretBox::from_config(config)?).await?;
         let kid = ring.rotate(&db).await?;
         let mut conn = db.pool().acquire().await?;
         kernel::notify::notify(&mut conn, identity::auth::CHANNEL, "keys").await?;
         drop(conn);
         db.close().await;
+        authority.close().await;
         anyhow::Ok(kid)
     }
     .await;

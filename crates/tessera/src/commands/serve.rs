@@ -35,17 +35,26 @@ pub async fn run(config: Config) -> Result<ExitCode> {
     if !report.applied.is_empty() {
         tracing::info!(applied = ?report.applied, "applied migrations");
     }
-    let db = Db::connect_lazy(&database.targets, &config.database);
+    let (db, authority) = Db::connect_lazy(&database.targets, &config.database);
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
-    let state = match server::build_state(Arc::new(config), db.clone(), None).await {
+    let state = match server::build_state(
+        Arc::new(config),
+        db.clone(),
+        authority.clone(),
+        None,
+        Vec::new(),
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => {
             db.close().await;
+            authority.close().await;
             database.close().await?;
             return Err(e);
         }
     };
-    let app = server::app(state.clone());
+    let app = server::app(state.clone())?;
     let background = state.config().jobs.enabled.then(|| jobs::Background::start(&state));
 
     tracing::info!(
@@ -62,6 +71,7 @@ pub async fn run(config: Config) -> Result<ExitCode> {
         n.stop();
     }
     db.close().await;
+    authority.close().await;
     database.close().await?;
     tracing::info!("stopped");
     result?;

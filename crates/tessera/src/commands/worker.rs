@@ -19,12 +19,21 @@ pub async fn run(config: Config) -> Result<ExitCode> {
         database.close().await?;
         return Err(e);
     }
-    let db = Db::connect_lazy(&database.targets, &config.database);
+    let (db, authority) = Db::connect_lazy(&database.targets, &config.database);
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
-    let state = match server::build_state(Arc::new(config), db.clone(), None).await {
+    let state = match server::build_state(
+        Arc::new(config),
+        db.clone(),
+        authority.clone(),
+        None,
+        Vec::new(),
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => {
             db.close().await;
+            authority.close().await;
             database.close().await?;
             return Err(e);
         }
@@ -40,6 +49,7 @@ pub async fn run(config: Config) -> Result<ExitCode> {
         n.stop();
     }
     db.close().await;
+    authority.close().await;
     database.close().await?;
     tracing::info!("worker stopped");
     Ok(ExitCode::SUCCESS)

@@ -5,12 +5,18 @@
 //! wrong type is reported with the place it came from (the file, or the
 //! environment variable's name).
 
+mod load;
+mod values;
+
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+
+use load::string_or_list;
+pub use load::{ConfigError, Sources};
+pub use values::{ByteSize, Secret, redact_url};
 
 /// Name of the configuration file looked for in the working directory.
 pub const CONFIG_FILE_NAME: &str = "tessera.toml";
@@ -82,6 +88,22 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// The public URL of this server, used in links it generates.
     pub public_url: Option<String>,
+    /// Reverse proxies and load balancers (addresses or CIDRs, e.g.
+    /// `10.0.0.0/8`) whose `Forwarded` / `X-Forwarded-For` headers name the
+    /// client. A request from any other peer is taken to come from the
+    /// peer itself, whatever its headers say.
+    #[serde(deserialize_with = "string_or_list")]
+    pub trusted_proxies: Vec<String>,
+    /// How long an idempotent request that has not finished holds its key;
+    /// a retry after that runs it again unless it had already committed.
+    pub idempotency_lease_secs: u64,
+}
+
+impl HttpConfig {
+    /// The trusted proxies, parsed (checked when the configuration loads).
+    pub fn trusted_proxies(&self) -> Vec<crate::net::Cidr> {
+        self.trusted_proxies.iter().filter_map(|c| crate::net::Cidr::parse(c).ok()).collect()
+    }
 }
 
 impl Default for HttpConfig {
@@ -94,6 +116,8 @@ impl Default for HttpConfig {
             shutdown_grace_secs: 30,
             cors_origins: Vec::new(),
             public_url: None,
+            trusted_proxies: Vec::new(),
+            idempotency_lease_secs: 120,
         }
     }
 }
@@ -107,6 +131,10 @@ pub struct DatabaseConfig {
     /// Connection URL of the role that owns the schema and runs migrations.
     /// Defaults to `url`.
     pub owner_url: Option<Secret>,
+    /// Connection URL of the role the job workers use for the queue's
+    /// functions (claiming, finishing, pruning). Defaults to `owner_url`.
+    /// The application role never holds them.
+    pub worker_url: Option<Secret>,
     /// Largest number of pooled connections per process.
     pub max_connections: u32,
     /// How long a request waits for a pooled connection before failing.
@@ -120,6 +148,7 @@ impl Default for DatabaseConfig {
         Self {
             url: None,
             owner_url: None,
+            worker_url: None,
             max_connections: 16,
             acquire_timeout_secs: 5,
             embedded: EmbeddedConfig::default(),
@@ -395,56 +424,7 @@ impl Config {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
     }
 
-    /// Loads and checks every layer.
-    pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
-        let mut merged = toml::Table::new();
-
-        let file = match &sources.file {
-            Some(path) => Some((path.clone(), true)),
-            None => {
-                let p = PathBuf::from(CONFIG_FILE_NAME);
-                p.exists().then_some((p, false))
-            }
-        };
-        if let Some((path, _explicit)) = file {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| ConfigError::Read { path: path.clone(), message: e.to_string() })?;
-            let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-                source_name: path.display().to_string(),
-                message: e.to_string(),
-            })?;
-            check_layer(&table, &|_| format!("{}", path.display()))?;
-            merge(&mut merged, table);
-        }
-
-        let (env_table, env_names) = env_layer(&sources.env)?;
-        check_layer(&env_table, &|key| {
-            env_names
-                .get(key)
-                .map(|n| format!("environment variable {n}"))
-                .unwrap_or_else(|| "the environment".into())
-        })?;
-        merge(&mut merged, env_table);
-
-        let mut flag_table = toml::Table::new();
-        let mut flag_names = BTreeMap::new();
-        for (key, flag, value) in &sources.flags {
-            set_path(&mut flag_table, key, value.clone());
-            flag_names.insert((*key).to_string(), (*flag).to_string());
-        }
-        check_layer(&flag_table, &|key| {
-            flag_names.get(key).map(|n| format!("flag {n}")).unwrap_or_else(|| "a flag".into())
-        })?;
-        merge(&mut merged, flag_table);
-
-        let mut config: Config = toml::Value::Table(merged)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid { message: e.to_string() })?;
-        config.finish()?;
-        Ok(config)
-    }
-
-    fn finish(&mut self) -> Result<(), ConfigError> {
+    pub(super) fn finish(&mut self) -> Result<(), ConfigError> {
         let cwd = std::env::current_dir().map_err(|e| ConfigError::Invalid {
             message: format!("cannot read the working directory: {e}"),
         })?;
@@ -455,6 +435,25 @@ impl Config {
                 message: "`database.owner_url` (DATABASE_OWNER_URL) is set but `database.url` \
                           (DATABASE_URL) is not; set both, or neither to use the embedded database"
                     .into(),
+            });
+        }
+        if self.database.worker_url.is_some() && self.database.url.is_none() {
+            return Err(ConfigError::Invalid {
+                message: "`database.worker_url` (DATABASE_WORKER_URL) is set but `database.url` \
+                          (DATABASE_URL) is not; set both, or neither to use the embedded database"
+                    .into(),
+            });
+        }
+        for p in &self.http.trusted_proxies {
+            if let Err(e) = crate::net::Cidr::parse(p) {
+                return Err(ConfigError::Invalid {
+                    message: format!("`http.trusted_proxies`: `{p}` {e}"),
+                });
+            }
+        }
+        if self.http.idempotency_lease_secs == 0 {
+            return Err(ConfigError::Invalid {
+                message: "`http.idempotency_lease_secs` must be at least 1".into(),
             });
         }
         if self.database.max_connections == 0 {
@@ -478,338 +477,6 @@ fn absolute(cwd: &Path, p: &Path) -> PathBuf {
     let joined = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
     // Lexical clean-up of `.` components; `..` is kept as written.
     joined.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
-}
-
-/// Where the configuration comes from, besides the built-in defaults.
-#[derive(Clone, Debug, Default)]
-pub struct Sources {
-    /// An explicit configuration file (`--config` / `TESSERA_CONFIG`); when
-    /// unset, `./tessera.toml` is read if it exists.
-    pub file: Option<PathBuf>,
-    /// The process environment (only `TESSERA_*` and `DATABASE_*` are read).
-    pub env: Vec<(String, String)>,
-    /// Flag values: dotted key, the flag's name (for messages), the value.
-    pub flags: Vec<(&'static str, &'static str, toml::Value)>,
-}
-
-impl Sources {
-    /// Reads the process environment; `TESSERA_CONFIG` names the file.
-    pub fn from_env(file_flag: Option<PathBuf>) -> Self {
-        let env: Vec<(String, String)> = std::env::vars().collect();
-        let file = file_flag.or_else(|| {
-            env.iter().find(|(k, _)| k == "TESSERA_CONFIG").map(|(_, v)| PathBuf::from(v))
-        });
-        Self { file, env, flags: Vec::new() }
-    }
-
-    /// Adds a flag's value when the flag was given.
-    pub fn flag(
-        &mut self,
-        key: &'static str,
-        flag: &'static str,
-        value: Option<impl Into<toml::Value>>,
-    ) -> &mut Self {
-        if let Some(v) = value {
-            self.flags.push((key, flag, v.into()));
-        }
-        self
-    }
-}
-
-/// A configuration that cannot be used, with what and where.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read configuration file {path}: {message}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        message: String,
-    },
-    /// The file is not valid TOML.
-    #[error("{source_name} is not valid TOML: {message}")]
-    Parse {
-        /// The file.
-        source_name: String,
-        /// The parser's message.
-        message: String,
-    },
-    /// A key that Tessera does not know.
-    #[error("unknown configuration key `{key}` in {source_name}")]
-    UnknownKey {
-        /// The dotted key.
-        key: String,
-        /// Where it was set.
-        source_name: String,
-    },
-    /// A value of the wrong type or out of range.
-    #[error("invalid configuration in {source_name}: {message}")]
-    BadValue {
-        /// Where it was set.
-        source_name: String,
-        /// The deserializer's message, naming the key.
-        message: String,
-    },
-    /// A combination of values that cannot work.
-    #[error("invalid configuration: {message}")]
-    Invalid {
-        /// What is wrong.
-        message: String,
-    },
-}
-
-/// Checks one layer for unknown keys and values of the wrong type.
-fn check_layer(table: &toml::Table, source_of: &dyn Fn(&str) -> String) -> Result<(), ConfigError> {
-    let mut unknown = Vec::new();
-    let value = toml::Value::Table(table.clone());
-    let result: Result<Config, _> =
-        serde_ignored::deserialize(value, |path| unknown.push(path.to_string()));
-    if let Some(key) = unknown.into_iter().next() {
-        return Err(ConfigError::UnknownKey { source_name: source_of(&key), key });
-    }
-    if let Err(e) = result {
-        // Name the first key of this layer that fails on its own.
-        let key = first_bad_key(table).unwrap_or_default();
-        return Err(ConfigError::BadValue {
-            source_name: source_of(&key),
-            message: if key.is_empty() { e.to_string() } else { format!("`{key}`: {e}") },
-        });
-    }
-    Ok(())
-}
-
-/// Finds the dotted key of the first leaf that does not deserialize alone.
-fn first_bad_key(table: &toml::Table) -> Option<String> {
-    fn leaves(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
-        for (k, v) in t {
-            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-            match v {
-                toml::Value::Table(inner) => leaves(&key, inner, out),
-                other => out.push((key, other.clone())),
-            }
-        }
-    }
-    let mut all = Vec::new();
-    leaves("", table, &mut all);
-    all.into_iter().find_map(|(key, v)| {
-        let mut single = toml::Table::new();
-        set_path(&mut single, &key, v);
-        let r: Result<Config, _> = toml::Value::Table(single).try_into();
-        r.is_err().then_some(key)
-    })
-}
-
-/// Turns `TESSERA_*` and `DATABASE_*` variables into a table.
-fn env_layer(
-    env: &[(String, String)],
-) -> Result<(toml::Table, BTreeMap<String, String>), ConfigError> {
-    let mut table = toml::Table::new();
-    let mut names = BTreeMap::new();
-    for (name, raw) in env {
-        let key = match name.as_str() {
-            "DATABASE_URL" => "database.url".to_string(),
-            "DATABASE_OWNER_URL" => "database.owner_url".to_string(),
-            "TESSERA_CONFIG" => continue,
-            "TESSERA_PORT" => "http.port".to_string(),
-            "TESSERA_HOST" => "http.host".to_string(),
-            other => match other.strip_prefix(ENV_PREFIX) {
-                Some(rest) if !rest.is_empty() => rest.to_ascii_lowercase().replace("__", "."),
-                _ => continue,
-            },
-        };
-        if raw.is_empty() {
-            continue;
-        }
-        set_path(&mut table, &key, env_value(raw));
-        names.insert(key, name.clone());
-    }
-    Ok((table, names))
-}
-
-/// An environment value: a number, boolean, array or inline table when it
-/// reads as one, otherwise a string.
-fn env_value(raw: &str) -> toml::Value {
-    let trimmed = raw.trim();
-    let looks_typed = trimmed == "true"
-        || trimmed == "false"
-        || trimmed.starts_with('[')
-        || trimmed.starts_with('{')
-        || trimmed.parse::<i64>().is_ok()
-        || (trimmed.parse::<f64>().is_ok() && trimmed.contains('.'));
-    if looks_typed
-        && let Ok(t) = toml::from_str::<toml::Table>(&format!("v = {trimmed}"))
-        && let Some(v) = t.get("v")
-    {
-        return v.clone();
-    }
-    toml::Value::String(raw.to_string())
-}
-
-fn set_path(table: &mut toml::Table, dotted: &str, value: toml::Value) {
-    let mut parts: Vec<&str> = dotted.split('.').collect();
-    let last = parts.pop().unwrap_or_default();
-    let mut cur = table;
-    for p in parts {
-        let entry =
-            cur.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        if !entry.is_table() {
-            *entry = toml::Value::Table(toml::Table::new());
-        }
-        cur = match entry {
-            toml::Value::Table(t) => t,
-            _ => unreachable!("just made a table"),
-        };
-    }
-    cur.insert(last.to_string(), value);
-}
-
-fn merge(base: &mut toml::Table, over: toml::Table) {
-    for (k, v) in over {
-        match (base.get_mut(&k), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
-            (_, v) => {
-                base.insert(k, v);
-            }
-        }
-    }
-}
-
-fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(s) => {
-            s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
-        }
-        OneOrMany::Many(v) => v,
-    })
-}
-
-/// A number of bytes, written as an integer or with a unit (`"2MiB"`, `"500kB"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ByteSize(pub u64);
-
-impl ByteSize {
-    /// Parses `"2MiB"`, `"512 KB"`, `"1048576"`.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size such as \"2MiB\""))?;
-        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 1,
-            "kb" | "k" => 1_000,
-            "kib" => 1 << 10,
-            "mb" | "m" => 1_000_000,
-            "mib" => 1 << 20,
-            "gb" | "g" => 1_000_000_000,
-            "gib" => 1 << 30,
-            other => {
-                return Err(format!(
-                    "unknown size unit `{other}` (use B, KB, KiB, MB, MiB, GB, GiB)"
-                ));
-            }
-        };
-        n.checked_mul(mult).map(ByteSize).ok_or_else(|| format!("`{s}` is too large"))
-    }
-}
-
-impl<'de> Deserialize<'de> for ByteSize {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            N(u64),
-            S(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::N(n) => Ok(ByteSize(n)),
-            Raw::S(s) => ByteSize::parse(&s).map_err(serde::de::Error::custom),
-        }
-    }
-}
-
-impl Serialize for ByteSize {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(self.0)
-    }
-}
-
-/// A secret value: never printed, redacted when serialized (a URL keeps
-/// everything but its password).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-    /// The secret itself; call only where it is used, never to log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    /// A form safe to show: URLs keep user, host and path.
-    pub fn redacted(&self) -> String {
-        redact_url(&self.0).unwrap_or_else(|| "[redacted]".into())
-    }
-}
-
-/// `scheme://user:password@host/...` → `scheme://user:[redacted]@host/...`;
-/// `None` when the text is not such a URL.
-pub fn redact_url(s: &str) -> Option<String> {
-    let (scheme, rest) = s.split_once("://")?;
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let tail = redact_query_password(tail);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            if userinfo.contains(':') {
-                Some(format!("{scheme}://{user}:[redacted]@{host}{tail}"))
-            } else {
-                Some(format!("{scheme}://{user}@{host}{tail}"))
-            }
-        }
-        None => Some(format!("{scheme}://{authority}{tail}")),
-    }
-}
-
-fn redact_query_password(tail: &str) -> String {
-    let Some((path, query)) = tail.split_once('?') else { return tail.to_string() };
-    let parts: Vec<String> = query
-        .split('&')
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=[redacted]"),
-            _ => kv.to_string(),
-        })
-        .collect();
-    format!("{path}?{}", parts.join("&"))
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({})", self.redacted())
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.redacted())
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
 }
 
 #[cfg(test)]
