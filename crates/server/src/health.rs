@@ -65,7 +65,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let check = async {
         let mut conn =
             state.db().pool().acquire().await.map_err(|e| format!("unreachable: {e}"))?;
-        sqlx::query("SELECT 1")
+        sqlx::query(kernel::sql!("SELECT 1"))
             .execute(&mut *conn)
             .await
             .map_err(|e| format!("unreachable: {e}"))?;

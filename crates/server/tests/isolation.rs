@@ -1,226 +1,35 @@
-//! Tenant isolation, checked two ways.
+//! Tenant isolation, checked three ways, none of which needs editing when
+//! a domain or a route is added.
 //!
 //! 1. In the database, for every table with a `tenant_id` column (found in
-//!    the catalog, so new tables are covered without editing this file):
-//!    row-level security is forced, keys include the tenant, and the
-//!    application role sees, changes and inserts only the current tenant's
-//!    rows — none at all without a tenant.
-//! 2. Over HTTP: tenant A calls every endpoint with tenant B's ids and
-//!    gets 404; no list shows B's data.
-//!
-//! Adding a domain: create its objects in [`fixture`] (so every new table
-//! has rows for both tenants — the catalog test insists), then add one
-//! line per endpoint to [`BY_ID`] or [`LISTS`].
+//!    the catalog): row-level security is forced, keys include the tenant,
+//!    and the application role sees, changes and inserts only the current
+//!    tenant's rows — none at all without a tenant. The rows come from the
+//!    domains' own isolation fixtures, which must fill every table.
+//! 2. Privileged functions: every `SECURITY DEFINER` function is listed
+//!    with its reason, and the role serving requests can run none of them.
+//! 3. Over HTTP, from the OpenAPI document: tenant A calls every operation
+//!    that names an object with tenant B's ids and gets 404; no list shows
+//!    B's data.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
+use kernel::domain::Fixture;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 use testkit::TestApp;
 
-const PASSWORD: &str = "velvet-orbit-canyon-42";
-
-/// Endpoints that name one object: `{kind}` is replaced by the other
-/// tenant's object of that kind.
-const BY_ID: &[(&str, &str, Option<&str>)] = &[
-    ("GET", "/api/v1/users/{user}", None),
-    ("PATCH", "/api/v1/users/{user}", Some(r#"{"roles":["member"]}"#)),
-    ("POST", "/api/v1/users/{user}/deactivate", None),
-    ("POST", "/api/v1/users/{user}/reactivate", None),
-    ("GET", "/api/v1/roles/{role}", None),
-    ("PATCH", "/api/v1/roles/{role}", Some(r#"{"name":"Taken over"}"#)),
-    ("DELETE", "/api/v1/roles/{role}", None),
-    ("DELETE", "/api/v1/invitations/{invitation}", None),
-    ("DELETE", "/api/v1/api-keys/{api_key}", None),
-    ("GET", "/api/v1/jobs/{job}", None),
-    ("POST", "/api/v1/jobs/{job}/retry", None),
-    ("POST", "/api/v1/jobs/{job}/cancel", None),
-    ("GET", "/api/v1/webhooks/{webhook}", None),
-    ("PATCH", "/api/v1/webhooks/{webhook}", Some(r#"{"active":false}"#)),
-    ("DELETE", "/api/v1/webhooks/{webhook}", None),
-    ("POST", "/api/v1/webhooks/{webhook}/rotate-secret", None),
-    ("POST", "/api/v1/webhooks/{webhook}/ping", None),
-    ("GET", "/api/v1/webhooks/{webhook}/deliveries", None),
-    ("GET", "/api/v1/webhooks/{webhook}/deliveries/{delivery}", None),
-    ("POST", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/resend", None),
-    ("GET", "/api/v1/ai/providers/{ai_provider}", None),
-    ("PATCH", "/api/v1/ai/providers/{ai_provider}", Some(r#"{"priority":1}"#)),
-    ("DELETE", "/api/v1/ai/providers/{ai_provider}", None),
-];
-
-/// Endpoints that list or show the caller's tenant's data.
-const LISTS: &[&str] = &[
-    "/api/v1/users",
-    "/api/v1/users?status=deactivated",
-    "/api/v1/roles",
-    "/api/v1/invitations",
-    "/api/v1/api-keys?include_revoked=true",
-    "/api/v1/audit?limit=200",
-    "/api/v1/me",
-    "/api/v1/tenant",
-    "/api/v1/permissions",
-    "/api/v1/jobs",
-    "/api/v1/webhooks",
-    "/api/v1/events",
-    "/api/v1/ai/providers",
-    "/api/v1/ai/policy",
-    "/api/v1/ai/usage?group_by=provider",
-    "/v1/models",
-];
-
-/// One tenant's objects.
-struct Tenant {
-    id: String,
-    owner: String,
-    ids: HashMap<&'static str, String>,
-    /// Strings that identify this tenant's data in any response.
-    marks: Vec<String>,
-}
-
-async fn post(app: &TestApp, token: Option<&str>, path: &str, body: Value) -> Value {
-    let mut r = app.post(path).json(&body);
-    if let Some(t) = token {
-        r = r.bearer(t);
+/// A tenant filled by every domain's fixture, in the order of the list.
+async fn tenant(app: &TestApp, name: &str) -> Arc<Fixture> {
+    let fx = Arc::new(Fixture::new(app.fixture_client(), name));
+    for d in server::domains() {
+        if let Some(f) = d.fixture() {
+            f(fx.clone()).await;
+        }
     }
-    let resp = r.send().await;
-    assert!(resp.status().is_success(), "{path}: {}", resp.text());
-    resp.json()
-}
-
-/// A tenant with at least one row in every tenant table.
-async fn fixture(app: &TestApp, name: &str) -> Tenant {
-    let owner_email = format!("owner@{name}.example");
-    let s = post(
-        app,
-        None,
-        "/api/v1/auth/signup",
-        json!({ "company_name": name, "email": owner_email, "password": PASSWORD }),
-    )
-    .await;
-    let owner = s["access_token"].as_str().unwrap().to_string();
-    let member_email = format!("member@{name}.example");
-    post(
-        app,
-        Some(&owner),
-        "/api/v1/invitations",
-        json!({ "email": member_email, "roles": ["member"] }),
-    )
-    .await;
-    let mail = app.mailer().last_to(&member_email).unwrap();
-    let token = mail.body.split_whitespace().find(|w| w.starts_with("tsi_")).unwrap().to_string();
-    let member = post(
-        app,
-        None,
-        "/api/v1/auth/invitations/accept",
-        json!({ "token": token, "name": format!("Member of {name}"), "password": PASSWORD }),
-    )
-    .await;
-    let role = post(
-        app,
-        Some(&owner),
-        "/api/v1/roles",
-        json!({ "name": format!("{name} auditors"), "permissions": ["audit:read"] }),
-    )
-    .await;
-    let pending = format!("pending@{name}.example");
-    let inv = post(
-        app,
-        Some(&owner),
-        "/api/v1/invitations",
-        json!({ "email": pending, "roles": [role["id"]] }),
-    )
-    .await;
-    let key = post(
-        app,
-        Some(&owner),
-        "/api/v1/api-keys",
-        json!({ "name": format!("{name} bot"), "permissions": ["tenant:read"] }),
-    )
-    .await;
-    // An idempotent request leaves a stored response.
-    let resp = app
-        .post("/api/v1/roles")
-        .bearer(&owner)
-        .header("idempotency-key", &format!("{name}-once"))
-        .json(&json!({ "name": format!("{name} once"), "permissions": ["tenant:read"] }))
-        .send()
-        .await;
-    resp.assert_status(201);
-    // A webhook with a delivery (and its job); the invitations above left
-    // events in the outbox.
-    let hook = post(
-        app,
-        Some(&owner),
-        "/api/v1/webhooks",
-        json!({ "url": format!("https://hooks.{name}.example/in"), "event_types": ["*"] }),
-    )
-    .await;
-    let hook_id = hook["id"].as_str().unwrap().to_string();
-    let delivery =
-        post(app, Some(&owner), &format!("/api/v1/webhooks/{hook_id}/ping"), json!({})).await;
-    let tenant_id = s["tenant"]["id"].as_str().unwrap().to_string();
-    let mut su = app.db.superuser().await;
-    let (job,): (uuid::Uuid,) = sqlx::query_as("SELECT id FROM jobs WHERE tenant_id = $1::uuid")
-        .bind(&tenant_id)
-        .fetch_one(&mut su)
-        .await
-        .unwrap();
-    // An AI provider, a policy routing to it, and a call in the ledger.
-    let provider = post(
-        app,
-        Some(&owner),
-        "/api/v1/ai/providers",
-        json!({ "name": format!("{name}-llm"), "kind": "openai", "chat_model": format!("{name}-model"), "api_key": "sk-x" }),
-    )
-    .await;
-    let r = app
-        .put("/api/v1/ai/policy")
-        .bearer(&owner)
-        .json(&json!({ "routes": { "chat": [format!("{name}-llm")] } }))
-        .send()
-        .await;
-    r.assert_status(200);
-    sqlx::query(
-        "INSERT INTO ai_usage (tenant_id, id, caller_type, feature, kind, provider, model, locality, latency_ms, outcome)
-         VALUES ($1::uuid, gen_random_uuid(), 'system', 'chat', 'chat', $2, $3, 'cloud', 12, 'ok')",
-    )
-    .bind(&tenant_id)
-    .bind(format!("{name}-llm"))
-    .bind(format!("{name}-model"))
-    .execute(&mut su)
-    .await
-    .unwrap();
-    // An anchor as audit retention leaves it.
-    sqlx::query("INSERT INTO audit_anchors (tenant_id, seq, hash, removed_before) VALUES ($1::uuid, 0, '', now())")
-        .bind(&tenant_id)
-        .execute(&mut su)
-        .await
-        .unwrap();
-    let ids = HashMap::from([
-        ("webhook", hook_id.clone()),
-        ("ai_provider", provider["id"].as_str().unwrap().to_string()),
-        ("delivery", delivery["id"].as_str().unwrap().to_string()),
-        ("job", job.to_string()),
-        ("user", member["user"]["id"].as_str().unwrap().to_string()),
-        ("role", role["id"].as_str().unwrap().to_string()),
-        ("invitation", inv["id"].as_str().unwrap().to_string()),
-        ("api_key", key["id"].as_str().unwrap().to_string()),
-    ]);
-    let mut marks: Vec<String> = ids.values().cloned().collect();
-    marks.extend([
-        owner_email,
-        member_email,
-        pending,
-        format!("{name} auditors"),
-        format!("{name} bot"),
-        format!("{name} once"),
-        format!("hooks.{name}.example"),
-        format!("{name}-llm"),
-        format!("{name}-model"),
-    ]);
-    marks.push(s["tenant"]["id"].as_str().unwrap().to_string());
-    Tenant { id: s["tenant"]["id"].as_str().unwrap().to_string(), owner, ids, marks }
+    assert!(!fx.owner().is_empty(), "no domain's fixture signed the tenant up");
+    fx
 }
 
 async fn tenant_tables(conn: &mut PgConnection) -> Vec<String> {
@@ -240,8 +49,9 @@ async fn tenant_tables(conn: &mut PgConnection) -> Vec<String> {
 #[tokio::test]
 async fn every_tenant_table_is_isolated_by_the_database() {
     let app = TestApp::spawn().await;
-    let a = fixture(&app, "alpha").await;
-    let b = fixture(&app, "beta").await;
+    let a = tenant(&app, "alpha").await;
+    let b = tenant(&app, "beta").await;
+    let (a_id, b_id) = (a.tenant_id(), b.tenant_id());
     let mut su = app.db.superuser().await;
     let tables = tenant_tables(&mut su).await;
     assert!(tables.len() >= 10, "{tables:?}");
@@ -249,8 +59,8 @@ async fn every_tenant_table_is_isolated_by_the_database() {
     let mut app_conn = app.db.app().await;
     for t in &tables {
         let sql = |s: String| sqlx::AssertSqlSafe(s);
-        // The fixture must give every table rows of both tenants.
-        for tenant in [&a.id, &b.id] {
+        // The fixtures must give every table rows of both tenants.
+        for tenant in [&a_id, &b_id] {
             let (n,): (i64,) =
                 sqlx::query_as(sql(format!("SELECT count(*) FROM {t} WHERE tenant_id = $1::uuid")))
                     .bind(tenant)
@@ -259,7 +69,8 @@ async fn every_tenant_table_is_isolated_by_the_database() {
                     .unwrap();
             assert!(
                 n > 0,
-                "table {t} has no rows for tenant {tenant}: extend the isolation fixture"
+                "table {t} has no rows for tenant {tenant}: extend the isolation fixture of the \
+                 domain that owns it (Domain::isolation)"
             );
         }
 
@@ -275,14 +86,14 @@ async fn every_tenant_table_is_isolated_by_the_database() {
         // Tenant A set: only A's rows.
         let mut tx = app_conn.begin().await.unwrap();
         sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(&a.id)
+            .bind(&a_id)
             .execute(&mut *tx)
             .await
             .unwrap();
         let (mine, theirs): (i64, i64) = sqlx::query_as(sql(format!(
             "SELECT count(*) FILTER (WHERE tenant_id = $1::uuid), count(*) FILTER (WHERE tenant_id <> $1::uuid) FROM {t}"
         )))
-        .bind(&a.id)
+        .bind(&a_id)
         .fetch_one(&mut *tx)
         .await
         .unwrap();
@@ -294,7 +105,7 @@ async fn every_tenant_table_is_isolated_by_the_database() {
         let (row,): (Value,) = sqlx::query_as(sql(format!(
             "SELECT to_jsonb(x) FROM {t} x WHERE tenant_id = $1::uuid LIMIT 1"
         )))
-        .bind(&b.id)
+        .bind(&b_id)
         .fetch_one(&mut su)
         .await
         .unwrap();
@@ -314,11 +125,11 @@ async fn every_tenant_table_is_isolated_by_the_database() {
         ] {
             let mut tx = app_conn.begin().await.unwrap();
             sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-                .bind(&a.id)
+                .bind(&a_id)
                 .execute(&mut *tx)
                 .await
                 .unwrap();
-            let r = sqlx::query(sql(stmt)).bind(&a.id).bind(&row).execute(&mut *tx).await;
+            let r = sqlx::query(sql(stmt)).bind(&a_id).bind(&row).execute(&mut *tx).await;
             match r {
                 Err(sqlx::Error::Database(e)) => {
                     assert_eq!(e.code().as_deref(), Some("42501"), "{t}: {what}: {e}");
@@ -329,12 +140,12 @@ async fn every_tenant_table_is_isolated_by_the_database() {
         }
         let mut tx = app_conn.begin().await.unwrap();
         sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(&a.id)
+            .bind(&a_id)
             .execute(&mut *tx)
             .await
             .unwrap();
         match sqlx::query(sql(format!("DELETE FROM {t} WHERE tenant_id = $1::uuid")))
-            .bind(&b.id)
+            .bind(&b_id)
             .execute(&mut *tx)
             .await
         {
@@ -374,7 +185,7 @@ async fn tenant_tables_follow_the_rules() {
         .await
         .unwrap();
         if policies == 0 {
-            problems.push(format!("{t}: no policy on app.tenant_id"));
+            problems.push(format!("{t}: no policy on app.tenant_id (call enable_tenant_rls)"));
         }
         // Every unique index (the primary key included) contains tenant_id.
         let keys: Vec<(String, bool, bool)> = sqlx::query_as(
@@ -446,59 +257,264 @@ async fn tenant_tables_follow_the_rules() {
 }
 
 #[tokio::test]
-async fn no_endpoint_reaches_another_tenants_data() {
+async fn the_role_serving_requests_cannot_run_privileged_functions() {
     let app = TestApp::spawn().await;
-    let a = fixture(&app, "alpha").await;
-    let b = fixture(&app, "beta").await;
-
-    for (method, template, body) in BY_ID {
-        let mut path = template.to_string();
-        for (kind, id) in &b.ids {
-            path = path.replace(&format!("{{{kind}}}"), id);
+    let mut su = app.db.superuser().await;
+    // Every SECURITY DEFINER function of the schema, and who may run it.
+    let definers: Vec<(String, Option<String>, Option<String>, bool, bool)> = sqlx::query_as(
+        "SELECT p.proname::text, f.role, f.reason,
+                has_function_privilege('tessera_app', p.oid, 'EXECUTE'),
+                has_function_privilege('tessera_worker', p.oid, 'EXECUTE')
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           LEFT JOIN privileged_functions f ON f.name = p.proname
+          WHERE n.nspname = 'public' AND p.prosecdef
+          ORDER BY 1",
+    )
+    .fetch_all(&mut su)
+    .await
+    .unwrap();
+    assert!(definers.len() >= 10, "{definers:?}");
+    let mut problems = Vec::new();
+    for (name, role, reason, app_may, worker_may) in &definers {
+        match (role.as_deref(), reason) {
+            (Some(r), Some(why)) if !why.is_empty() => {
+                if *app_may {
+                    problems.push(format!("tessera_app can run {name} ({why})"));
+                }
+                if r == "worker" && !worker_may {
+                    problems.push(format!("tessera_worker cannot run {name}"));
+                }
+            }
+            _ => problems.push(format!(
+                "SECURITY DEFINER function {name} is not listed in privileged_functions with its reason"
+            )),
         }
-        assert!(!path.contains('{'), "{template}: no fixture object for a placeholder");
-        let mut req = app.request(method.parse().unwrap(), &path).bearer(&a.owner);
-        if let Some(body) = body {
-            req = req.raw("application/json", body.to_string());
-        }
-        let r = req.send().await;
-        assert_eq!(r.status().as_u16(), 404, "{method} {template} with B's id: {}", r.text());
-        assert_eq!(r.json()["code"], "not_found");
     }
-
-    for path in LISTS {
-        let r = app.get(path).bearer(&a.owner).send().await;
-        assert!(r.status().is_success(), "{path}: {}", r.text());
-        let text = r.text();
-        for mark in &b.marks {
-            assert!(!text.contains(mark.as_str()), "{path} shows B's `{mark}`");
+    // The owner-only maintenance functions are out of the application's reach too.
+    let listed: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT f.name, has_function_privilege('tessera_app', p.oid, 'EXECUTE')
+           FROM privileged_functions f JOIN pg_proc p ON p.proname = f.name",
+    )
+    .fetch_all(&mut su)
+    .await
+    .unwrap();
+    for (name, app_may) in listed {
+        if app_may {
+            problems.push(format!("tessera_app can run {name}"));
         }
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // And concretely: inside a tenant's transaction the application role
+    // cannot read the pending events of every tenant or claim their jobs.
+    let a = tenant(&app, "alpha").await;
+    let mut conn = app.db.app().await;
+    for stmt in [
+        "SELECT * FROM events_pending(1000)",
+        "SELECT * FROM jobs_claim('default', 10, 'x', 1000)",
+        "SELECT jobs_reap()",
+        "SELECT webhook_deliveries_settle()",
+    ] {
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(a.tenant_id())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        match sqlx::query(stmt).execute(&mut *tx).await {
+            Err(sqlx::Error::Database(e)) => {
+                assert_eq!(e.code().as_deref(), Some("42501"), "{stmt}: {e}")
+            }
+            other => panic!("{stmt} was not refused to the application role: {other:?}"),
+        }
+        tx.rollback().await.unwrap();
+    }
+    // The workers' role runs them.
+    let mut worker = app.db.worker().await;
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM events_pending(1000)")
+        .fetch_one(&mut worker)
+        .await
+        .unwrap();
+    assert!(n > 0, "the fixtures left events");
+}
+
+const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+
+/// Fills a path's `{…}` placeholders with a tenant's objects: each one by
+/// the object named at the path up to and including it.
+fn fill(path: &str, objects: &[(String, String)]) -> Result<String, String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut out = Vec::new();
+    for (i, seg) in segments.iter().enumerate() {
+        if seg.starts_with('{') {
+            let prefix = segments[..=i].join("/");
+            match objects.iter().find(|(t, _)| *t == prefix) {
+                Some((_, id)) => out.push(id.clone()),
+                None => return Err(prefix),
+            }
+        } else {
+            out.push((*seg).to_string());
+        }
+    }
+    Ok(out.join("/"))
+}
+
+/// A query string with every required parameter, and one variant per
+/// value of each enum or boolean parameter.
+fn query_variants(op: &Value, doc: &Value) -> Vec<String> {
+    let params: Vec<&Value> = op["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["in"] == "query")
+        .collect();
+    let value_of = |schema: &Value| -> Vec<String> {
+        let schema = resolve(schema, doc);
+        let schema = schema.get("oneOf").and_then(|o| o.as_array()).and_then(|o| o.iter().find(|s| s["type"] != "null")).map(|s| resolve(s, doc)).unwrap_or(schema);
+        if let Some(e) = schema["enum"].as_array() {
+            return e.iter().filter_map(Value::as_str).map(str::to_string).collect();
+        }
+        match schema["type"].as_str() {
+            Some("boolean") => vec!["true".into(), "false".into()],
+            _ => Vec::new(),
+        }
+    };
+    let required: Vec<String> = params
+        .iter()
+        .filter(|p| p["required"] == true)
+        .map(|p| {
+            let v = value_of(&p["schema"]).into_iter().next().unwrap_or_else(|| "1".into());
+            format!("{}={v}", p["name"].as_str().unwrap())
+        })
+        .collect();
+    let base = required.join("&");
+    let mut out = vec![base.clone()];
+    for p in params.iter().filter(|p| p["required"] != true) {
+        for v in value_of(&p["schema"]) {
+            let q = format!("{}={v}", p["name"].as_str().unwrap());
+            out.push(if base.is_empty() { q } else { format!("{base}&{q}") });
+        }
+    }
+    // Lists show their longest page.
+    if params.iter().any(|p| p["name"] == "limit") {
+        for q in out.iter_mut() {
+            q.push_str(if q.is_empty() { "limit=200" } else { "&limit=200" });
+        }
+    }
+    out
+}
+
+fn resolve<'a>(schema: &'a Value, doc: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+        Some(name) => &doc["components"]["schemas"][name],
+        None => schema,
+    }
+}
+
+#[tokio::test]
+async fn no_operation_reaches_another_tenants_data() {
+    let app = TestApp::spawn().await;
+    let a = tenant(&app, "alpha").await;
+    let b = tenant(&app, "beta").await;
+    let doc = server::openapi();
+    let (a_objects, b_objects) = (a.objects(), b.objects());
+    let mut by_id = 0;
+    let mut lists = 0;
+    let mut problems = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let operation = format!("{} {path}", method.to_uppercase());
+            if path.contains('{') {
+                // An operation on one object: B's object is not found.
+                let target = match fill(path, &b_objects) {
+                    Ok(p) => p,
+                    Err(prefix) => {
+                        problems.push(format!(
+                            "{operation}: no fixture object for `{prefix}`: the owning domain's \
+                             isolation fixture must name one with Fixture::object"
+                        ));
+                        continue;
+                    }
+                };
+                let body = op.get("requestBody").map(|_| {
+                    b.body_for(&operation).or_else(|| a.body_for(&operation)).unwrap_or(json!({}))
+                });
+                let (status, v) =
+                    a.request(&method.to_uppercase(), &target, Some(&a.owner()), body).await;
+                if status != 404 || v["code"] != "not_found" {
+                    problems.push(format!(
+                        "{operation} with B's ids answered {status}: {v} (expected 404 not_found; \
+                         give a valid body with Fixture::body if the body was refused first)"
+                    ));
+                }
+                by_id += 1;
+                // The same object of A's own is found (the ids and bodies
+                // are right), for reads.
+                if method == "get" {
+                    let own = fill(path, &a_objects).unwrap();
+                    let (status, v) = a.request("GET", &own, Some(&a.owner()), None).await;
+                    if !(200..300).contains(&status) {
+                        problems.push(format!("{operation} with A's own ids answered {status}: {v}"));
+                    }
+                }
+            } else if method == "get" {
+                // A list or a view of the caller's company: none of B's data.
+                for q in query_variants(op, &doc) {
+                    let url = if q.is_empty() { path.clone() } else { format!("{path}?{q}") };
+                    let (status, v) = a.request("GET", &url, Some(&a.owner()), None).await;
+                    if !(200..300).contains(&status) {
+                        problems.push(format!("GET {url} answered {status}: {v}"));
+                        continue;
+                    }
+                    let text = v.to_string();
+                    for mark in b.marks() {
+                        if text.contains(&mark) {
+                            problems.push(format!("GET {url} shows B's `{mark}`"));
+                        }
+                    }
+                    lists += 1;
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    eprintln!("swept {by_id} by-id operations and {lists} lists");
+    assert!(by_id >= 20 && lists >= 15, "swept {by_id} by-id operations and {lists} lists");
 
     // B's objects are untouched by A's attempts.
-    let b_role = app.get(&format!("/api/v1/roles/{}", b.ids["role"])).bearer(&b.owner).send().await;
-    assert_eq!(b_role.json()["name"], "beta auditors");
-    let b_user = app.get(&format!("/api/v1/users/{}", b.ids["user"])).bearer(&b.owner).send().await;
-    assert_eq!(b_user.json()["status"], "active");
-    let keys = app.get("/api/v1/api-keys").bearer(&b.owner).send().await.json();
-    assert!(keys["items"][0]["revoked_at"].is_null());
+    for (template, id) in &b_objects {
+        let (status, v) = b.request("GET", &template_path(template, &b_objects), Some(&b.owner()), None).await;
+        assert!((200..300).contains(&status) || status == 405, "{template} ({id}): {status} {v}");
+    }
+    let (_, keys) = b.request("GET", "/api/v1/api-keys", Some(&b.owner()), None).await;
+    assert!(keys["items"][0]["revoked_at"].is_null(), "{keys}");
+    let (_, user) = b
+        .request("GET", &fill("/api/v1/users/{id}", &b_objects).unwrap(), Some(&b.owner()), None)
+        .await;
+    assert_eq!(user["status"], "active");
 
     // The tenant comes from the token, never from the request.
     let r = app
         .patch("/api/v1/tenant")
-        .bearer(&a.owner)
-        .json(&json!({ "tenant_id": b.id, "name": "x" }))
+        .bearer(&a.owner())
+        .json(&json!({ "tenant_id": b.tenant_id(), "name": "x" }))
         .send()
         .await;
     assert_eq!(r.assert_problem(422, "validation_failed")["errors"][0]["field"], "tenant_id");
     // Idempotency keys are per tenant: B replaying A's key runs B's request.
     let r = app
         .post("/api/v1/roles")
-        .bearer(&b.owner)
+        .bearer(&b.owner())
         .header("idempotency-key", "alpha-once")
         .json(&json!({ "name": "alpha once", "permissions": ["tenant:read"] }))
         .send()
         .await;
     r.assert_status(201);
     assert_eq!(r.header("idempotent-replayed"), None);
+}
+
+/// The path of an object's own template, filled.
+fn template_path(template: &str, objects: &[(String, String)]) -> String {
+    fill(template, objects).unwrap()
 }

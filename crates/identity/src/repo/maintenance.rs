@@ -81,7 +81,7 @@ pub async fn ensure_audit_partitions(
     months: i32,
 ) -> Result<i32, sqlx::Error> {
     let (n,): (i32,) = sqlx::query_as(kernel::sql!(
-        "SELECT audit_ensure_partitions(date_trunc('month', $1)::date, $2)"
+        "SELECT audit_ensure_partitions(date_trunc('month', $1::timestamptz)::date, $2)"
     ))
     .bind(from)
     .bind(months)

@@ -1041,7 +1041,7 @@ async fn bootstrap(cluster: &Cluster) -> Result<()> {
 /// before it existed) and keeps its password in step with the secrets.
 async fn ensure_worker_role(cluster: &Cluster) -> Result<()> {
     let mut su = PgConnection::connect_with(&cluster.connect_options(Role::Superuser)).await?;
-    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_roles WHERE rolname = $1")
+    let exists: Option<(i32,)> = sqlx::query_as(crate::sql!("SELECT 1 FROM pg_roles WHERE rolname = $1"))
         .bind(WORKER_ROLE)
         .fetch_optional(&mut su)
         .await?;

@@ -489,22 +489,21 @@ pub async fn migrate(targets: &Targets) -> Result<MigrateReport> {
 
 async fn applied_versions(conn: &mut PgConnection) -> Result<Vec<i64>> {
     let exists: (bool,) =
-        sqlx::query_as("SELECT to_regclass('public._sqlx_migrations') IS NOT NULL")
+        sqlx::query_as(crate::sql!("SELECT to_regclass('public._sqlx_migrations') IS NOT NULL"))
             .fetch_one(&mut *conn)
             .await?;
     if !exists.0 {
         return Ok(Vec::new());
     }
     let rows: Vec<(i64,)> =
-        sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        sqlx::query_as(crate::sql!("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version"))
             .fetch_all(conn)
             .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 async fn check_server(conn: &mut PgConnection) -> Result<()> {
-    let (num, text): (String, String) = sqlx::query_as(
-        "SELECT current_setting('server_version_num'), current_setting('server_version')",
+    let (num, text): (String, String) = sqlx::query_as(crate::sql!("SELECT current_setting('server_version_num'), current_setting('server_version')"),
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -522,16 +521,15 @@ fn parse_version(v: &str) -> (u32, u32) {
 /// Makes sure the `vector` extension is installed, or explains how to.
 pub async fn ensure_pgvector(conn: &mut PgConnection) -> Result<String> {
     let (db, role): (String, String) =
-        sqlx::query_as("SELECT current_database(), current_user").fetch_one(&mut *conn).await?;
+        sqlx::query_as(crate::sql!("SELECT current_database(), current_user")).fetch_one(&mut *conn).await?;
     let installed: Option<(String,)> =
-        sqlx::query_as("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        sqlx::query_as(crate::sql!("SELECT extversion FROM pg_extension WHERE extname = 'vector'"))
             .fetch_optional(&mut *conn)
             .await?;
     let version = match installed {
         Some((v,)) => v,
         None => {
-            let available: Option<(Option<String>,)> = sqlx::query_as(
-                "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
+            let available: Option<(Option<String>,)> = sqlx::query_as(crate::sql!("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"),
             )
             .fetch_optional(&mut *conn)
             .await?;
@@ -553,7 +551,7 @@ pub async fn ensure_pgvector(conn: &mut PgConnection) -> Result<String> {
                 );
             }
             let (v,): (String,) =
-                sqlx::query_as("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+                sqlx::query_as(crate::sql!("SELECT extversion FROM pg_extension WHERE extname = 'vector'"))
                     .fetch_one(&mut *conn)
                     .await?;
             v
@@ -588,10 +586,9 @@ pub async fn grant_app_privileges(conn: &mut PgConnection, app_role: &str) -> Re
         format!("GRANT SELECT ON _sqlx_migrations TO {role}"),
     ];
     // Listed tables get exactly the listed privileges.
-    let listed: Vec<(String, String)> = sqlx::query_as(
-        "SELECT p.table_name, p.privileges FROM app_table_privileges p
+    let listed: Vec<(String, String)> = sqlx::query_as(crate::sql!("SELECT p.table_name, p.privileges FROM app_table_privileges p
            JOIN pg_class c ON c.relname = p.table_name
-           JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'",
+           JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'"),
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -603,9 +600,8 @@ pub async fn grant_app_privileges(conn: &mut PgConnection, app_role: &str) -> Re
     }
     // Partitions are reached only through their parent (whose policies
     // apply); direct access would bypass row-level security.
-    let partitions: Vec<(String,)> = sqlx::query_as(
-        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = 'public' AND c.relispartition AND c.relkind IN ('r', 'p')",
+    let partitions: Vec<(String,)> = sqlx::query_as(crate::sql!("SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND c.relispartition AND c.relkind IN ('r', 'p')"),
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -689,11 +685,11 @@ impl MigrationStatus {
 /// Reads the migration history (needs only SELECT on it).
 pub async fn migration_status(conn: &mut PgConnection) -> Result<MigrationStatus, sqlx::Error> {
     let exists: (bool,) =
-        sqlx::query_as("SELECT to_regclass('public._sqlx_migrations') IS NOT NULL")
+        sqlx::query_as(crate::sql!("SELECT to_regclass('public._sqlx_migrations') IS NOT NULL"))
             .fetch_one(&mut *conn)
             .await?;
     let applied: Vec<(i64,)> = if exists.0 {
-        sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
+        sqlx::query_as(crate::sql!("SELECT version FROM _sqlx_migrations WHERE success"))
             .fetch_all(&mut *conn)
             .await?
     } else {
