@@ -514,3 +514,24 @@ async fn tenant_settings_read_and_update() {
     let p = r.assert_problem(403, "permission_denied");
     assert_eq!(p["permission"], "tenant:write");
 }
+
+/// Listing a person's companies lets their own memberships through
+/// row-level security for that one query: the transaction goes on
+/// without the setting, so it sees no other tenant's memberships.
+#[tokio::test]
+async fn listing_a_persons_companies_does_not_widen_the_transaction() {
+    let app = TestApp::spawn().await;
+    let s = signup(&app, "Acme", "asha@acme.example").await;
+    let user: uuid::Uuid = s["user"]["id"].as_str().unwrap().parse().unwrap();
+    let mut tx = app.state.db().global().await.unwrap();
+    let mine = identity::repo::memberships_of(&mut tx, user.into()).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    let (setting, visible): (String, i64) = sqlx::query_as(
+        "SELECT coalesce(current_setting('app.user_id', true), ''), (SELECT count(*) FROM memberships)",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(setting, "", "app.user_id is left set");
+    assert_eq!(visible, 0, "the person's memberships stay visible after the query");
+}

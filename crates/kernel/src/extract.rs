@@ -140,7 +140,9 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
-/// Query-string parameters; a bad one answers 422 naming it.
+/// Query-string parameters; a bad one (an unknown enum value, a number
+/// that is not one, a malformed time) answers 400 `invalid_parameter`
+/// naming it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
 
@@ -157,9 +159,15 @@ where
         serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
             let path = e.path().to_string();
             let message = e.inner().to_string();
-            ApiError::validation(vec![field_for(&path, &message)])
+            invalid_parameter(field_for(&path, &message))
         })
     }
+}
+
+/// 400 `invalid_parameter`: a query parameter the server cannot use.
+pub fn invalid_parameter(e: FieldError) -> ApiError {
+    ApiError::bad_request("invalid_parameter", format!("`{}`: {}", e.field, e.message))
+        .field(e.field, e.message)
 }
 
 /// Path parameters; a malformed one (e.g. not a uuid) answers 400 naming it.

@@ -194,7 +194,8 @@ impl Claim<'_> {
         }
         let row: Option<StoredRow> = sqlx::query_as(crate::sql!(
             "SELECT k.request_hash, k.status, k.response_headers, k.response_body,
-                    EXISTS (SELECT 1 FROM idempotency_commits c WHERE c.lease = k.lease) AS committed
+                    EXISTS (SELECT 1 FROM idempotency_commits c WHERE c.lease = k.lease)
+                      AND coalesce(k.locked_until <= now(), true) AS committed
                FROM idempotency_keys k WHERE k.tenant_id = $1 AND k.scope = $2 AND k.key = $3"
         ))
         .bind(scope.access.tenant())
@@ -229,6 +230,8 @@ struct StoredRow {
     status: Option<i16>,
     response_headers: Option<serde_json::Value>,
     response_body: Option<Vec<u8>>,
+    /// The claim's work committed and the claim has ended (its lease ran
+    /// out, or its request finished without a storable response).
     committed: bool,
 }
 

@@ -137,6 +137,10 @@ pub async fn notify(
     channel: &str,
     payload: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(crate::sql!("SELECT pg_notify($1, $2)")).bind(channel).bind(payload).execute(conn).await?;
+    sqlx::query(crate::sql!("SELECT pg_notify($1, $2)"))
+        .bind(channel)
+        .bind(payload)
+        .execute(conn)
+        .await?;
     Ok(())
 }

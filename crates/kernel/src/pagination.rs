@@ -14,11 +14,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
+use crate::extract::invalid_parameter;
 
 /// Items per page when the request does not say.
 pub const DEFAULT_LIMIT: u32 = 50;
-/// Largest page; larger requests are capped to it.
+/// Largest page.
 pub const MAX_LIMIT: u32 = 200;
 
 /// The `limit` and `cursor` query parameters of a list request.
@@ -34,10 +35,12 @@ pub struct PageRequest {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Items per page (default 50, at most 200; larger values are capped).
+    /// Items per page (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (opaque: only cursors this
+    /// server returned are accepted).
+    #[param(pattern = "^[A-Za-z0-9_-]{1,2000}$")]
     pub cursor: Option<String>,
 }
 
@@ -56,9 +59,19 @@ impl PageRequest {
         let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(raw) => match raw.trim().parse::<i64>() {
-                Ok(n) if n >= 1 => n.min(MAX_LIMIT as i64) as u32,
-                Ok(_) => return Err(ApiError::invalid("limit", "must be at least 1")),
-                Err(_) => return Err(ApiError::invalid("limit", "must be a whole number")),
+                Ok(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => n as u32,
+                Ok(_) => {
+                    return Err(invalid_parameter(FieldError::new(
+                        "limit",
+                        format!("must be between 1 and {MAX_LIMIT}"),
+                    )));
+                }
+                Err(_) => {
+                    return Err(invalid_parameter(FieldError::new(
+                        "limit",
+                        "must be a whole number",
+                    )));
+                }
             },
         };
         Ok(Self { limit, cursor })
@@ -138,7 +151,8 @@ mod tests {
     fn limits() {
         assert_eq!(PageRequest::from_query("").unwrap().limit, DEFAULT_LIMIT);
         assert_eq!(PageRequest::from_query("limit=5").unwrap().limit, 5);
-        assert_eq!(PageRequest::from_query("limit=100000").unwrap().limit, MAX_LIMIT);
+        assert_eq!(PageRequest::from_query("limit=200").unwrap().limit, MAX_LIMIT);
+        assert_eq!(PageRequest::from_query("limit=201").unwrap_err().errors()[0].field, "limit");
         assert_eq!(PageRequest::from_query("limit=0").unwrap_err().errors()[0].field, "limit");
         assert_eq!(PageRequest::from_query("limit=ten").unwrap_err().errors()[0].field, "limit");
     }

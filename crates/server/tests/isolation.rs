@@ -362,15 +362,16 @@ fn fill(path: &str, objects: &[(String, String)]) -> Result<String, String> {
 /// A query string with every required parameter, and one variant per
 /// value of each enum or boolean parameter.
 fn query_variants(op: &Value, doc: &Value) -> Vec<String> {
-    let params: Vec<&Value> = op["parameters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["in"] == "query")
-        .collect();
+    let params: Vec<&Value> =
+        op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "query").collect();
     let value_of = |schema: &Value| -> Vec<String> {
         let schema = resolve(schema, doc);
-        let schema = schema.get("oneOf").and_then(|o| o.as_array()).and_then(|o| o.iter().find(|s| s["type"] != "null")).map(|s| resolve(s, doc)).unwrap_or(schema);
+        let schema = schema
+            .get("oneOf")
+            .and_then(|o| o.as_array())
+            .and_then(|o| o.iter().find(|s| s["type"] != "null"))
+            .map(|s| resolve(s, doc))
+            .unwrap_or(schema);
         if let Some(e) = schema["enum"].as_array() {
             return e.iter().filter_map(Value::as_str).map(str::to_string).collect();
         }
@@ -455,7 +456,8 @@ async fn no_operation_reaches_another_tenants_data() {
                     let own = fill(path, &a_objects).unwrap();
                     let (status, v) = a.request("GET", &own, Some(&a.owner()), None).await;
                     if !(200..300).contains(&status) {
-                        problems.push(format!("{operation} with A's own ids answered {status}: {v}"));
+                        problems
+                            .push(format!("{operation} with A's own ids answered {status}: {v}"));
                     }
                 }
             } else if method == "get" {
@@ -484,7 +486,8 @@ async fn no_operation_reaches_another_tenants_data() {
 
     // B's objects are untouched by A's attempts.
     for (template, id) in &b_objects {
-        let (status, v) = b.request("GET", &template_path(template, &b_objects), Some(&b.owner()), None).await;
+        let (status, v) =
+            b.request("GET", &template_path(template, &b_objects), Some(&b.owner()), None).await;
         assert!((200..300).contains(&status) || status == 405, "{template} ({id}): {status} {v}");
     }
     let (_, keys) = b.request("GET", "/api/v1/api-keys", Some(&b.owner()), None).await;

@@ -23,10 +23,17 @@ async fn every_statement_prepares_against_the_migrated_schema() {
             problems.push(format!("{}:{}: {e}\n    {}", s.file, s.line, s.sql.trim()));
         }
     }
-    assert!(problems.is_empty(), "{} statements do not prepare:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} statements do not prepare:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     // Every crate's statements are in the list (a crate not linked into
     // this binary would silently drop out).
-    for dir in ["crates/kernel/", "crates/identity/", "crates/jobs/", "crates/ai/", "crates/server/"] {
+    for dir in
+        ["crates/kernel/", "crates/identity/", "crates/jobs/", "crates/ai/", "crates/server/"]
+    {
         let n = statements.iter().filter(|s| s.file.contains(dir)).count();
         assert!(n > 0, "no statements recorded from {dir}");
     }
@@ -72,9 +79,10 @@ fn sql_is_written_only_in_repos_and_the_kernel() {
                 if code.starts_with("//") {
                     continue;
                 }
-                let literal_query = ["sqlx::query(\"", "sqlx::query_as(\"", "sqlx::query_scalar(\""]
-                    .iter()
-                    .any(|p| line.contains(p));
+                let literal_query =
+                    ["sqlx::query(\"", "sqlx::query_as(\"", "sqlx::query_scalar(\""]
+                        .iter()
+                        .any(|p| line.contains(p));
                 if literal_query && !is_fixture {
                     problems.push(format!("{at}: write the statement with kernel::sql!"));
                 }
@@ -84,7 +92,8 @@ fn sql_is_written_only_in_repos_and_the_kernel() {
                     ));
                 }
                 if line.contains("raw_sql(") && !rel.starts_with("crates/kernel/src/db/") {
-                    problems.push(format!("{at}: raw SQL is for the kernel's database bootstrap only"));
+                    problems
+                        .push(format!("{at}: raw SQL is for the kernel's database bootstrap only"));
                 }
                 if line.contains("AssertSqlSafe(") && !rel.starts_with("crates/kernel/src/db/") {
                     problems.push(format!("{at}: SQL built at run time is for the kernel only"));

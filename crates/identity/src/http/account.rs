@@ -29,7 +29,8 @@ pub struct UpdateMe {
 }
 
 /// Changes the caller's name.
-#[utoipa::path(patch, path = "/api/v1/me", tag = TAG, request_body = UpdateMe, security(("bearer" = [])), responses((status = 200, body = Me)))]
+#[utoipa::path(patch, path = "/api/v1/me", tag = TAG, request_body = UpdateMe, security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 403, description = "Only a signed-in person may do this, not an API key", body = kernel::error::Problem)))]
 pub async fn update_me(
     id: IdentityService,
     me: SignedIn,
@@ -61,7 +62,7 @@ pub struct NewTenantRequest {
 
 /// Creates another company owned by the caller and returns tokens for it.
 #[utoipa::path(post, path = "/api/v1/tenants", tag = TAG, request_body = NewTenantRequest, security(("bearer" = [])),
-    responses((status = 201, body = Session)))]
+    responses((status = 201, body = Session), (status = 403, description = "Only a signed-in person may do this, not an API key", body = kernel::error::Problem)))]
 pub async fn create_tenant(
     id: IdentityService,
     me: SignedIn,

@@ -150,7 +150,8 @@ pub struct SwitchRequest {
 
 /// Returns tokens for another company the caller belongs to.
 #[utoipa::path(post, path = "/api/v1/auth/switch", tag = TAG, request_body = SwitchRequest, security(("bearer" = [])),
-    responses((status = 200, body = Session), (status = 404, body = kernel::error::Problem)))]
+    responses((status = 200, body = Session), (status = 404, description = "Not a company of the caller's", body = kernel::error::Problem),
+              (status = 403, description = "Only a signed-in person may do this, not an API key", body = kernel::error::Problem)))]
 pub async fn switch(
     id: IdentityService,
     me: SignedIn,
@@ -174,7 +175,8 @@ pub struct PasswordChange {
 /// Changes the caller's password; every other session ends and a fresh
 /// pair is returned.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = TAG, request_body = PasswordChange, security(("bearer" = [])),
-    responses((status = 200, body = Session), (status = 422, body = kernel::error::Problem)))]
+    responses((status = 200, body = Session), (status = 422, body = kernel::error::Problem),
+              (status = 403, description = "Only a signed-in person may do this, not an API key", body = kernel::error::Problem)))]
 pub async fn change_password(
     id: IdentityService,
     me: SignedIn,

@@ -1041,10 +1041,11 @@ async fn bootstrap(cluster: &Cluster) -> Result<()> {
 /// before it existed) and keeps its password in step with the secrets.
 async fn ensure_worker_role(cluster: &Cluster) -> Result<()> {
     let mut su = PgConnection::connect_with(&cluster.connect_options(Role::Superuser)).await?;
-    let exists: Option<(i32,)> = sqlx::query_as(crate::sql!("SELECT 1 FROM pg_roles WHERE rolname = $1"))
-        .bind(WORKER_ROLE)
-        .fetch_optional(&mut su)
-        .await?;
+    let exists: Option<(i32,)> =
+        sqlx::query_as(crate::sql!("SELECT 1 FROM pg_roles WHERE rolname = $1"))
+            .bind(WORKER_ROLE)
+            .fetch_optional(&mut su)
+            .await?;
     let password = quote_literal(&cluster.creds.worker);
     let statements = if exists.is_some() {
         vec![format!("ALTER ROLE {WORKER_ROLE} PASSWORD {password}")]

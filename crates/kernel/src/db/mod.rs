@@ -495,16 +495,18 @@ async fn applied_versions(conn: &mut PgConnection) -> Result<Vec<i64>> {
     if !exists.0 {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64,)> =
-        sqlx::query_as(crate::sql!("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version"))
-            .fetch_all(conn)
-            .await?;
+    let rows: Vec<(i64,)> = sqlx::query_as(crate::sql!(
+        "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version"
+    ))
+    .fetch_all(conn)
+    .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 async fn check_server(conn: &mut PgConnection) -> Result<()> {
-    let (num, text): (String, String) = sqlx::query_as(crate::sql!("SELECT current_setting('server_version_num'), current_setting('server_version')"),
-    )
+    let (num, text): (String, String) = sqlx::query_as(crate::sql!(
+        "SELECT current_setting('server_version_num'), current_setting('server_version')"
+    ))
     .fetch_one(&mut *conn)
     .await?;
     if num.parse::<i32>().unwrap_or(0) < MIN_SERVER_VERSION_NUM {
@@ -521,7 +523,9 @@ fn parse_version(v: &str) -> (u32, u32) {
 /// Makes sure the `vector` extension is installed, or explains how to.
 pub async fn ensure_pgvector(conn: &mut PgConnection) -> Result<String> {
     let (db, role): (String, String) =
-        sqlx::query_as(crate::sql!("SELECT current_database(), current_user")).fetch_one(&mut *conn).await?;
+        sqlx::query_as(crate::sql!("SELECT current_database(), current_user"))
+            .fetch_one(&mut *conn)
+            .await?;
     let installed: Option<(String,)> =
         sqlx::query_as(crate::sql!("SELECT extversion FROM pg_extension WHERE extname = 'vector'"))
             .fetch_optional(&mut *conn)
@@ -529,8 +533,9 @@ pub async fn ensure_pgvector(conn: &mut PgConnection) -> Result<String> {
     let version = match installed {
         Some((v,)) => v,
         None => {
-            let available: Option<(Option<String>,)> = sqlx::query_as(crate::sql!("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"),
-            )
+            let available: Option<(Option<String>,)> = sqlx::query_as(crate::sql!(
+                "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
+            ))
             .fetch_optional(&mut *conn)
             .await?;
             if available.is_none() {
@@ -550,10 +555,11 @@ pub async fn ensure_pgvector(conn: &mut PgConnection) -> Result<String> {
                      may not install it ({e}): run `CREATE EXTENSION vector;` in `{db}` as a superuser"
                 );
             }
-            let (v,): (String,) =
-                sqlx::query_as(crate::sql!("SELECT extversion FROM pg_extension WHERE extname = 'vector'"))
-                    .fetch_one(&mut *conn)
-                    .await?;
+            let (v,): (String,) = sqlx::query_as(crate::sql!(
+                "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+            ))
+            .fetch_one(&mut *conn)
+            .await?;
             v
         }
     };
@@ -586,10 +592,11 @@ pub async fn grant_app_privileges(conn: &mut PgConnection, app_role: &str) -> Re
         format!("GRANT SELECT ON _sqlx_migrations TO {role}"),
     ];
     // Listed tables get exactly the listed privileges.
-    let listed: Vec<(String, String)> = sqlx::query_as(crate::sql!("SELECT p.table_name, p.privileges FROM app_table_privileges p
+    let listed: Vec<(String, String)> = sqlx::query_as(crate::sql!(
+        "SELECT p.table_name, p.privileges FROM app_table_privileges p
            JOIN pg_class c ON c.relname = p.table_name
-           JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'"),
-    )
+           JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'"
+    ))
     .fetch_all(&mut *conn)
     .await?;
     for (table, privileges) in listed {
@@ -600,9 +607,10 @@ pub async fn grant_app_privileges(conn: &mut PgConnection, app_role: &str) -> Re
     }
     // Partitions are reached only through their parent (whose policies
     // apply); direct access would bypass row-level security.
-    let partitions: Vec<(String,)> = sqlx::query_as(crate::sql!("SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = 'public' AND c.relispartition AND c.relkind IN ('r', 'p')"),
-    )
+    let partitions: Vec<(String,)> = sqlx::query_as(crate::sql!(
+        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND c.relispartition AND c.relkind IN ('r', 'p')"
+    ))
     .fetch_all(&mut *conn)
     .await?;
     for (p,) in partitions {
