@@ -256,12 +256,16 @@ async fn tenant_tables_follow_the_rules() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// A `SECURITY DEFINER` function: name, listed role, listed reason, and
+/// whether the application and the worker role may execute it.
+type Definer = (String, Option<String>, Option<String>, bool, bool);
+
 #[tokio::test]
 async fn the_role_serving_requests_cannot_run_privileged_functions() {
     let app = TestApp::spawn().await;
     let mut su = app.db.superuser().await;
     // Every SECURITY DEFINER function of the schema, and who may run it.
-    let definers: Vec<(String, Option<String>, Option<String>, bool, bool)> = sqlx::query_as(
+    let definers: Vec<Definer> = sqlx::query_as(
         "SELECT p.proname::text, f.role, f.reason,
                 has_function_privilege('tessera_app', p.oid, 'EXECUTE'),
                 has_function_privilege('tessera_worker', p.oid, 'EXECUTE')

@@ -109,12 +109,21 @@ impl kernel::outbox::Subscriber for Deaf {
     }
 }
 
+/// A configuration whose data (the master key) goes to `dir`.
+fn config(dir: &tempfile::TempDir) -> kernel::Config {
+    kernel::Config {
+        runtime_dir: Some(testkit::runtime_dir()),
+        data_dir: dir.path().to_path_buf(),
+        ..kernel::Config::default()
+    }
+}
+
 #[tokio::test]
 async fn a_subscriber_of_no_declared_event_stops_the_state() {
     let db = testkit::TestDb::create().await;
     let (pool, authority) = kernel::db::Db::connect_lazy(&db.targets, &Default::default());
-    let config =
-        kernel::Config { runtime_dir: Some(testkit::runtime_dir()), ..kernel::Config::default() };
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir);
     let e = server::build_state(
         Arc::new(config),
         pool,
@@ -149,8 +158,8 @@ async fn a_service_needed_but_not_built_stops_the_state() {
         .service(|s| async move { identity::Identity::start(&s).await });
     let db = testkit::TestDb::create().await;
     let (pool, authority) = kernel::db::Db::connect_lazy(&db.targets, &Default::default());
-    let config =
-        kernel::Config { runtime_dir: Some(testkit::runtime_dir()), ..kernel::Config::default() };
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir);
     let e = server::build_state(
         Arc::new(config),
         pool,

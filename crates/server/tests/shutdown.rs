@@ -1,22 +1,34 @@
 //! Graceful shutdown: requests in flight finish, new ones are refused.
 #![allow(clippy::unwrap_used)]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
 use kernel::AppState;
 use testkit::TestApp;
+use tokio::sync::Notify;
+
+/// A route that says when its handler has started, then works for `work`.
+fn slow_route(path: &str, work: Duration, started: Arc<Notify>) -> Router<AppState> {
+    Router::new().route(
+        path,
+        get(move || {
+            let started = started.clone();
+            async move {
+                started.notify_one();
+                tokio::time::sleep(work).await;
+                "finished"
+            }
+        }),
+    )
+}
 
 #[tokio::test]
 async fn requests_in_flight_finish_before_the_server_stops() {
-    let slow: Router<AppState> = Router::new().route(
-        "/test/slow",
-        get(|| async {
-            tokio::time::sleep(Duration::from_millis(600)).await;
-            "finished"
-        }),
-    );
+    let started = Arc::new(Notify::new());
+    let slow = slow_route("/test/slow", Duration::from_millis(600), started.clone());
     let app = TestApp::builder().routes(slow).build().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -33,7 +45,8 @@ async fn requests_in_flight_finish_before_the_server_stops() {
     let in_flight = tokio::spawn(async move {
         testkit::http().get(format!("http://{addr}/test/slow")).send().await
     });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The request is in flight once its handler runs.
+    started.notified().await;
     let stopping = Instant::now();
     stop_tx.send(()).unwrap();
 
@@ -50,13 +63,8 @@ async fn requests_in_flight_finish_before_the_server_stops() {
 
 #[tokio::test]
 async fn the_grace_period_bounds_shutdown() {
-    let hang: Router<AppState> = Router::new().route(
-        "/test/hang",
-        get(|| async {
-            tokio::time::sleep(Duration::from_secs(20)).await;
-            "never"
-        }),
-    );
+    let started = Arc::new(Notify::new());
+    let hang = slow_route("/test/hang", Duration::from_secs(20), started.clone());
     let app = TestApp::builder().routes(hang).build().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -72,7 +80,7 @@ async fn the_grace_period_bounds_shutdown() {
     let _hung = tokio::spawn(async move {
         testkit::http().get(format!("http://{addr}/test/hang")).send().await
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    started.notified().await;
     let stopping = Instant::now();
     stop_tx.send(()).unwrap();
     server.await.unwrap().unwrap();
