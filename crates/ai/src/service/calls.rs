@@ -4,6 +4,21 @@
 use super::*;
 
 impl Ai {
+    /// Whether a remote candidate is passed over: it failed lately, or
+    /// [`cooldown::MAX_REMOTE_TRIES`] remote providers were tried already
+    /// (the caller always tries the last candidate).
+    fn passes_over(&self, ctx: &CallContext, target: &Target, remote_tries: usize) -> bool {
+        if !matches!(target.backend, Backend::Remote(_)) {
+            return false;
+        }
+        let skip = remote_tries >= cooldown::MAX_REMOTE_TRIES
+            || self.cooldowns.cooling(ctx.tenant(), &target.provider);
+        if skip {
+            tracing::debug!(provider = %target.provider, "passing over a provider");
+        }
+        skip
+    }
+
     pub(super) fn chat_model(&self, t: &Target, model_override: &Option<String>) -> String {
         model_override.clone().or(t.chat_model.clone()).unwrap_or_default()
     }
@@ -23,7 +38,13 @@ impl Ai {
         let plan = self.plan(ctx, model, false, needs_tools).await?;
         let cacheable = self.cache.enabled() && req.temperature == Some(0.0);
         let mut last_error = None;
-        for (target, model_override) in &plan.candidates {
+        let n = plan.candidates.len();
+        let mut remote_tries = 0;
+        for (i, (target, model_override)) in plan.candidates.iter().enumerate() {
+            if i + 1 < n && self.passes_over(ctx, target, remote_tries) {
+                continue;
+            }
+            remote_tries += usize::from(matches!(target.backend, Backend::Remote(_)));
             let model_name = self.chat_model(target, model_override);
             let key = cacheable
                 .then(|| chat_cache_key(ctx.tenant(), &target.provider, &model_name, &req));
@@ -60,6 +81,7 @@ impl Ai {
                 Ok((_, Some(Err(e)))) | Err(e) => e,
                 Ok((_, None)) => AiError::Unavailable(format!("{} sent nothing", target.provider)),
                 Ok((stream, Some(Ok(first)))) => {
+                    self.cooldowns.succeeded(ctx.tenant(), &target.provider);
                     let ttft = started.elapsed();
                     let wrapped = Recorded {
                         inner: stream,
@@ -95,6 +117,7 @@ impl Ai {
             if !failure.should_fall_back() {
                 return Err(failure);
             }
+            self.cooldowns.failed(ctx.tenant(), &target.provider);
             last_error = Some(failure);
         }
         Err(last_error.unwrap_or_else(|| AiError::NoProvider("no model could answer".into())))
@@ -129,7 +152,13 @@ impl Ai {
         }
         let plan = self.plan(ctx, model, true, false).await?;
         let mut last_error = None;
-        for (target, model_override) in &plan.candidates {
+        let n = plan.candidates.len();
+        let mut remote_tries = 0;
+        for (i, (target, model_override)) in plan.candidates.iter().enumerate() {
+            if i + 1 < n && self.passes_over(ctx, target, remote_tries) {
+                continue;
+            }
+            remote_tries += usize::from(matches!(target.backend, Backend::Remote(_)));
             let model_name =
                 model_override.clone().or(target.embedding_model.clone()).unwrap_or_default();
             let keys: Vec<[u8; 32]> = inputs
@@ -188,6 +217,7 @@ impl Ai {
             };
             match result {
                 Ok(e) => {
+                    self.cooldowns.succeeded(ctx.tenant(), &target.provider);
                     let usage = Usage { prompt_tokens: e.prompt_tokens, completion_tokens: 0 };
                     self.record(
                         ctx,
@@ -217,6 +247,7 @@ impl Ai {
                     if !e.should_fall_back() {
                         return Err(e);
                     }
+                    self.cooldowns.failed(ctx.tenant(), &target.provider);
                     last_error = Some(e);
                 }
             }

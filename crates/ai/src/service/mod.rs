@@ -37,6 +37,7 @@ use crate::openai::{CallPolicy, OpenAiProvider, ProviderKind, ProviderSpec};
 use crate::repo::{self, Policy, ProviderRow, UsageRecord};
 
 mod calls;
+mod cooldown;
 mod ledger;
 mod routing;
 
@@ -177,6 +178,7 @@ pub struct Ai {
     cache: ResponseCache,
     spend: Mutex<HashMap<TenantId, Spend>>,
     tenant_clients: Mutex<HashMap<(TenantId, Uuid), ClientEntry>>,
+    cooldowns: cooldown::Cooldowns,
 }
 
 impl std::fmt::Debug for Ai {
@@ -276,6 +278,7 @@ impl Ai {
             local_chat: OnceCell::new(),
             spend: Mutex::default(),
             tenant_clients: Mutex::default(),
+            cooldowns: cooldown::Cooldowns::default(),
         }))
     }
 
