@@ -15,7 +15,7 @@ DEBUG      := target/debug/tessera
 # llama.cpp; python3-venv holds the OpenAI client the gateway is tested with).
 DEB_PACKAGES := python3 python3-pip python3-venv cmake clang libclang-dev
 
-.PHONY: run test deps build build-release setup lint fmt bench test-cluster-stop clean help
+.PHONY: run test deps test-tools build build-release setup lint fmt bench test-cluster-stop clean help
 
 help:
 	@echo "make run    build, set up and serve on http://127.0.0.1:8080 (embedded database in ./$(DATA_DIR))"
@@ -25,6 +25,12 @@ help:
 
 deps:
 	@scripts/ensure-deps.sh $(DEB_PACKAGES)
+
+# The test runner and the linters `make test` uses.
+test-tools:
+	@$(CARGO) nextest --version >/dev/null 2>&1 || $(CARGO) install --locked cargo-nextest
+	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
 
 build-release: deps
 	$(CARGO) build --release -p tessera
@@ -38,16 +44,20 @@ setup: build-release
 run: setup
 	$(RELEASE) serve --data-dir $(DATA_DIR)
 
-test: deps
+# Lint first (cheap, and clippy's check shares the build), then every test
+# this machine can run: tests needing root or AVX-512 BF16 are `#[ignore]`d
+# and named after the need; scripts/test-filter.sh runs those whose need is
+# met and nextest reports the rest as skipped. Last, Schemathesis checks the
+# OpenAPI document against a fresh server.
+test: deps test-tools lint
 	$(CARGO) build --workspace --all-targets
 	$(DEBUG) setup --data-dir $(DATA_DIR)
 	@status=0; \
-	if $(CARGO) nextest --version >/dev/null 2>&1; then \
-		TESSERA_RUNTIME_DIR=$(RUNTIME) $(CARGO) nextest run --workspace --no-fail-fast || status=$$?; \
-	else \
-		TESSERA_RUNTIME_DIR=$(RUNTIME) $(CARGO) test --workspace --no-fail-fast || status=$$?; \
-	fi; \
+	filter=$$(scripts/test-filter.sh); \
+	TESSERA_RUNTIME_DIR=$(RUNTIME) $(CARGO) nextest run --workspace --no-fail-fast \
+		--run-ignored all -E "$$filter" || status=$$?; \
 	$(MAKE) --no-print-directory test-cluster-stop; \
+	if [ $$status -eq 0 ]; then scripts/schemathesis.sh $(DEBUG) || status=$$?; fi; \
 	exit $$status
 
 # The test harness leaves its shared PostgreSQL running between test
@@ -56,7 +66,7 @@ test-cluster-stop:
 	@pidfile=$(TEST_ROOT)/cluster/pg/postmaster.pid; \
 	if [ -f $$pidfile ]; then kill -INT $$(head -1 $$pidfile) 2>/dev/null || true; fi
 
-lint:
+lint: test-tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 

@@ -120,7 +120,7 @@ fn apply(
 ) -> Result<ProviderRow, AiError> {
     let mut errors = Vec::new();
     if let Some(name) = input.name {
-        row.name = name.trim().to_string();
+        row.name = name;
     }
     let name_ok = !row.name.is_empty()
         && row.name.len() <= 40
@@ -188,7 +188,7 @@ fn apply(
         Some(None) => row.api_key = None,
         Some(Some(k)) if k.trim().is_empty() => row.api_key = None,
         Some(Some(k)) => {
-            if k.len() > 4096 || k.contains(['\r', '\n']) {
+            if k.chars().count() > 4096 || k.contains(['\r', '\n']) {
                 errors.push(FieldError::new("api_key", "is not a valid key"));
             } else {
                 row.api_key = Some(ai.seal(tenant, row.id, "api_key", k.trim().as_bytes())?);
@@ -332,9 +332,18 @@ pub async fn delete_provider(ai: &Ai, caller: &Granted<AiAdmin>, id: Uuid) -> Re
     Ok(())
 }
 
+/// The largest monthly budget (the column is `numeric(14,4)`).
+pub const MAX_BUDGET: Decimal = Decimal::from_parts(276_447_231, 23_283, 0, false, 4);
+
 /// Replaces the routing policy, checking that every route names a
 /// provider the tenant can use.
-pub async fn set_policy(ai: &Ai, caller: &Granted<AiAdmin>, p: Policy) -> Result<Policy, AiError> {
+pub async fn set_policy(
+    ai: &Ai,
+    caller: &Granted<AiAdmin>,
+    mut p: Policy,
+) -> Result<Policy, AiError> {
+    // Kept to the column's 4 decimal places, as it would store it.
+    p.monthly_budget = p.monthly_budget.map(|b| b.round_dp(4));
     let mut errors = Vec::new();
     if !(0..=100).contains(&p.cloud_share) {
         errors.push(FieldError::new("cloud_share", "must be between 0 and 100"));
@@ -344,6 +353,8 @@ pub async fn set_policy(ai: &Ai, caller: &Granted<AiAdmin>, p: Policy) -> Result
     }
     if p.monthly_budget.is_some_and(|b| b < Decimal::ZERO) {
         errors.push(FieldError::new("monthly_budget", "must not be negative"));
+    } else if p.monthly_budget.is_some_and(|b| b > MAX_BUDGET) {
+        errors.push(FieldError::new("monthly_budget", "must be at most 9999999999.9999"));
     }
     let mut tx = caller.tx(ai.db()).await?;
     let mut known: Vec<String> =
@@ -420,4 +431,14 @@ pub async fn usage(
     let month_spend = repo::month_spend(&mut tx).await?;
     let policy = repo::policy(&mut tx).await?;
     Ok(Usage { groups, month_spend, monthly_budget: policy.monthly_budget })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_budget_fits_the_column() {
+        assert_eq!(MAX_BUDGET.to_string(), "9999999999.9999");
+    }
 }

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::AiService;
 use crate::admin::{self, ProviderInput, ProviderView};
+use crate::openai::ProviderKind;
 use crate::permissions::*;
 use crate::repo::{GroupBy, Policy, UsageGroup};
 
@@ -41,19 +42,92 @@ fn double<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     Ok(Some(Option::deserialize(d)?))
 }
 
+/// Where a provider runs.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Locality {
+    /// Your own machines: exempt from the cloud share and the budget.
+    Local,
+    /// A cloud service.
+    Cloud,
+}
+
+/// Extra HTTP headers: names are HTTP tokens, values single lines.
+fn headers_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"));
+    let value = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[^\\x00-\\x08\\x0a-\\x1f\\x7f]*$"));
+    let map = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property_names(Some(name))
+        .additional_properties(Some(value));
+    OneOfBuilder::new()
+        .item(map)
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some("Extra headers (stored encrypted; only their names are shown)"))
+        .into()
+}
+
+/// Task → ordered provider names.
+fn routes_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    let task =
+        ObjectBuilder::new().schema_type(Type::String).pattern(Some("^(\\*|[a-z0-9_-]{1,40})$"));
+    let names = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String))
+        .min_items(Some(1));
+    let map = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property_names(Some(task))
+        .additional_properties(Some(names));
+    OneOfBuilder::new()
+        .item(map)
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "Task (`answer`, `embed`, …, or `*` for any) → provider names tried in order \
+             (`local` for the built-in models; see `GET /v1/models`)",
+        ))
+        .into()
+}
+
+/// A monthly budget in USD: a non-negative decimal, as a string or number.
+fn budget_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^[0-9]{1,10}(\.[0-9]+)?$")))
+        .item(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0)).maximum(Some(9_999_999_999.999_9)))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "Monthly budget in USD, kept to 4 decimal places (a decimal string or number; null for none)",
+        ))
+        .into()
+}
+
 /// A provider to add.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProvider {
-    /// Name (lowercase letters, digits, `-`, `_`), used in routes and as `<name>/<model>`.
+    /// Name (lowercase letters, digits, `-`, `_`; not `local`), used in
+    /// routes and as `<name>/<model>`.
+    #[schema(min_length = 1, max_length = 40, pattern = "^[a-z0-9][a-z0-9_-]*$")]
     pub name: String,
-    /// `openai`, `azure`, `gemini`, `ollama`, `vllm`, `llamacpp` or `openai_compatible`.
+    /// The API dialect.
+    #[schema(value_type = ProviderKind)]
     pub kind: String,
-    /// Base URL (defaults for openai, gemini and ollama).
+    /// Base URL (defaults for openai, gemini and ollama); private and
+    /// loopback addresses are refused unless the server allows them.
+    #[schema(max_length = 2048, pattern = r"^https?://[^\s/?#@]+([/?#]\S*)?$")]
     pub base_url: Option<String>,
     /// The API key (stored encrypted; never shown again).
+    #[schema(max_length = 4096, pattern = r"^[^\r\n]*$")]
     pub api_key: Option<String>,
     /// Extra headers (stored encrypted; only their names are shown).
+    #[schema(schema_with = headers_schema)]
     pub headers: Option<BTreeMap<String, String>>,
     /// The chat model.
     pub chat_model: Option<String>,
@@ -63,6 +137,7 @@ pub struct CreateProvider {
     pub api_version: Option<String>,
     /// `cloud` (default) or `local` (your own machines: exempt from the
     /// cloud share and the budget).
+    #[schema(value_type = Option<Locality>)]
     pub locality: Option<String>,
     /// Lower runs first (default 100).
     pub priority: Option<i32>,
@@ -122,18 +197,21 @@ pub async fn get_provider(
 #[serde(deny_unknown_fields)]
 pub struct UpdateProvider {
     /// Name.
+    #[schema(min_length = 1, max_length = 40, pattern = "^[a-z0-9][a-z0-9_-]*$")]
     pub name: Option<String>,
     /// Dialect.
+    #[schema(value_type = Option<ProviderKind>)]
     pub kind: Option<String>,
     /// Base URL.
+    #[schema(max_length = 2048, pattern = r"^https?://[^\s/?#@]+([/?#]\S*)?$")]
     pub base_url: Option<String>,
     /// A new key (null removes it).
     #[serde(default, deserialize_with = "double")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 4096, pattern = r"^[^\r\n]*$")]
     pub api_key: Option<Option<String>>,
     /// New headers, replacing the old ones (null removes them).
     #[serde(default, deserialize_with = "double")]
-    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    #[schema(schema_with = headers_schema)]
     pub headers: Option<Option<BTreeMap<String, String>>>,
     /// Chat model ("" clears).
     pub chat_model: Option<String>,
@@ -142,6 +220,7 @@ pub struct UpdateProvider {
     /// Azure's `api-version` ("" clears).
     pub api_version: Option<String>,
     /// `local` or `cloud`.
+    #[schema(value_type = Option<Locality>)]
     pub locality: Option<String>,
     /// Priority.
     pub priority: Option<i32>,
@@ -153,6 +232,7 @@ pub struct UpdateProvider {
 #[utoipa::path(patch, path = "/api/v1/ai/providers/{id}", tag = TAG, params(("id" = Uuid, Path)), request_body = UpdateProvider,
     security(("bearer" = ["ai:admin"])),
     responses((status = 200, body = ProviderView), (status = 404, body = kernel::error::Problem),
+              (status = 409, description = "Another provider has this name", body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn update_provider(
     ai: AiService,
@@ -199,14 +279,16 @@ pub async fn get_policy(ai: AiService, g: Granted<AiAdmin>) -> ApiResult<Json<Po
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
     /// Percent of calls sent to cloud providers first (default 30).
+    #[schema(minimum = 0, maximum = 100)]
     pub cloud_share: Option<i16>,
     /// Task → ordered provider names (`local` for the built-in models).
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = routes_schema)]
     pub routes: Option<Value>,
     /// Monthly budget in USD (a decimal string or number; null for none).
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = budget_schema)]
     pub monthly_budget: Option<Decimal>,
     /// Percent of the budget that raises a warning (default 80).
+    #[schema(minimum = 1, maximum = 100)]
     pub soft_limit_pct: Option<i16>,
 }
 

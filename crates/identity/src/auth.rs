@@ -752,10 +752,15 @@ fn rate_headers(headers: &mut HeaderMap, d: &Decision) {
     }
 }
 
-/// The middleware: authenticates a bearer token when one is sent, applies
-/// rate limits, and makes the [`Caller`] available to handlers. Requests
-/// without credentials pass through (handlers that need a caller refuse).
+/// The middleware: on API paths ([`kernel::openapi::is_api`]), authenticates
+/// a bearer token when one is sent, applies rate limits, and makes the
+/// [`Caller`] available to handlers. Requests without credentials pass
+/// through (handlers that need a caller refuse); the operators' endpoints
+/// never look at credentials.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if !kernel::openapi::is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return next.run(req).await;
     };

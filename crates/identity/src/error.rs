@@ -52,6 +52,9 @@ pub enum IdentityError {
     /// The tenant URL name is taken.
     #[error("slug taken")]
     SlugTaken,
+    /// Another role of the tenant has this name.
+    #[error("role name taken")]
+    RoleNameTaken,
     /// The person is already a member.
     #[error("already a member")]
     AlreadyMember,
@@ -133,6 +136,7 @@ impl From<IdentityError> for ApiError {
             )
             .field("email", "already has an account"),
             SlugTaken => ApiError::conflict("slug_taken", "this URL name is taken").field("slug", "is taken"),
+            RoleNameTaken => ApiError::conflict("role_name_taken", "another role has this name").field("name", "is taken"),
             AlreadyMember => {
                 ApiError::conflict("already_member", "this person is already a member").field("email", "is already a member")
             }

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use kernel::validated_string;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use kernel::ids::TenantId;
@@ -24,89 +25,66 @@ kernel::id_type!(
     InvitationId
 );
 
-/// Declares a string newtype that validates on construction and when
-/// deserialized, so a bad value becomes a 422 naming the field.
-macro_rules! validated_string {
-    ($(#[$meta:meta])* $name:ident, $parse:expr) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, ToSchema)]
-        #[serde(transparent)]
-        pub struct $name(String);
+/// An e-mail address: dot-atom ASCII before the `@` (letters, digits and
+/// ``!#$%&'*+/=?^_`{|}~.-``), dotted labels of letters, digits and `-`
+/// after it.
+const EMAIL_PATTERN: &str =
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$";
+/// Display text: no control characters, not starting or ending with
+/// white space.
+const TEXT_PATTERN: &str =
+    r"^[^\s\x00-\x1f\x7f-\x9f]([^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$";
+/// A URL name.
+const SLUG_PATTERN: &str = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$";
+/// A GSTIN's shape (its last character is a check character); either case.
+const GSTIN_PATTERN: &str = "^[0-9]{2}[A-Za-z]{5}[0-9]{4}[A-Za-z][1-9A-Za-z][Zz][0-9A-Za-z]$";
 
-        impl $name {
-            /// Parses and normalises, or says what is wrong.
-            pub fn parse(raw: &str) -> Result<Self, String> {
-                let f: fn(&str) -> Result<String, String> = $parse;
-                f(raw).map($name)
-            }
-            /// The normalised text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-            /// Wraps a value read from the database (already valid).
-            pub fn from_trusted(s: String) -> Self {
-                $name(s)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(d)?;
-                $name::parse(&raw).map_err(serde::de::Error::custom)
-            }
-        }
-    };
+/// Display text of 1–`max` characters, as [`TEXT_PATTERN`] states it.
+pub fn display_text(raw: &str, max: usize) -> Result<String, String> {
+    let edge_space = raw.starts_with(char::is_whitespace) || raw.ends_with(char::is_whitespace);
+    if raw.is_empty() {
+        Err("must not be empty".into())
+    } else if raw.chars().count() > max {
+        Err(format!("must be at most {max} characters"))
+    } else if raw.chars().any(char::is_control) {
+        Err("must not contain control characters".into())
+    } else if edge_space {
+        Err("must not start or end with white space".into())
+    } else {
+        Ok(raw.to_string())
+    }
 }
 
 validated_string!(
-    /// An e-mail address, trimmed and lower-cased.
-    Email,
-    |raw| {
-        let e = raw.trim().to_lowercase();
-        let Some((local, domain)) = e.rsplit_once('@') else {
-            return Err("is not an e-mail address".into());
-        };
-        let ok = !local.is_empty()
-            && local.len() <= 64
-            && e.len() <= 254
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
-            && !e.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'));
-        if ok { Ok(e) } else { Err("is not an e-mail address".into()) }
+    /// An e-mail address (stored lower-cased).
+    pub Email,
+    schema: |s| s.max_length(Some(254)).pattern(Some(EMAIL_PATTERN)),
+    parse: |raw| {
+        let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c);
+        let label = |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let ok = raw.len() <= 254
+            && raw.rsplit_once('@').is_some_and(|(local, domain)| {
+                (1..=64).contains(&local.len())
+                    && local.chars().all(atext)
+                    && domain.contains('.')
+                    && domain.split('.').all(label)
+            });
+        if ok { Ok(raw.to_lowercase()) } else { Err("is not an e-mail address".into()) }
     }
 );
 
 validated_string!(
-    /// A company or person's display name (1–200 characters, trimmed).
-    Name,
-    |raw| {
-        let n = raw.trim();
-        if n.is_empty() {
-            Err("must not be empty".into())
-        } else if n.chars().count() > 200 {
-            Err("must be at most 200 characters".into())
-        } else if n.chars().any(char::is_control) {
-            Err("must not contain control characters".into())
-        } else {
-            Ok(n.to_string())
-        }
-    }
+    /// A company or person's display name (1–200 characters).
+    pub Name,
+    schema: |s| s.min_length(Some(1)).max_length(Some(200)).pattern(Some(TEXT_PATTERN)),
+    parse: |raw| display_text(raw, 200)
 );
 
 validated_string!(
     /// A tenant's URL name: lower-case letters, digits and inner dashes, 1–48.
-    Slug,
-    |raw| {
-        let s = raw.trim();
+    pub Slug,
+    schema: |s| s.min_length(Some(1)).max_length(Some(48)).pattern(Some(SLUG_PATTERN)),
+    parse: |s| {
         let ok = !s.is_empty()
             && s.len() <= 48
             && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -141,10 +119,12 @@ impl Slug {
 }
 
 validated_string!(
-    /// A GSTIN: 15 characters with a valid check character.
-    Gstin,
-    |raw| {
-        let g = raw.trim().to_uppercase();
+    /// A GSTIN: 15 characters (state code, PAN, entity number, `Z`) and a
+    /// valid mod-36 check character.
+    pub Gstin,
+    schema: |s| s.min_length(Some(15)).max_length(Some(15)).pattern(Some(GSTIN_PATTERN)),
+    parse: |raw| {
+        let g = raw.to_uppercase();
         if !gstin_shape(&g) {
             return Err("is not a GSTIN (15 characters: state code, PAN, entity, Z, check)".into());
         }
@@ -191,10 +171,11 @@ pub fn gstin_check_char(first14: &str) -> Option<char> {
 }
 
 validated_string!(
-    /// An ISO 4217 currency code (three upper-case letters).
-    Currency,
-    |raw| {
-        let c = raw.trim().to_uppercase();
+    /// An ISO 4217 currency code (three letters, stored upper-cased).
+    pub Currency,
+    schema: |s| s.min_length(Some(3)).max_length(Some(3)).pattern(Some("^[A-Za-z]{3}$")),
+    parse: |raw| {
+        let c = raw.to_uppercase();
         if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(c)
         } else {
@@ -205,9 +186,9 @@ validated_string!(
 
 validated_string!(
     /// An IANA time zone such as `Asia/Kolkata`.
-    TimeZone,
-    |raw| {
-        let z = raw.trim();
+    pub TimeZone,
+    schema: |s| s.enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()))),
+    parse: |z| {
         z.parse::<chrono_tz::Tz>()
             .map(|tz| tz.name().to_string())
             .map_err(|_| "must be an IANA time zone such as Asia/Kolkata".to_string())
@@ -216,15 +197,16 @@ validated_string!(
 
 validated_string!(
     /// A role's name (1–64 characters).
-    RoleName,
-    |raw| {
-        let n = raw.trim();
-        if n.is_empty() || n.chars().count() > 64 {
-            Err("must be 1–64 characters".into())
-        } else {
-            Ok(n.to_string())
-        }
-    }
+    pub RoleName,
+    schema: |s| s.min_length(Some(1)).max_length(Some(64)).pattern(Some(TEXT_PATTERN)),
+    parse: |raw| display_text(raw, 64)
+);
+
+validated_string!(
+    /// An API key's name: what it is for (1–100 characters).
+    pub KeyName,
+    schema: |s| s.min_length(Some(1)).max_length(Some(100)).pattern(Some(TEXT_PATTERN)),
+    parse: |raw| display_text(raw, 100)
 );
 
 /// A new password: 10–128 characters and not easy to guess.
@@ -288,8 +270,10 @@ impl PasswordInput {
 #[serde(default, deny_unknown_fields)]
 pub struct TenantSettings {
     /// Requests per minute for the whole tenant (all users and keys).
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub requests_per_minute: u32,
     /// Requests per minute for each API key.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub api_key_requests_per_minute: u32,
 }
 
@@ -358,9 +342,12 @@ pub const GST_STATES: &[(&str, &str)] = &[
 
 validated_string!(
     /// A GST state code (`27`) — accepted as the code or the state's name.
-    StateCode,
-    |raw| {
-        let r = raw.trim();
+    pub StateCode,
+    schema: |s| {
+        let codes = GST_STATES.iter().map(|(code, _)| *code);
+        s.enum_values(Some(codes.chain(GST_STATES.iter().map(|(_, name)| *name))))
+    },
+    parse: |r| {
         GST_STATES
             .iter()
             .find(|(code, name)| *code == r || name.eq_ignore_ascii_case(r))
@@ -375,8 +362,11 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse("  Asha@Example.COM ").unwrap().as_str(), "asha@example.com");
-        for bad in ["", "a", "a@b", "@b.c", "a@.b", "a b@c.d", "a@b..c", "a@b.c."] {
+        assert_eq!(Email::parse("Asha@Example.COM").unwrap().as_str(), "asha@example.com");
+        for bad in [
+            "", "a", "a@b", "@b.c", "a@.b", "a b@c.d", "a@b..c", "a@b.c.", " a@b.c", "a@b.c ",
+            "a@bü.c",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

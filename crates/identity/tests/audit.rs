@@ -145,7 +145,7 @@ async fn every_mutation_is_audited_with_its_request() {
         .bearer(&o)
         .send()
         .await
-        .assert_problem(422, "validation_failed");
+        .assert_problem(400, "invalid_parameter");
 }
 
 #[tokio::test]

@@ -208,7 +208,7 @@ async fn members_are_listed_with_pagination_and_updated() {
         .bearer(&o)
         .send()
         .await
-        .assert_problem(422, "validation_failed");
+        .assert_problem(400, "invalid_parameter");
     app.get(&format!("/api/v1/users/{}", uuid::Uuid::now_v7()))
         .bearer(&o)
         .send()
@@ -321,7 +321,7 @@ async fn custom_roles() {
         .json(&json!({ "name": "Auditor", "permissions": [] }))
         .send()
         .await;
-    assert_eq!(r.assert_problem(422, "validation_failed")["errors"][0]["field"], "name");
+    assert_eq!(r.assert_problem(409, "role_name_taken")["errors"][0]["field"], "name");
 
     // A person with the custom role gets exactly its permissions.
     let aud = token(&add_member(&app, &o, "aud@example.com", &[rid]).await);

@@ -48,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct JobsQuery {
     /// Only jobs in this state.
+    #[param(inline)]
     pub state: Option<JobState>,
     /// Only this queue.
     #[param(max_length = 64)]
@@ -123,10 +124,13 @@ pub async fn list_webhooks(
 pub struct CreateWebhook {
     /// Where to POST events (http or https; private addresses are refused
     /// unless the server allows them).
+    #[schema(max_length = 2048, pattern = r"^https?://[^\s/?#@]+([/?#]\S*)?$")]
     pub url: String,
     /// Event type patterns: `member.invited`, `member.*` or `*`.
+    #[schema(value_type = Vec<kernel::outbox::EventPattern>, min_items = 1, max_items = 100)]
     pub event_types: Vec<String>,
     /// A note for people.
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// Start paused when false.
     pub active: Option<bool>,
@@ -178,10 +182,13 @@ pub async fn get_webhook(
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhook {
     /// New destination.
+    #[schema(max_length = 2048, pattern = r"^https?://[^\s/?#@]+([/?#]\S*)?$")]
     pub url: Option<String>,
     /// New patterns (replacing the old ones).
+    #[schema(value_type = Option<Vec<kernel::outbox::EventPattern>>, min_items = 1, max_items = 100)]
     pub event_types: Option<Vec<String>>,
     /// New note.
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// Pause (false) or resume (true).
     pub active: Option<bool>,
@@ -251,6 +258,7 @@ pub async fn ping_webhook(
 #[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
     /// Only deliveries in this state.
+    #[param(inline)]
     pub state: Option<DeliveryState>,
 }
 

@@ -400,7 +400,7 @@ async fn subscriptions_are_validated_paused_updated_and_deleted() {
         .bearer(&owner)
         .send()
         .await
-        .assert_problem(422, "validation_failed");
+        .assert_problem(400, "invalid_parameter");
 
     // Every change is audited.
     let audit = app.get("/api/v1/audit?resource_type=webhook").bearer(&owner).send().await.json();
@@ -472,7 +472,7 @@ async fn the_jobs_api_lists_cancels_and_retries() {
         .bearer(&owner)
         .send()
         .await
-        .assert_problem(422, "validation_failed");
+        .assert_problem(400, "invalid_parameter");
 
     let r = app.post(&format!("/api/v1/jobs/{id}/retry")).bearer(&owner).send().await;
     assert_eq!(

@@ -56,6 +56,24 @@ pub fn declared() -> impl Iterator<Item = &'static Declared> {
     inventory::iter::<Declared>.into_iter()
 }
 
+/// A permission's name in a request (an API key's or a role's
+/// permissions): the OpenAPI schema lists every declared permission.
+pub struct PermissionName;
+
+impl utoipa::PartialSchema for PermissionName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut names: Vec<&str> = declared().map(|d| d.def.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        crate::text::string_schema(
+            "A permission, `resource:action` (see `GET /api/v1/permissions`).",
+            |s| s.enum_values(Some(names)),
+        )
+    }
+}
+
+impl utoipa::ToSchema for PermissionName {}
+
 /// Declares a permission type and records it in the build's catalog.
 #[macro_export]
 macro_rules! permission {

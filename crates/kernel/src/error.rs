@@ -223,15 +223,21 @@ impl ApiError {
             .cause(cause)
     }
 
-    /// The problem document this error answers with.
+    /// The problem document this error answers with. Control characters a
+    /// detail or field path echoes from the request are written as `\uXXXX`.
     pub fn to_problem(&self) -> Problem {
         Problem {
             type_uri: format!("urn:tessera:problem:{}", self.0.code),
             title: self.0.title.to_string(),
             status: self.0.status.as_u16(),
             code: self.0.code.to_string(),
-            detail: self.0.detail.clone(),
-            errors: self.0.errors.clone(),
+            detail: self.0.detail.as_deref().map(printable),
+            errors: self
+                .0
+                .errors
+                .iter()
+                .map(|e| FieldError::new(printable(&e.field), printable(&e.message)))
+                .collect(),
             request_id: request_id::current(),
             extra: self.0.extra.clone(),
         }
@@ -281,6 +287,22 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// `text` with its control characters escaped as `\uXXXX`.
+fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Writes a problem document with its media type.
 pub fn problem_response(
     status: StatusCode,
@@ -313,6 +335,13 @@ impl From<sqlx::Error> for ApiError {
                 // foreign_key_violation
                 Some("23503") => {
                     return ApiError::invalid(field, "refers to a record that does not exist");
+                }
+                // character_not_in_repertoire: a NUL in a text value
+                Some("22021") => {
+                    return ApiError::invalid(
+                        "body",
+                        "a text contains a NUL character (U+0000), which cannot be stored",
+                    );
                 }
                 // check_violation / not_null_violation
                 Some("23514") | Some("23502") => {

@@ -30,17 +30,135 @@ impl<T: DeserializeOwned> Json<T> {
     }
 }
 
-/// Parses JSON with the field-naming errors of [`Json`].
+/// Parses JSON with the field-naming errors of [`Json`]. A string the
+/// type reads as text must not hold a NUL character (`\u0000`):
+/// PostgreSQL text cannot store one. Free-form JSON the type keeps as a
+/// value, and fields it ignores, are not checked.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(v) => v,
+        Ok(v) => {
+            de.end().map_err(|e| {
+                ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+            })?;
+            v
+        }
+        // The whole body is parsed again, so its end is checked there.
+        Err(err) if err.inner().to_string().starts_with("invalid type: floating point") => {
+            integral(bytes).ok_or_else(|| json_error(&err))??
+        }
         Err(err) => return Err(json_error(&err)),
     };
-    de.end().map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
-    })?;
+    if has_nul_escape(bytes)
+        && let Some(field) = typed_nul::<T>(bytes)
+    {
+        return Err(ApiError::validation(vec![FieldError::new(
+            field,
+            "must not contain NUL characters",
+        )]));
+    }
     Ok(value)
+}
+
+/// Reads the body again with integral numbers written as floats (`41.0`)
+/// taken as integers, as JSON Schema does; `None` if there were none.
+fn integral<T: DeserializeOwned>(bytes: &[u8]) -> Option<Result<T, ApiError>> {
+    fn walk(v: &mut serde_json::Value) -> bool {
+        use serde_json::Value;
+        match v {
+            Value::Number(n) if n.is_f64() => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+                    *v = Value::from(f as i64);
+                    true
+                }
+                _ => false,
+            },
+            Value::Array(items) => items.iter_mut().fold(false, |c, x| walk(x) | c),
+            Value::Object(map) => map.values_mut().fold(false, |c, x| walk(x) | c),
+            _ => false,
+        }
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !walk(&mut v) {
+        return None;
+    }
+    Some(serde_path_to_error::deserialize::<_, T>(v).map_err(|e| json_error(&e)))
+}
+
+/// Whether the body spells `\u0000` anywhere (cheap; confirmed by parsing).
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    bytes.windows(6).any(|w| w[0] == b'\\' && w[1] == b'u' && &w[2..] == b"0000")
+}
+
+/// A step of a path into a JSON value.
+#[derive(Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The first string holding a NUL that `T` reads as text: each such string
+/// is replaced by a number in turn, and `T` reads it as text if that no
+/// longer deserializes.
+fn typed_nul<T: DeserializeOwned>(bytes: &[u8]) -> Option<String> {
+    let root: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut found = Vec::new();
+    nul_strings(&root, &mut Vec::new(), &mut found);
+    for path in found.iter().take(32) {
+        let mut probe = root.clone();
+        if let Some(slot) = at(&mut probe, path) {
+            *slot = serde_json::Value::from(0);
+        }
+        if serde_json::from_value::<T>(probe).is_err() {
+            return Some(display(path));
+        }
+    }
+    None
+}
+
+fn nul_strings(v: &serde_json::Value, path: &mut Vec<Step>, found: &mut Vec<Vec<Step>>) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.contains('\0') => found.push(path.clone()),
+        Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                path.push(Step::Index(i));
+                nul_strings(x, path, found);
+                path.pop();
+            }
+        }
+        Value::Object(map) => {
+            for (k, x) in map {
+                path.push(Step::Key(k.clone()));
+                nul_strings(x, path, found);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn at<'v>(v: &'v mut serde_json::Value, path: &[Step]) -> Option<&'v mut serde_json::Value> {
+    path.iter().try_fold(v, |v, step| match step {
+        Step::Key(k) => v.get_mut(k.as_str()),
+        Step::Index(i) => v.get_mut(*i),
+    })
+}
+
+/// `lines[2].name`.
+fn display(path: &[Step]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    if out.is_empty() { "body".into() } else { out }
 }
 
 fn json_error(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
@@ -231,6 +349,34 @@ mod tests {
 
     fn err(body: &str) -> ApiError {
         parse_json::<Body>(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn nul_characters_are_refused_naming_the_field() {
+        let e = err(r#"{"name":"a\u0000b","lines":[]}"#);
+        assert_eq!((e.status(), e.code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+        assert_eq!(e.to_problem().errors[0].field, "name");
+        // An escaped backslash followed by "u0000" is just text.
+        assert!(parse_json::<Body>(br#"{"name":"a\\u0000","lines":[]}"#).is_ok());
+        // Free-form JSON and ignored fields are not the type's text.
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Loose {
+            name: String,
+            extra: serde_json::Value,
+        }
+        let ok = br#"{"name":"a","extra":{"k":"\u0000"},"ignored":"\u0000"}"#;
+        assert!(parse_json::<Loose>(ok).is_ok());
+        let bad = parse_json::<Loose>(br#"{"name":"\u0000","extra":1}"#).unwrap_err();
+        assert_eq!(bad.to_problem().errors[0].field, "name");
+    }
+
+    #[test]
+    fn integral_floats_are_integers() {
+        let b: Body = parse_json(br#"{"name":"a","lines":[{"quantity":2.0}]}"#).unwrap();
+        assert_eq!(b.lines[0].quantity, 2);
+        let e = err(r#"{"name":"a","lines":[{"quantity":2.5}]}"#);
+        assert_eq!(e.to_problem().errors[0].field, "lines[0].quantity");
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod request_id;
 pub mod sql;
 pub mod state;
 pub mod telemetry;
+pub mod text;
 
 pub use config::Config;
 pub use domain::Domain;
@@ -39,6 +40,10 @@ pub use state::{AppState, AppStateBuilder};
 pub use axum;
 #[doc(hidden)]
 pub use inventory;
+#[doc(hidden)]
+pub use serde;
+#[doc(hidden)]
+pub use utoipa;
 
 /// The version of this build.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

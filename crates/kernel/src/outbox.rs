@@ -112,12 +112,46 @@ impl EventCatalog {
         &self.defs
     }
 
+    /// Every pattern that names at least one declared type: `*`, each
+    /// type, and each of their dotted prefixes followed by `.*`; sorted.
+    pub fn patterns(&self) -> Vec<String> {
+        let mut out = vec!["*".to_string()];
+        for d in &self.defs {
+            out.push(d.name.to_string());
+            let mut at = 0;
+            while let Some(dot) = d.name[at..].find('.') {
+                at += dot;
+                out.push(format!("{}.*", &d.name[..at]));
+                at += 1;
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Whether `pattern` (`invoice.issued`, `invoice.*` or `*`) names at
     /// least one declared event type.
     pub fn matches_any(&self, pattern: &str) -> bool {
         self.defs.iter().any(|d| type_matches(pattern, d.name))
     }
 }
+
+/// An event type pattern in a request (a webhook's `event_types`): its
+/// OpenAPI schema lists every pattern that names a declared type.
+pub struct EventPattern;
+
+impl utoipa::PartialSchema for EventPattern {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let patterns = EventCatalog::collect().map(|c| c.patterns()).unwrap_or_default();
+        crate::text::string_schema(
+            "An event type (`member.invited`), a prefix (`member.*`) or `*` (see `GET /api/v1/event-types`).",
+            |s| s.enum_values(Some(patterns)),
+        )
+    }
+}
+
+impl utoipa::ToSchema for EventPattern {}
 
 /// `resource.verb` (two or more dot-separated lowercase words).
 fn valid_type(name: &str) -> bool {

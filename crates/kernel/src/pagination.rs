@@ -39,9 +39,20 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page (opaque: only cursors this
-    /// server returned are accepted).
-    #[param(pattern = "^[A-Za-z0-9_-]{1,2000}$")]
+    /// server returned are accepted); absent or empty for the first page.
+    #[param(pattern = "^[A-Za-z0-9_-]{0,2000}$")]
     pub cursor: Option<String>,
+}
+
+/// A whole number, also when written `5.0`.
+fn whole_number(raw: &str) -> Result<i64, ()> {
+    if let Ok(n) = raw.parse::<i64>() {
+        return Ok(n);
+    }
+    match raw.parse::<f64>() {
+        Ok(f) if f.fract() == 0.0 && f.abs() < 9e15 => Ok(f as i64),
+        _ => Err(()),
+    }
 }
 
 impl PageRequest {
@@ -58,7 +69,7 @@ impl PageRequest {
         }
         let limit = match limit {
             None => DEFAULT_LIMIT,
-            Some(raw) => match raw.trim().parse::<i64>() {
+            Some(raw) => match whole_number(&raw) {
                 Ok(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => n as u32,
                 Ok(_) => {
                     return Err(invalid_parameter(FieldError::new(

@@ -119,6 +119,8 @@ impl Composition {
         let mut openapi = serde_json::to_value(&doc)?;
         check_operation_ids(&openapi)?;
         kernel::openapi::declare_problems(&mut openapi);
+        kernel::openapi::forbid_nul(&mut openapi);
+        kernel::openapi::declare_links(&mut openapi);
         Ok(Composition { router, openapi, periodic, subscribers, channels })
     }
 

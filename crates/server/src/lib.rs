@@ -83,6 +83,10 @@ pub fn app_with(
     let timeout = Duration::from_secs(config.http.request_timeout_secs.max(1));
 
     let trusted = Arc::new(config.http.trusted_proxies());
+    let query_params = Arc::new(kernel::openapi::QueryParams::of(&composition.openapi));
+    // Route layers run only for a route that matched (path and method), so
+    // an unknown path (404) or method (405, with `Allow`) is answered
+    // before credentials are looked at; the last added runs first.
     let router = router
         .merge(
             SwaggerUi::new("/api/docs")
@@ -90,8 +94,9 @@ pub fn app_with(
         )
         .fallback(middleware::not_found)
         .route_layer(from_fn(middleware::tag_route))
-        .layer(from_fn_with_state(state.clone(), kernel::idempotency::middleware))
-        .layer(from_fn_with_state(state.clone(), identity::auth::authenticate))
+        .route_layer(from_fn_with_state(query_params, kernel::openapi::check_query))
+        .route_layer(from_fn_with_state(state.clone(), kernel::idempotency::middleware))
+        .route_layer(from_fn_with_state(state.clone(), identity::auth::authenticate))
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(from_fn(move |req: Request, next: Next| request_timeout(timeout, req, next)))

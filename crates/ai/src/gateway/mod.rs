@@ -30,6 +30,8 @@ use crate::chat::{ChatEvent, ChatRequest, Message, Role, ToolCall};
 use crate::permissions::AiUse;
 use crate::service::{AUTO, BudgetState, CallContext, DEFAULT_TASK, EMBED_TASK};
 
+mod schema;
+
 /// The OpenAPI tag of these routes.
 pub const TAG: &str = "gateway";
 
@@ -47,7 +49,7 @@ fn now() -> u64 {
 
 fn task(headers: &HeaderMap, default: &str) -> Result<String, ApiError> {
     let Some(v) = headers.get("x-tessera-task") else { return Ok(default.to_string()) };
-    let t = v.to_str().unwrap_or_default().trim().to_ascii_lowercase();
+    let t = v.to_str().unwrap_or_default().to_string();
     if t.is_empty()
         || t.len() > 40
         || !t
@@ -100,45 +102,51 @@ pub async fn models(ai: AiService, g: Granted<AiUse>) -> ApiResult<Json<ModelLis
 /// A chat completion request (OpenAI's shape; unknown fields are ignored).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChatCompletionRequest {
-    /// `auto`, a model or `<provider>/<model>`.
+    /// `auto`, a model or `<provider>/<model>` (see `GET /v1/models`).
     pub model: Option<String>,
     /// The conversation.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = schema::messages)]
     pub messages: Vec<Value>,
     /// Stream the answer as server-sent events.
     #[serde(default)]
     pub stream: bool,
     /// `{"include_usage": true}` adds a usage chunk at the end.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schema::stream_options)]
     pub stream_options: Option<Value>,
     /// Most tokens to generate.
+    #[schema(minimum = 1)]
     pub max_tokens: Option<u32>,
     /// Same as `max_tokens` (newer name).
+    #[schema(minimum = 1)]
     pub max_completion_tokens: Option<u32>,
-    /// 0–2.
+    /// Sampling temperature, 0–2.
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f32>,
-    /// Nucleus sampling.
+    /// Nucleus sampling: more than 0, at most 1.
+    #[schema(exclusive_minimum = 0, maximum = 1)]
     pub top_p: Option<f32>,
     /// Reproducible sampling.
     pub seed: Option<u64>,
     /// A stop sequence or up to four.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schema::stop)]
     pub stop: Option<Value>,
     /// Function definitions.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(schema_with = schema::tools)]
     pub tools: Option<Value>,
     /// `auto`, `none`, `required` or a function.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schema::tool_choice)]
     pub tool_choice: Option<Value>,
     /// `{"type": "json_object"}` for JSON.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schema::response_format)]
     pub response_format: Option<Value>,
     /// Answers per request (only 1).
+    #[schema(minimum = 1, maximum = 1)]
     pub n: Option<u32>,
 }
 
 fn message(i: usize, v: &Value) -> Result<Message, ApiError> {
     let field = |f: &str| format!("messages[{i}].{f}");
+    let invalid = |e: kernel::FieldError| ApiError::invalid(e.field, e.message);
     let role = match v.get("role").and_then(Value::as_str) {
         Some("system" | "developer") => Role::System,
         Some("user") => Role::User,
@@ -151,59 +159,55 @@ fn message(i: usize, v: &Value) -> Result<Message, ApiError> {
             ));
         }
     };
+    schema::check::content(&field("content"), v.get("content")).map_err(invalid)?;
     let content = match v.get("content") {
-        None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(parts)) => {
-            let mut text = Vec::new();
-            for (j, p) in parts.iter().enumerate() {
-                match p.get("type").and_then(Value::as_str) {
-                    Some("text") => text.push(
-                        p.get("text").and_then(Value::as_str).unwrap_or_default().to_string(),
-                    ),
-                    _ => {
-                        return Err(ApiError::invalid(
-                            format!("messages[{i}].content[{j}]"),
-                            "only text parts are supported",
-                        ));
-                    }
-                }
-            }
-            text.join("\n")
-        }
-        Some(_) => {
-            return Err(ApiError::invalid(field("content"), "must be a string or a list of parts"));
-        }
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .map(|p| p.get("text").and_then(Value::as_str).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
     };
+    if role == Role::Tool {
+        let id = v.get("tool_call_id").unwrap_or(&Value::Null);
+        if id.is_null() {
+            return Err(ApiError::invalid(field("tool_call_id"), "is required in tool messages"));
+        }
+        schema::check::text(&field("tool_call_id"), id).map_err(invalid)?;
+    } else if let Some(name) = v.get("name") {
+        schema::check::text(&field("name"), name).map_err(invalid)?;
+    }
     let tool_calls: Option<Vec<ToolCall>> = match v.get("tool_calls") {
-        None | Some(Value::Null) => None,
-        Some(t) => Some(
-            serde_json::from_value(t.clone())
-                .map_err(|e| ApiError::invalid(field("tool_calls"), e.to_string()))?,
-        ),
+        Some(t) if role != Role::Tool && !t.is_null() => {
+            schema::check::tool_calls(&field("tool_calls"), t).map_err(invalid)?;
+            Some(
+                serde_json::from_value(t.clone())
+                    .map_err(|e| ApiError::invalid(field("tool_calls"), e.to_string()))?,
+            )
+        }
+        _ => None,
     };
     let tool_call_id = v.get("tool_call_id").and_then(Value::as_str).map(str::to_string);
-    if role == Role::Tool && tool_call_id.is_none() {
-        return Err(ApiError::invalid(field("tool_call_id"), "is required in tool messages"));
-    }
     Ok(Message { role, content, tool_calls, tool_call_id })
 }
 
 fn to_request(r: &ChatCompletionRequest) -> Result<ChatRequest, ApiError> {
+    let invalid = |e: kernel::FieldError| ApiError::invalid(e.field, e.message);
     if r.n.is_some_and(|n| n != 1) {
         return Err(ApiError::invalid("n", "only one answer per request is supported"));
     }
+    schema::check::stop(r.stop.as_ref()).map_err(invalid)?;
+    schema::check::tools(r.tools.as_ref()).map_err(invalid)?;
+    schema::check::tool_choice(r.tool_choice.as_ref()).map_err(invalid)?;
+    schema::check::response_format(r.response_format.as_ref()).map_err(invalid)?;
+    schema::check::stream_options(r.stream_options.as_ref()).map_err(invalid)?;
     let messages =
         r.messages.iter().enumerate().map(|(i, m)| message(i, m)).collect::<Result<Vec<_>, _>>()?;
     let stop = match &r.stop {
-        None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|s| s.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| ApiError::invalid("stop", "must be a string or a list of strings"))?,
-        Some(_) => return Err(ApiError::invalid("stop", "must be a string or a list of strings")),
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        _ => Vec::new(),
     };
     Ok(ChatRequest {
         messages,
@@ -242,7 +246,7 @@ fn routing_headers(
 
 /// Creates a chat completion (OpenAI-compatible).
 #[utoipa::path(post, path = "/v1/chat/completions", tag = TAG, request_body = ChatCompletionRequest, security(("bearer" = ["ai:use"])),
-    params(("X-Tessera-Task" = Option<String>, Header, description = "The task the policy routes by (default `chat`)")),
+    params(("X-Tessera-Task" = Option<String>, Header, pattern = "^[a-z0-9_-]{1,40}$", description = "The task the policy routes by (default `chat`)")),
     responses((status = 200, description = "`chat.completion`, or `text/event-stream` of `chat.completion.chunk`s", body = Object),
               (status = 402, description = "The monthly AI budget is spent", body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem),
@@ -348,16 +352,27 @@ fn sse(v: &Value) -> String {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EmbeddingsRequest {
     /// A text or a list of texts.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = schema::embedding_input)]
     pub input: Value,
     /// `auto` (default), a model or `<provider>/<model>`.
     pub model: Option<String>,
     /// `float` (default) or `base64` (little-endian f32).
-    pub encoding_format: Option<String>,
+    pub encoding_format: Option<EncodingFormat>,
+}
+
+/// How embeddings are returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EncodingFormat {
+    /// A list of numbers.
+    Float,
+    /// Base64 of little-endian f32s.
+    Base64,
 }
 
 /// Creates embeddings (OpenAI-compatible).
 #[utoipa::path(post, path = "/v1/embeddings", tag = TAG, request_body = EmbeddingsRequest, security(("bearer" = ["ai:use"])),
+    params(("X-Tessera-Task" = Option<String>, Header, pattern = "^[a-z0-9_-]{1,40}$", description = "The task the policy routes by (default `embed`)")),
     responses((status = 200, description = "A list of embeddings", body = Object),
               (status = 422, body = kernel::error::Problem), (status = 503, body = kernel::error::Problem)))]
 pub async fn embeddings(
@@ -380,11 +395,11 @@ pub async fn embeddings(
             })?,
         _ => return Err(ApiError::invalid("input", "must be a non-empty text or list of texts")),
     };
-    let base64 = match r.encoding_format.as_deref() {
-        None | Some("float") => false,
-        Some("base64") => true,
-        Some(_) => return Err(ApiError::invalid("encoding_format", "must be `float` or `base64`")),
-    };
+    if let Some(i) = inputs.iter().position(|t| t.contains('\0')) {
+        let field = if r.input.is_string() { "input".to_string() } else { format!("input[{i}]") };
+        return Err(ApiError::invalid(field, "must not contain NUL characters"));
+    }
+    let base64 = r.encoding_format == Some(EncodingFormat::Base64);
     let ctx = CallContext::of(&g, &task(&headers, EMBED_TASK)?);
     let model = r.model.as_deref().unwrap_or(AUTO);
     let (info, e) = ai.0.embed(&ctx, Some(model), &inputs).await.map_err(ApiError::from)?;

@@ -96,8 +96,10 @@ pub struct UpdateTenant {
     /// Industry ("" clears).
     pub industry: Option<String>,
     /// GSTIN ("" clears).
+    #[schema(schema_with = gstin_or_clear)]
     pub gstin: Option<String>,
     /// GST state ("" clears).
+    #[schema(schema_with = state_or_clear)]
     pub state: Option<String>,
     /// Currency.
     pub currency: Option<Currency>,
@@ -105,6 +107,26 @@ pub struct UpdateTenant {
     pub time_zone: Option<TimeZone>,
     /// Settings (replaced as a whole; omitted fields take their defaults).
     pub settings: Option<TenantSettings>,
+}
+
+/// A value of schema `name`, `""` to clear it, or null to leave it.
+fn or_clear(name: &str, description: &str) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    let clear = ObjectBuilder::new().schema_type(Type::String).enum_values(Some([""]));
+    OneOfBuilder::new()
+        .item(utoipa::openapi::Ref::from_schema_name(name))
+        .item(clear)
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(description))
+        .into()
+}
+
+fn gstin_or_clear() -> utoipa::openapi::schema::Schema {
+    or_clear("Gstin", "GSTIN (\"\" clears).")
+}
+
+fn state_or_clear() -> utoipa::openapi::schema::Schema {
+    or_clear("StateCode", "GST state code or name (\"\" clears).")
 }
 
 fn optional<T>(

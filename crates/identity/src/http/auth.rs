@@ -21,8 +21,9 @@ pub struct SignupRequest {
     pub company_name: Name,
     /// The owner's e-mail address (their login).
     pub email: Email,
-    /// At least 10 characters and hard to guess.
-    #[schema(value_type = String, format = Password)]
+    /// 10–128 characters and hard to guess (a zxcvbn score of at least 3;
+    /// the e-mail address and company name count against it).
+    #[schema(value_type = String, format = Password, min_length = 10, max_length = 128)]
     pub password: String,
     /// The owner's name.
     pub name: Option<Name>,
@@ -124,7 +125,8 @@ pub struct LogoutRequest {
 /// Ends a session: its refresh tokens stop working and its access tokens
 /// are refused.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = TAG, request_body(content = LogoutRequest, description = "Optional"),
-    responses((status = 204, description = "Signed out")))]
+    responses((status = 204, description = "Signed out"),
+              (status = 403, description = "An API key cannot sign out; revoke it instead", body = kernel::error::Problem)))]
 pub async fn logout(
     id: IdentityService,
     Meta(meta): Meta,
@@ -167,8 +169,8 @@ pub struct PasswordChange {
     /// The current password.
     #[schema(value_type = String, format = Password)]
     pub current_password: PasswordInput,
-    /// The new password.
-    #[schema(value_type = String, format = Password)]
+    /// The new password: 10–128 characters and hard to guess.
+    #[schema(value_type = String, format = Password, min_length = 10, max_length = 128)]
     pub new_password: PasswordInput,
 }
 
@@ -213,8 +215,8 @@ pub async fn request_reset(
 pub struct ResetPassword {
     /// The token from the e-mail.
     pub token: String,
-    /// The new password.
-    #[schema(value_type = String, format = Password)]
+    /// The new password: 10–128 characters and hard to guess.
+    #[schema(value_type = String, format = Password, min_length = 10, max_length = 128)]
     pub new_password: PasswordInput,
 }
 
@@ -238,8 +240,9 @@ pub struct AcceptInvitation {
     pub token: String,
     /// A new account's name.
     pub name: Option<Name>,
-    /// A new account's password, or the existing account's password.
-    #[schema(value_type = String, format = Password)]
+    /// A new account's password (10–128 characters and hard to guess), or
+    /// the existing account's password.
+    #[schema(value_type = Option<String>, format = Password, min_length = 10, max_length = 128)]
     pub password: Option<PasswordInput>,
 }
 

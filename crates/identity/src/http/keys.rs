@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::TAG;
 use crate::auth::{Granted, IdentityService};
+use crate::model::KeyName;
 use crate::permissions::*;
 use crate::repo::ApiKey;
 use crate::service::{self, NewApiKey};
@@ -41,10 +42,11 @@ pub async fn list_api_keys(
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyRequest {
     /// What it is for.
-    pub name: String,
-    /// Its permissions: a subset of the creator's.
+    pub name: KeyName,
+    /// Its permissions: at least one, all of them the creator's own.
+    #[schema(value_type = Vec<kernel::access::PermissionName>, min_items = 1)]
     pub permissions: Vec<String>,
-    /// When it stops working.
+    /// When it stops working (in the future).
     pub expires_at: Option<DateTime<Utc>>,
 }
 

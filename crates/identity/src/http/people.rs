@@ -21,6 +21,7 @@ use crate::service::{self, MemberStatus};
 #[into_params(parameter_in = Query)]
 pub struct UserFilter {
     /// Only members in this state.
+    #[param(inline)]
     pub status: Option<MemberStatus>,
 }
 

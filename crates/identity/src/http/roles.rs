@@ -29,12 +29,13 @@ pub struct NewRole {
     #[serde(default)]
     pub description: String,
     /// Its permissions (`resource:action`, see `GET /api/v1/permissions`).
+    #[schema(value_type = Vec<kernel::access::PermissionName>)]
     pub permissions: Vec<String>,
 }
 
 /// Creates a custom role.
 #[utoipa::path(post, path = "/api/v1/roles", tag = TAG, request_body = NewRole, security(("bearer" = ["roles:write"])),
-    responses((status = 201, body = Role), (status = 422, body = kernel::error::Problem)))]
+    responses((status = 201, body = Role), (status = 409, description = "Another role has this name", body = kernel::error::Problem)))]
 pub async fn create_role(
     id: IdentityService,
     g: Granted<RolesWrite>,
@@ -64,6 +65,7 @@ pub struct UpdateRole {
     /// Description.
     pub description: Option<String>,
     /// Permissions (replacing the current ones).
+    #[schema(value_type = Option<Vec<kernel::access::PermissionName>>)]
     pub permissions: Option<Vec<String>>,
 }
 

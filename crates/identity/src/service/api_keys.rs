@@ -12,6 +12,7 @@ use super::check_permissions;
 use crate::audit::Changes;
 use crate::auth::{Granted, Identity};
 use crate::error::{IdentityError, Result};
+use crate::model::KeyName;
 use crate::permissions::{ApiKeysRead, ApiKeysWrite};
 use crate::repo::{self, ApiKey};
 use crate::tokens::{self, OpaqueToken};
@@ -43,14 +44,11 @@ pub struct NewApiKey {
 pub async fn create_api_key(
     id: &Identity,
     caller: &Granted<ApiKeysWrite>,
-    name: &str,
+    name: &KeyName,
     perms: &[String],
     expires_at: Option<chrono::DateTime<Utc>>,
 ) -> Result<NewApiKey> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(IdentityError::invalid("name", "must be 1–100 characters"));
-    }
+    let name = name.as_str();
     let perms = check_permissions(id, "permissions", perms)?;
     if perms.is_empty() {
         return Err(IdentityError::invalid("permissions", "must name at least one permission"));

@@ -99,17 +99,9 @@ pub async fn create_role(
     let perms = check_permissions(id, "permissions", perms)?;
     let mut tx = caller.tx(id.db()).await?;
     let rid = RoleId::new();
-    repo::insert_role(&mut tx, rid, None, name.as_str(), description, &perms).await.map_err(
-        |e| {
-            unique_to(
-                e,
-                IdentityError::Validation(vec![FieldError::new(
-                    "name",
-                    "another role has this name",
-                )]),
-            )
-        },
-    )?;
+    repo::insert_role(&mut tx, rid, None, name.as_str(), description, &perms)
+        .await
+        .map_err(|e| unique_to(e, IdentityError::RoleNameTaken))?;
     caller.audit(
         &mut tx,
         "role.created",
@@ -139,12 +131,9 @@ pub async fn update_role(
     }
     let new_name = name.map_or(before.name.clone(), |n| n.as_str().to_string());
     let new_desc = description.map_or(before.description.clone(), str::to_string);
-    repo::update_role(&mut tx, rid, &new_name, &new_desc).await.map_err(|e| {
-        unique_to(
-            e,
-            IdentityError::Validation(vec![FieldError::new("name", "another role has this name")]),
-        )
-    })?;
+    repo::update_role(&mut tx, rid, &new_name, &new_desc)
+        .await
+        .map_err(|e| unique_to(e, IdentityError::RoleNameTaken))?;
     let mut changes = Changes::new().diff("name", &before.name, &new_name).diff(
         "description",
         &before.description,
