@@ -4,6 +4,7 @@
 //! composes them.
 
 pub mod compose;
+pub mod console;
 pub mod health;
 pub mod middleware;
 
@@ -92,7 +93,7 @@ pub fn app_with(
             SwaggerUi::new("/api/docs")
                 .external_url_unchecked("/api/openapi.json", composition.openapi),
         )
-        .fallback(middleware::not_found)
+        .fallback(console::fallback)
         .route_layer(from_fn(middleware::tag_route))
         .route_layer(from_fn_with_state(query_params, kernel::openapi::check_query))
         .route_layer(from_fn_with_state(state.clone(), kernel::idempotency::middleware))

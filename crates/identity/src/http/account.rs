@@ -1,7 +1,6 @@
 //! The caller's own account and company.
 
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use kernel::extract::Json;
 use kernel::{ApiError, ApiResult};
 use serde::Deserialize;
@@ -61,13 +60,14 @@ pub struct NewTenantRequest {
 }
 
 /// Creates another company owned by the caller and returns tokens for it.
-#[utoipa::path(post, path = "/api/v1/tenants", tag = TAG, request_body = NewTenantRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tenants", tag = TAG, request_body = NewTenantRequest, security(("bearer" = [])), params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 201, body = Session), (status = 403, description = "Only a signed-in person may do this, not an API key", body = kernel::error::Problem)))]
 pub async fn create_tenant(
     id: IdentityService,
     me: SignedIn,
+    delivery: super::Delivery,
     Json(r): Json<NewTenantRequest>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<axum::response::Response> {
     let company = NewCompany {
         name: r.name,
         slug: r.slug,
@@ -78,7 +78,7 @@ pub async fn create_tenant(
         time_zone: r.time_zone,
     };
     let s = service::create_company(&id, &me, company).await?;
-    Ok((StatusCode::CREATED, Json(s)))
+    Ok(delivery.session(StatusCode::CREATED, s))
 }
 
 /// The company's profile and settings.

@@ -2,14 +2,16 @@
 //! routes a person uses before (or to stop) being signed in.
 
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use kernel::extract::Json;
 use kernel::{ApiError, ApiResult};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::TAG;
+use super::delivery::Delivery;
 use crate::auth::{Caller, IdentityService, Meta, SignedIn};
+use crate::error::IdentityError;
 use crate::model::*;
 use crate::service::{self, NewCompany, Session};
 
@@ -42,14 +44,15 @@ pub struct SignupRequest {
 }
 
 /// Creates a company, its owner and a first session.
-#[utoipa::path(post, path = "/api/v1/auth/signup", tag = TAG, request_body = SignupRequest,
+#[utoipa::path(post, path = "/api/v1/auth/signup", tag = TAG, request_body = SignupRequest, params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 201, body = Session), (status = 409, description = "E-mail or slug taken", body = kernel::error::Problem),
               (status = 422, description = "Invalid fields", body = kernel::error::Problem)))]
 pub async fn signup(
     id: IdentityService,
     Meta(meta): Meta,
+    delivery: Delivery,
     Json(r): Json<SignupRequest>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let context = [r.email.as_str(), r.company_name.as_str()];
     let password =
         Password::new(&r.password, &context).map_err(|m| ApiError::invalid("password", m))?;
@@ -64,7 +67,7 @@ pub async fn signup(
     };
     let s = service::Signup { company, email: r.email, name: r.name, password };
     let session = service::signup(&id, s, &meta).await?;
-    Ok((StatusCode::CREATED, Json(session)))
+    Ok(delivery.session(StatusCode::CREATED, session))
 }
 
 /// Sign-in.
@@ -81,17 +84,18 @@ pub struct LoginRequest {
 }
 
 /// Signs in and returns tokens for one company.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = TAG, request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = TAG, request_body = LoginRequest, params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 200, body = Session),
               (status = 401, description = "Wrong e-mail or password", body = kernel::error::Problem),
               (status = 429, description = "Too many failed attempts; see Retry-After", body = kernel::error::Problem)))]
 pub async fn login(
     id: IdentityService,
     Meta(meta): Meta,
+    delivery: Delivery,
     Json(r): Json<LoginRequest>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<Response> {
     let s = service::login(&id, &r.email, r.password.expose(), r.slug.as_deref(), &meta).await?;
-    Ok(Json(s))
+    Ok(delivery.session(StatusCode::OK, s))
 }
 
 /// A refresh token to exchange or revoke.
@@ -114,6 +118,31 @@ pub async fn refresh(
     Ok(Json(service::refresh(&id, &r.refresh_token, &meta).await?))
 }
 
+/// Exchanges the session cookie's refresh token for a new access token
+/// (and a new cookie): how the console stays signed in, and signs in again
+/// after a reload. Needs `Tessera-Session: cookie`.
+#[utoipa::path(post, path = "/api/v1/auth/session/refresh", tag = TAG,
+    params(("Tessera-Session" = String, Header, pattern = "^cookie$", description = "Must be `cookie`")),
+    responses((status = 200, body = Session, description = "A new access token; the cookie is replaced"),
+              (status = 401, description = "No session cookie, or it ended", body = kernel::error::Problem)))]
+pub async fn refresh_cookie(
+    id: IdentityService,
+    Meta(meta): Meta,
+    delivery: Delivery,
+) -> ApiResult<Response> {
+    if !delivery.is_cookie() {
+        return Err(kernel::extract::invalid_parameter(kernel::FieldError::new(
+            "Tessera-Session",
+            "is required: `cookie`",
+        )));
+    }
+    let Some(token) = delivery.presented() else {
+        return Err(IdentityError::Unauthenticated.into());
+    };
+    let s = service::refresh(&id, token, &meta).await?;
+    Ok(delivery.session(StatusCode::OK, s))
+}
+
 /// Sign-out.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -124,22 +153,33 @@ pub struct LogoutRequest {
 
 /// Ends a session: its refresh tokens stop working and its access tokens
 /// are refused.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = TAG, request_body(content = LogoutRequest, description = "Optional"),
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = TAG, request_body(content = LogoutRequest, description = "Optional"), params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 204, description = "Signed out"),
               (status = 403, description = "An API key cannot sign out; revoke it instead", body = kernel::error::Problem)))]
 pub async fn logout(
     id: IdentityService,
     Meta(meta): Meta,
     caller: Option<Caller>,
+    delivery: Delivery,
     body: axum::body::Bytes,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let r: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LogoutRequest::default()
     } else {
         Json::<LogoutRequest>::from_bytes(&body)?.0
     };
-    service::logout(&id, caller.as_ref(), r.refresh_token.as_deref(), &meta).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let token = r.refresh_token.as_deref().or(delivery.presented());
+    let ended = service::logout(&id, caller.as_ref(), token, &meta).await;
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    delivery.clear(&mut resp);
+    match ended {
+        Ok(()) => Ok(resp),
+        // Signing out of a session that already ended still clears the cookie.
+        Err(IdentityError::BadToken(_)) if delivery.is_cookie() && r.refresh_token.is_none() => {
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Another company to work in.
@@ -151,15 +191,16 @@ pub struct SwitchRequest {
 }
 
 /// Returns tokens for another company the caller belongs to.
-#[utoipa::path(post, path = "/api/v1/auth/switch", tag = TAG, request_body = SwitchRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/auth/switch", tag = TAG, request_body = SwitchRequest, security(("bearer" = [])), params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 200, body = Session), (status = 404, description = "Not a company of the caller's", body = kernel::error::Problem),
               (status = 403, description = "Only a signed-in person may do this, not an API key", body = kernel::error::Problem)))]
 pub async fn switch(
     id: IdentityService,
     me: SignedIn,
+    delivery: Delivery,
     Json(r): Json<SwitchRequest>,
-) -> ApiResult<Json<Session>> {
-    Ok(Json(service::switch(&id, &me, &r.slug).await?))
+) -> ApiResult<Response> {
+    Ok(delivery.session(StatusCode::OK, service::switch(&id, &me, &r.slug).await?))
 }
 
 /// A password change.
@@ -176,18 +217,19 @@ pub struct PasswordChange {
 
 /// Changes the caller's password; every other session ends and a fresh
 /// pair is returned.
-#[utoipa::path(post, path = "/api/v1/auth/password", tag = TAG, request_body = PasswordChange, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = TAG, request_body = PasswordChange, security(("bearer" = [])), params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 200, body = Session), (status = 422, body = kernel::error::Problem),
               (status = 403, description = "Only a signed-in person may do this, not an API key", body = kernel::error::Problem)))]
 pub async fn change_password(
     id: IdentityService,
     me: SignedIn,
+    delivery: Delivery,
     Json(r): Json<PasswordChange>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<Response> {
     let s =
         service::change_password(&id, &me, r.current_password.expose(), r.new_password.expose())
             .await?;
-    Ok(Json(s))
+    Ok(delivery.session(StatusCode::OK, s))
 }
 
 /// Where to send a reset link.
@@ -248,17 +290,18 @@ pub struct AcceptInvitation {
 
 /// Joins the company the invitation is for (creating the account if the
 /// e-mail has none) and signs in there.
-#[utoipa::path(post, path = "/api/v1/auth/invitations/accept", tag = TAG, request_body = AcceptInvitation,
+#[utoipa::path(post, path = "/api/v1/auth/invitations/accept", tag = TAG, request_body = AcceptInvitation, params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 200, body = Session), (status = 400, body = kernel::error::Problem)))]
 pub async fn accept_invitation(
     id: IdentityService,
     Meta(meta): Meta,
+    delivery: Delivery,
     Json(r): Json<AcceptInvitation>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<Response> {
     let a = service::Acceptance {
         token: r.token,
         name: r.name,
         password: r.password.map(|p| p.expose().to_string()),
     };
-    Ok(Json(service::accept_invitation(&id, a, &meta).await?))
+    Ok(delivery.session(StatusCode::OK, service::accept_invitation(&id, a, &meta).await?))
 }

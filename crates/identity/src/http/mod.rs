@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod auth;
+mod delivery;
 mod keys;
 mod people;
 mod roles;
@@ -15,6 +16,7 @@ use utoipa_axum::routes;
 pub use account::*;
 pub use audit::*;
 pub use auth::*;
+pub use delivery::Delivery;
 pub use keys::*;
 pub use people::*;
 pub use roles::*;
@@ -28,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(signup))
         .routes(routes!(login))
         .routes(routes!(refresh))
+        .routes(routes!(refresh_cookie))
         .routes(routes!(logout))
         .routes(routes!(switch))
         .routes(routes!(change_password))

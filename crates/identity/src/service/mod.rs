@@ -51,7 +51,9 @@ pub struct Session {
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// Exchange it at `/api/v1/auth/refresh` for a new pair (single use).
-    pub refresh_token: String,
+    /// Absent when the session is kept in a cookie (`Tessera-Session: cookie`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// Seconds until the refresh token expires.
     pub refresh_expires_in: u64,
     /// The tenant the tokens are for.
@@ -69,11 +71,21 @@ pub struct TenantSummary {
     pub name: String,
     /// URL name.
     pub slug: String,
+    /// Its IANA time zone (dates are shown in it).
+    pub time_zone: String,
+    /// Its ISO 4217 currency.
+    pub currency: String,
 }
 
 impl From<&Tenant> for TenantSummary {
     fn from(t: &Tenant) -> Self {
-        TenantSummary { id: t.id, name: t.name.clone(), slug: t.slug.clone() }
+        TenantSummary {
+            id: t.id,
+            name: t.name.clone(),
+            slug: t.slug.clone(),
+            time_zone: t.time_zone.clone(),
+            currency: t.currency.clone(),
+        }
     }
 }
 
@@ -138,7 +150,7 @@ pub(crate) async fn issue(
         access_token: id.keys.sign(&claims)?,
         token_type: "Bearer",
         expires_in: ACCESS_TTL.as_secs(),
-        refresh_token: refresh.encode(),
+        refresh_token: Some(refresh.encode()),
         refresh_expires_in: REFRESH_TTL.as_secs(),
         tenant: tenant.into(),
         user,

@@ -1,0 +1,5 @@
+import { PageHeader } from "../ui";
+
+export default function AiPolicy() {
+  return <PageHeader title="AiPolicy" description="Coming with this issue." />;
+}

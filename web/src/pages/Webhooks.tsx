@@ -1,0 +1,5 @@
+import { PageHeader } from "../ui";
+
+export default function Webhooks() {
+  return <PageHeader title="Webhooks" description="Coming with this issue." />;
+}

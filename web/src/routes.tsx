@@ -1,0 +1,43 @@
+// Every page of the console: its path, its title in the navigation, and
+// the permission it needs (the navigation hides what the caller cannot
+// use; the page says so if reached anyway, and the API refuses it too).
+// Pages are loaded on first visit, so the first page stays small.
+import { lazy } from "react";
+import type { ComponentType, LazyExoticComponent } from "react";
+
+export interface PageRoute {
+  path: string;
+  title: string;
+  /** The navigation group; none: not in the navigation. */
+  group?: "Company" | "Developers" | "AI";
+  permission?: string;
+  page: LazyExoticComponent<ComponentType<{ params: Record<string, string> }>>;
+}
+
+const page = (load: () => Promise<{ default: ComponentType<{ params: Record<string, string> }> }>) => lazy(load);
+
+export const ROUTES: PageRoute[] = [
+  { path: "/", title: "Overview", page: page(() => import("./pages/Overview")) },
+  { path: "/settings/company", title: "Company", group: "Company", permission: "tenant:read", page: page(() => import("./pages/Company")) },
+  { path: "/team", title: "Team", group: "Company", permission: "users:read", page: page(() => import("./pages/Team")) },
+  { path: "/team/roles", title: "Roles", group: "Company", permission: "roles:read", page: page(() => import("./pages/Roles")) },
+  { path: "/audit", title: "Audit log", group: "Company", permission: "audit:read", page: page(() => import("./pages/Audit")) },
+  { path: "/api-keys", title: "API keys", group: "Developers", permission: "api_keys:read", page: page(() => import("./pages/ApiKeys")) },
+  { path: "/webhooks", title: "Webhooks", group: "Developers", permission: "webhooks:read", page: page(() => import("./pages/Webhooks")) },
+  { path: "/webhooks/:id", title: "Webhook", permission: "webhooks:read", page: page(() => import("./pages/Webhook")) },
+  { path: "/jobs", title: "Background jobs", group: "Developers", permission: "jobs:read", page: page(() => import("./pages/Jobs")) },
+  { path: "/ai/providers", title: "Providers", group: "AI", permission: "ai:admin", page: page(() => import("./pages/AiProviders")) },
+  { path: "/ai/policy", title: "Routing & budget", group: "AI", permission: "ai:admin", page: page(() => import("./pages/AiPolicy")) },
+  { path: "/ai/usage", title: "Usage", group: "AI", permission: "ai_usage:read", page: page(() => import("./pages/AiUsage")) },
+  { path: "/playground", title: "Playground", group: "AI", permission: "ai:use", page: page(() => import("./pages/Playground")) },
+  { path: "/account", title: "Your account", page: page(() => import("./pages/Account")) },
+];
+
+/** Pages for people who are not signed in. */
+export const PUBLIC_ROUTES: PageRoute[] = [
+  { path: "/login", title: "Sign in", page: page(() => import("./pages/auth/Login")) },
+  { path: "/signup", title: "Create a company", page: page(() => import("./pages/auth/Signup")) },
+  { path: "/password/forgot", title: "Forgotten password", page: page(() => import("./pages/auth/Forgot")) },
+  { path: "/password/reset", title: "New password", page: page(() => import("./pages/auth/Reset")) },
+  { path: "/invitations/accept", title: "Join a company", page: page(() => import("./pages/auth/Accept")) },
+];
