@@ -45,6 +45,16 @@ export function setAccessToken(token: string | null) {
   accessToken = token;
 }
 
+/** The current access token, for requests outside this client (streams). */
+export function getAccessToken(): string | null {
+  return accessToken;
+}
+
+/** Renews the access token now (when a stream was refused for its age). */
+export async function renewAccessToken(): Promise<boolean> {
+  return refresher ? refresher() : false;
+}
+
 /** How to renew the access token when a request is refused for its age. */
 export function setRefresher(f: (() => Promise<boolean>) | null) {
   refresher = f;
