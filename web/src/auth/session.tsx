@@ -49,6 +49,20 @@ export function useMe(): { session: Session; me: Me } {
 
 const ENDED = "Your session has ended. Please sign in again.";
 
+/**
+ * Exchanges the cookie for a new access token. Tabs of one browser share
+ * the cookie and each refresh replaces it, so they take turns (Web Locks):
+ * a tab presenting a token another tab had just replaced would look like a
+ * stolen token and end the session.
+ */
+async function refreshFromCookie(): Promise<Session> {
+  const run = () => call(api.POST("/api/v1/auth/session/refresh", { params: { header: COOKIE_SESSION } }));
+  if (typeof navigator !== "undefined" && navigator.locks) {
+    return navigator.locks.request("tessera-session-refresh", run);
+  }
+  return run();
+}
+
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<State>({ status: "loading" });
   const timer = useRef<number | undefined>(undefined);
@@ -82,9 +96,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     if (inflight.current) return inflight.current;
     const p = (async () => {
       try {
-        const session = await call(
-          api.POST("/api/v1/auth/session/refresh", { params: { header: COOKIE_SESSION } }),
-        );
+        const session = await refreshFromCookie();
         await enter(session);
         return true;
       } catch (e) {
@@ -108,12 +120,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         return;
       }
       try {
-        const session = await call(
-          api.POST("/api/v1/auth/session/refresh", { params: { header: COOKIE_SESSION } }),
-        );
+        const session = await refreshFromCookie();
         await enter(session);
-      } catch {
-        setState({ status: "out" });
+      } catch (e) {
+        // The cookie said there was a session, and it is gone.
+        setAccessToken(null);
+        setState({ status: "out", message: e instanceof ApiError && e.status === 401 ? ENDED : undefined });
       }
     })();
     return () => {

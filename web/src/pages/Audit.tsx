@@ -71,7 +71,7 @@ export default function Audit() {
         </div>
       </form>
       <States loading={list.loading} error={list.error} empty={list.items.length === 0} emptyText="Nothing matches these filters." onRetry={list.reload}>
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries">
           <table>
             <caption className="visually-hidden">Audit entries, newest first</caption>
             <thead>
