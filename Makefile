@@ -12,10 +12,12 @@ RELEASE    := target/release/tessera
 DEBUG      := target/debug/tessera
 
 # Debian packages the build and the tests need (cmake and libclang build
-# llama.cpp; python3-venv holds the OpenAI client the gateway is tested with).
+# llama.cpp; python3-venv holds the OpenAI client the gateway is tested with;
+# chromium runs the console's end-to-end tests).
 DEB_PACKAGES := python3 python3-pip python3-venv cmake clang libclang-dev
+TEST_PACKAGES := chromium
 
-.PHONY: run test deps test-tools build build-release setup lint fmt bench test-cluster-stop clean help
+.PHONY: run test deps node test-tools console build build-release setup lint fmt bench e2e test-cluster-stop clean help
 
 help:
 	@echo "make run    build, set up and serve on http://127.0.0.1:8080 (embedded database in ./$(DATA_DIR))"
@@ -23,8 +25,19 @@ help:
 	@echo "make lint   rustfmt and clippy"
 	@echo "make bench  run the benchmarks in bench/ (release build)"
 
-deps:
+deps: node
 	@scripts/ensure-deps.sh $(DEB_PACKAGES)
+
+# Node and npm build the console; Debian's are installed when there are none.
+node:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || scripts/ensure-deps.sh nodejs npm
+
+# The web console (web/ → web/dist, embedded in the release binary): its
+# packages from the lockfile, the API client checked against
+# docs/openapi.json, types, unit tests, then the build.
+console: node
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	cd web && npm run -s check:api && npm run -s typecheck && npm test --silent && npx vite build --logLevel warn
 
 # The test runner and the linters `make test` uses.
 test-tools:
@@ -32,7 +45,7 @@ test-tools:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
 
-build-release: deps
+build-release: deps console
 	$(CARGO) build --release -p tessera
 
 build: deps
@@ -47,9 +60,11 @@ run: setup
 # Lint first (cheap, and clippy's check shares the build), then every test
 # this machine can run: tests needing root or AVX-512 BF16 are `#[ignore]`d
 # and named after the need; scripts/test-filter.sh runs those whose need is
-# met and nextest reports the rest as skipped. Last, Schemathesis checks the
-# OpenAPI document against a fresh server.
-test: deps test-tools lint
+# met and nextest reports the rest as skipped. Then Schemathesis checks the
+# OpenAPI document against a fresh server, and headless Chromium walks the
+# console's journeys (web/e2e).
+test: deps test-tools lint console
+	@scripts/ensure-deps.sh $(TEST_PACKAGES)
 	$(CARGO) build --workspace --all-targets
 	$(DEBUG) setup --data-dir $(DATA_DIR)
 	@status=0; \
@@ -58,7 +73,12 @@ test: deps test-tools lint
 		--run-ignored all -E "$$filter" || status=$$?; \
 	$(MAKE) --no-print-directory test-cluster-stop; \
 	if [ $$status -eq 0 ]; then scripts/schemathesis.sh $(DEBUG) || status=$$?; fi; \
+	if [ $$status -eq 0 ]; then TESSERA_RUNTIME_DIR=$(RUNTIME) node web/e2e/run.mjs $(DEBUG) || status=$$?; fi; \
 	exit $$status
+
+# The console's browser journeys alone (after `make test` built everything).
+e2e:
+	TESSERA_RUNTIME_DIR=$(RUNTIME) node web/e2e/run.mjs $(DEBUG)
 
 # The test harness leaves its shared PostgreSQL running between test
 # processes; stop it (fast shutdown) once the run is over.

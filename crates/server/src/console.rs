@@ -73,7 +73,8 @@ fn file_response(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mime = file.metadata.mimetype().to_string();
-        let textual = mime.starts_with("text/") || mime.ends_with("javascript") || mime.ends_with("json");
+        let textual =
+            mime.starts_with("text/") || mime.ends_with("javascript") || mime.ends_with("json");
         let mime = if textual { format!("{mime}; charset=utf-8") } else { mime };
         let mut r = Response::new(Body::from(file.data.into_owned()));
         if let Ok(v) = HeaderValue::from_str(&mime) {

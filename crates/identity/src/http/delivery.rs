@@ -126,7 +126,9 @@ mod tests {
         let mut out = HeaderMap::new();
         set_cookie(&mut out, "tsr_y", 60);
         let v = out.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-        for part in ["tessera_refresh=tsr_y", "HttpOnly", "Secure", "SameSite=Strict", "Path=/api/v1/auth"] {
+        for part in
+            ["tessera_refresh=tsr_y", "HttpOnly", "Secure", "SameSite=Strict", "Path=/api/v1/auth"]
+        {
             assert!(v.contains(part), "{v}");
         }
     }

@@ -1,0 +1,383 @@
+// The console's journeys in headless Chromium, against the real binary on a
+// fresh embedded database:
+//
+//   node web/e2e/run.mjs target/debug/tessera
+//
+// Each journey runs in its own browser context and leaves a screenshot of
+// its end state in target/e2e/. Every page visited is checked with axe-core
+// (no serious or critical violation, in light and dark), and any page
+// error or Content-Security-Policy violation fails the run.
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const binary = resolve(root, process.argv[2] ?? "target/debug/tessera");
+const out = join(root, "target/e2e");
+const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const PASSWORD = "velvet orbit canyon 42";
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+// ── the server, and a webhook receiver ────────────────────────────────────
+
+const received = [];
+const receiver = createServer((req, res) => {
+  let body = "";
+  req.on("data", (c) => (body += c));
+  req.on("end", () => {
+    received.push({ path: req.url, headers: req.headers, body });
+    res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+  });
+});
+await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const dataDir = join(out, "data");
+const server = spawn(binary, ["serve", "--data-dir", dataDir, "--port", String(port)], {
+  env: {
+    TESSERA_RUNTIME_DIR: join(root, "data/runtime"),
+    ...process.env,
+    TESSERA_WEBHOOKS__ALLOW_PRIVATE: "true",
+    TESSERA_LOG__LEVEL: "warn",
+  },
+  stdio: ["ignore", "ignore", "pipe"],
+});
+let serverLog = "";
+server.stderr.on("data", (d) => (serverLog += d));
+const stopAll = () => {
+  server.kill("SIGTERM");
+  receiver.close();
+};
+process.on("exit", () => server.kill("SIGKILL"));
+await waitReady();
+
+const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"], headless: true });
+const checked = new Map(); // page name → violations
+const problems = [];
+const timings = [];
+
+// ── helpers ───────────────────────────────────────────────────────────────
+
+async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, "127.0.0.1", r));
+  const p = s.address().port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+async function waitReady() {
+  for (let i = 0; i < 240; i++) {
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) return;
+    } catch {
+      // not yet
+    }
+    if (server.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  console.error(serverLog);
+  throw new Error("the server did not become ready");
+}
+
+const open = []; // every page, for a screenshot when a step fails
+
+async function context(name, options = {}) {
+  const ctx = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 }, ...options });
+  const page = await ctx.newPage();
+  open.push([name, page]);
+  page.on("pageerror", (e) => problems.push(`${name}: page error: ${e.message}`));
+  page.on("console", (m) => {
+    const text = m.text();
+    if (/Content Security Policy|Refused to (execute|apply|load)/i.test(text)) problems.push(`${name}: CSP: ${text}`);
+  });
+  page.on("dialog", (d) => d.accept());
+  return { ctx, page };
+}
+
+/** axe-core on the current page, in light and dark. */
+async function audit(page, name) {
+  if (checked.has(name)) return;
+  const found = [];
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    // Evaluated through the DevTools protocol, so the page's CSP does not apply.
+    await page.evaluate(axeSource);
+    const result = await page.evaluate(() =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { resultTypes: ["violations"] }),
+    );
+    for (const v of result.violations) {
+      if (v.impact === "serious" || v.impact === "critical") {
+        found.push(`${scheme}: ${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join("; ")}`);
+      }
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  checked.set(name, found);
+}
+
+async function visit(page, path, heading, name = path) {
+  await page.goto(path);
+  await page.getByRole("heading", { name: heading, level: 1 }).waitFor();
+  await page.getByRole("status").filter({ hasText: "Loading" }).waitFor({ state: "detached" }).catch(() => {});
+  await audit(page, name);
+}
+
+async function nav(page, label, heading) {
+  const started = Date.now();
+  await page.getByRole("navigation").getByRole("link", { name: label, exact: true }).click();
+  await page.getByRole("heading", { name: heading, level: 1 }).waitFor();
+  timings.push(`${label}: ${Date.now() - started} ms`);
+  await page.getByRole("status").filter({ hasText: "Loading" }).waitFor({ state: "detached" }).catch(() => {});
+  await audit(page, label);
+}
+
+async function api(method, path, token, body) {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: r.status === 204 ? null : await r.json().catch(() => null) };
+}
+
+function mailedToken(to, prefix) {
+  const dir = join(dataDir, "outbox");
+  for (const f of readdirSync(dir).sort().reverse()) {
+    const text = readFileSync(join(dir, f), "utf8");
+    if (!text.includes(to)) continue;
+    const m = text.replace(/=\r?\n/g, "").replace(/=3D/g, "=").match(new RegExp(`token=(${prefix}[A-Za-z0-9_\\-]+)`));
+    if (m) return m[1];
+  }
+  throw new Error(`no mail to ${to}`);
+}
+
+async function expectText(page, text, timeout = 10000) {
+  await page.getByText(text, { exact: false }).first().waitFor({ timeout });
+}
+
+async function until(what, check, timeout = 20000) {
+  const end = Date.now() + timeout;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+}
+
+// ── journeys ──────────────────────────────────────────────────────────────
+
+const owner = { email: "asha@traders.example", company: "Sunrise Traders" };
+
+async function signUpAndInvite() {
+  const { ctx, page } = await context("owner");
+  await page.goto("/");
+  await page.waitForURL(/\/login/);
+  await audit(page, "sign-in");
+  await page.getByRole("link", { name: "Create your company" }).click();
+  await page.getByRole("heading", { name: "Create your company" }).waitFor();
+  await audit(page, "sign-up");
+  // A field the server refuses is named beside the field.
+  await page.getByLabel("Company name").fill(owner.company);
+  await page.getByLabel("Your name").fill("Asha Rao");
+  await page.getByLabel("E-mail address").fill(owner.email);
+  await page.getByLabel("Password", { exact: true }).fill("password123");
+  await page.getByRole("button", { name: "Create company" }).click();
+  await expectText(page, "too easy to guess");
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Create company" }).click();
+  await page.getByRole("heading", { name: owner.company, level: 1 }).waitFor();
+  await audit(page, "overview");
+  // A reload keeps the session (the refresh token is in the HttpOnly cookie).
+  await page.reload();
+  await page.getByRole("heading", { name: owner.company, level: 1 }).waitFor();
+  const cookies = await ctx.cookies();
+  const refresh = cookies.find((c) => c.name === "tessera_refresh");
+  if (!refresh?.httpOnly || !refresh.secure || refresh.sameSite !== "Strict") {
+    throw new Error(`the refresh cookie is not HttpOnly/Secure/Strict: ${JSON.stringify(refresh)}`);
+  }
+  if (await page.evaluate(() => document.cookie.includes("tessera_refresh"))) {
+    throw new Error("page script can read the refresh token");
+  }
+
+  await nav(page, "Team", "Team");
+  await page.getByRole("button", { name: "Invite someone" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("E-mail address").fill("meera@traders.example");
+  await dialog.getByLabel("Member", { exact: true }).check();
+  await audit(page, "invite dialog");
+  await dialog.getByRole("button", { name: "Send invitation" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  await expectText(page, "meera@traders.example");
+  await shot(page, "1-team-invited");
+
+  // The member accepts from the mail, in a browser of her own.
+  const token = mailedToken("meera@traders.example", "tsi_");
+  const member = await context("member");
+  await member.page.goto(`/invitations/accept?token=${token}`);
+  await member.page.getByRole("heading", { name: "Join your team on Tessera" }).waitFor();
+  await audit(member.page, "accept invitation");
+  await member.page.getByLabel("Your name").fill("Meera Iyer");
+  await member.page.getByLabel("Password").fill(PASSWORD);
+  await member.page.getByRole("button", { name: "Join" }).click();
+  await member.page.getByRole("heading", { name: owner.company, level: 1 }).waitFor();
+  // She sees no admin pages, reaching one says so, and the API refuses her.
+  const navText = await member.page.getByRole("navigation").innerText();
+  for (const hidden of ["Team", "Roles", "API keys", "Webhooks", "Audit log", "Background jobs", "Providers"]) {
+    if (navText.includes(hidden)) throw new Error(`the member's navigation shows ${hidden}`);
+  }
+  await member.page.goto("/team");
+  await expectText(member.page, "Your role does not allow this page");
+  const login = await api("POST", "/api/v1/auth/login", null, { email: "meera@traders.example", password: PASSWORD });
+  const refused = await api("GET", "/api/v1/users", login.body.access_token);
+  if (refused.status !== 403) throw new Error(`the API gave the member ${refused.status} for the team list`);
+  await shot(member.page, "1-member-refused");
+
+  // The owner deactivates her: her open console lands on sign-in, told why.
+  await page.reload();
+  await page.getByRole("heading", { name: "Team", level: 1 }).waitFor();
+  const row = page.getByRole("row").filter({ hasText: "meera@traders.example" }).first();
+  await row.getByRole("button", { name: /Deactivate/ }).click();
+  await expectText(page, "Deactivated");
+  await member.page.goto("/");
+  await member.page.waitForURL(/\/login/, { timeout: 15000 });
+  await expectText(member.page, "Your session has ended");
+  await shot(member.page, "1-member-signed-out");
+  await member.ctx.close();
+  return { ctx, page };
+}
+
+async function apiKeys(page) {
+  await nav(page, "API keys", "API keys");
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name").fill("reporting script");
+  await dialog.getByLabel("users:read", { exact: true }).check();
+  await dialog.getByRole("button", { name: "Create", exact: true }).click();
+  const secret = await dialog.getByLabel("Secret").inputValue();
+  if (!secret.startsWith("tsk_")) throw new Error(`no secret shown: ${secret}`);
+  await audit(page, "api key secret");
+  await dialog.getByRole("button", { name: "Close" }).first().click();
+  const used = await api("GET", "/api/v1/users", secret);
+  if (used.status !== 200) throw new Error(`the new key got ${used.status}`);
+  const row = page.getByRole("row").filter({ hasText: "reporting script" }).first();
+  await row.getByRole("button", { name: /Revoke/ }).click();
+  await until("the key to be revoked", async () => (await api("GET", "/api/v1/users", secret)).status === 401);
+  await expectText(page, "Revoked");
+  await shot(page, "2-api-key-revoked");
+}
+
+async function webhook(page) {
+  await nav(page, "Webhooks", "Webhooks");
+  await page.getByRole("button", { name: "Add webhook" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("URL").fill(hookUrl);
+  await dialog.getByLabel("All events").check();
+  await audit(page, "add webhook dialog");
+  await dialog.getByRole("button", { name: "Create", exact: true }).click();
+  await dialog.getByLabel("Signing secret").waitFor();
+  await dialog.getByRole("button", { name: "Close" }).first().click();
+  await page.getByRole("link", { name: hookUrl }).first().click();
+  await page.getByRole("heading", { level: 1 }).waitFor();
+  await page.getByRole("button", { name: "Send test event" }).click();
+  await until("a succeeded delivery in the log", async () => {
+    const text = await page.locator("main").innerText();
+    return /succeeded/i.test(text) && text.includes("200");
+  });
+  if (!received.some((r) => r.headers["x-tessera-signature"])) throw new Error("the receiver got no signed delivery");
+  await audit(page, "webhook");
+  await shot(page, "3-webhook-delivered");
+}
+
+async function budget(page) {
+  await nav(page, "Routing & budget", "Routing & budget");
+  await page.getByLabel("Monthly budget (USD)").fill("50");
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await expectText(page, "50.00");
+  await nav(page, "Usage", "Usage");
+  await expectText(page, "50.00");
+  await shot(page, "4-usage-budget");
+}
+
+async function everyOtherPage(page) {
+  for (const [label, heading] of [
+    ["Company", "Company"],
+    ["Roles", "Roles"],
+    ["Audit log", "Audit log"],
+    ["Background jobs", "Background jobs"],
+    ["Providers", "Providers"],
+    ["Playground", "Playground"],
+  ]) {
+    await nav(page, label, heading);
+  }
+  await visit(page, "/account", "Your account");
+  // At 360 px every page still works (the menu opens the navigation).
+  await page.setViewportSize({ width: 360, height: 740 });
+  await visit(page, "/team", "Team", "Team (360 px)");
+  await page.getByRole("button", { name: "Menu" }).click();
+  await page.getByRole("navigation").getByRole("link", { name: "Audit log", exact: true }).click();
+  await page.getByRole("heading", { name: "Audit log", level: 1 }).waitFor();
+  await audit(page, "Audit log (360 px)");
+  await shot(page, "5-narrow-audit");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  // Signing out lands on the sign-in page, and the cookie no longer works.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/login/);
+  await page.reload();
+  await page.getByRole("heading", { name: "Sign in to Tessera" }).waitFor();
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await page.getByRole("heading", { name: "Forgotten password" }).waitFor();
+  await audit(page, "forgotten password");
+}
+
+// ── run ───────────────────────────────────────────────────────────────────
+
+const started = Date.now();
+let failed = null;
+const steps = [
+  ["sign up, invite, accept, member refused, deactivated", async () => (state = await signUpAndInvite())],
+  ["create, use and revoke an API key", async () => apiKeys(state.page)],
+  ["webhook ping delivered", async () => webhook(state.page)],
+  ["budget shown on usage", async () => budget(state.page)],
+  ["every page, narrow screen, sign out", async () => everyOtherPage(state.page)],
+];
+let state;
+for (const [name, run] of steps) {
+  const t = Date.now();
+  try {
+    await run();
+    console.log(`ok   ${name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    console.log(`FAIL ${name}: ${e.message}`);
+    for (const [who, p] of open) await shot(p, `failure-${who}`).catch(() => {});
+    failed = e;
+    break;
+  }
+}
+
+await browser.close();
+stopAll();
+
+const violations = [...checked.entries()].filter(([, v]) => v.length > 0);
+console.log(`axe: ${checked.size} pages checked in light and dark, ${violations.length} with serious or critical violations`);
+for (const [name, v] of violations) console.log(`  ${name}:\n    ${v.join("\n    ")}`);
+for (const p of problems) console.log(`  ${p}`);
+console.log(`route changes: ${timings.join(", ")}`);
+console.log(`e2e: ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${out}`);
+if (failed || violations.length > 0 || problems.length > 0) process.exit(1);
