@@ -250,6 +250,29 @@ pub fn forbid_nul(doc: &mut Value) {
     }
 }
 
+/// A header cannot carry `null`: an optional header's schema is its
+/// value's, and `required: false` says it may be absent.
+pub fn headers_are_never_null(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for ops in paths.values_mut().filter_map(Value::as_object_mut) {
+        for op in ops.values_mut() {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for p in params.iter_mut().filter(|p| p["in"] == "header") {
+                let Some(variants) = p["schema"]["oneOf"].as_array() else { continue };
+                let values: Vec<&Value> = variants
+                    .iter()
+                    .filter(|v| v.get("type") != Some(&Value::from("null")))
+                    .collect();
+                if values.len() == 1 && values.len() < variants.len() {
+                    p["schema"] = values[0].clone();
+                }
+            }
+        }
+    }
+}
+
 /// The pattern of a string without NUL characters.
 pub const NO_NUL: &str = "^[^\\x00]*$";
 
@@ -387,6 +410,7 @@ fn problem_media_type(r: &mut Value) {
 struct Shape {
     body: bool,
     query: bool,
+    header: bool,
     path: bool,
     api: bool,
     scoped: bool,
@@ -428,6 +452,7 @@ impl Shape {
         Shape {
             body,
             query: located("query"),
+            header: located("header"),
             path: located("path"),
             api: api || secured,
             scoped,
@@ -437,7 +462,7 @@ impl Shape {
 
     fn gives(&self, status: u16) -> bool {
         match status {
-            400 => self.body || self.query || self.path,
+            400 => self.body || self.query || self.header || self.path,
             401 | 429 => self.api,
             403 => self.scoped,
             404 => self.path,

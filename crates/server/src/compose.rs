@@ -120,6 +120,7 @@ impl Composition {
         check_operation_ids(&openapi)?;
         kernel::openapi::declare_problems(&mut openapi);
         kernel::openapi::forbid_nul(&mut openapi);
+        kernel::openapi::headers_are_never_null(&mut openapi);
         kernel::openapi::declare_links(&mut openapi);
         Ok(Composition { router, openapi, periodic, subscribers, channels })
     }

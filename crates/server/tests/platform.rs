@@ -112,7 +112,7 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn request_id_is_echoed_and_in_problems() {
     let app = TestApp::spawn().await;
-    let r = app.get("/nowhere").header("x-request-id", "abc-123").send().await;
+    let r = app.get("/api/v1/nowhere").header("x-request-id", "abc-123").send().await;
     assert_eq!(r.header("x-request-id"), Some("abc-123"));
     let p = r.assert_problem(404, "not_found");
     assert_eq!(p["request_id"], "abc-123");

@@ -2983,7 +2983,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console) */
-                "Tessera-Session"?: string | null;
+                "Tessera-Session"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -3025,7 +3025,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console) */
-                "Tessera-Session"?: string | null;
+                "Tessera-Session"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -3076,7 +3076,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console) */
-                "Tessera-Session"?: string | null;
+                "Tessera-Session"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -3120,7 +3120,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console) */
-                "Tessera-Session"?: string | null;
+                "Tessera-Session"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -3279,7 +3279,7 @@ export interface operations {
             query?: never;
             header: {
                 /** @description Must be `cookie` */
-                "Tessera-Session": string;
+                "Tessera-Session": "cookie";
             };
             path?: never;
             cookie?: never;
@@ -3295,6 +3295,7 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             /** @description No session cookie, or it ended */
             401: {
                 headers: {
@@ -3315,7 +3316,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console) */
-                "Tessera-Session"?: string | null;
+                "Tessera-Session"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -3366,7 +3367,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console) */
-                "Tessera-Session"?: string | null;
+                "Tessera-Session"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -4075,7 +4076,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console) */
-                "Tessera-Session"?: string | null;
+                "Tessera-Session"?: "cookie";
             };
             path?: never;
             cookie?: never;

@@ -60,7 +60,7 @@ pub struct NewTenantRequest {
 }
 
 /// Creates another company owned by the caller and returns tokens for it.
-#[utoipa::path(post, path = "/api/v1/tenants", tag = TAG, request_body = NewTenantRequest, security(("bearer" = [])), params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
+#[utoipa::path(post, path = "/api/v1/tenants", tag = TAG, request_body = NewTenantRequest, security(("bearer" = [])), params(("Tessera-Session" = inline(Option<super::delivery::SessionMode>), Header, description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 201, body = Session), (status = 403, description = "Only a signed-in person may do this, not an API key", body = kernel::error::Problem)))]
 pub async fn create_tenant(
     id: IdentityService,

@@ -44,7 +44,7 @@ pub struct SignupRequest {
 }
 
 /// Creates a company, its owner and a first session.
-#[utoipa::path(post, path = "/api/v1/auth/signup", tag = TAG, request_body = SignupRequest, params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
+#[utoipa::path(post, path = "/api/v1/auth/signup", tag = TAG, request_body = SignupRequest, params(("Tessera-Session" = inline(Option<super::delivery::SessionMode>), Header, description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 201, body = Session), (status = 409, description = "E-mail or slug taken", body = kernel::error::Problem),
               (status = 422, description = "Invalid fields", body = kernel::error::Problem)))]
 pub async fn signup(
@@ -84,7 +84,7 @@ pub struct LoginRequest {
 }
 
 /// Signs in and returns tokens for one company.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = TAG, request_body = LoginRequest, params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = TAG, request_body = LoginRequest, params(("Tessera-Session" = inline(Option<super::delivery::SessionMode>), Header, description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 200, body = Session),
               (status = 401, description = "Wrong e-mail or password", body = kernel::error::Problem),
               (status = 429, description = "Too many failed attempts; see Retry-After", body = kernel::error::Problem)))]
@@ -122,7 +122,7 @@ pub async fn refresh(
 /// (and a new cookie): how the console stays signed in, and signs in again
 /// after a reload. Needs `Tessera-Session: cookie`.
 #[utoipa::path(post, path = "/api/v1/auth/session/refresh", tag = TAG,
-    params(("Tessera-Session" = String, Header, pattern = "^cookie$", description = "Must be `cookie`")),
+    params(("Tessera-Session" = inline(super::delivery::SessionMode), Header, description = "Must be `cookie`")),
     responses((status = 200, body = Session, description = "A new access token; the cookie is replaced"),
               (status = 401, description = "No session cookie, or it ended", body = kernel::error::Problem)))]
 pub async fn refresh_cookie(
@@ -153,7 +153,7 @@ pub struct LogoutRequest {
 
 /// Ends a session: its refresh tokens stop working and its access tokens
 /// are refused.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = TAG, request_body(content = LogoutRequest, description = "Optional"), params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = TAG, request_body(content = LogoutRequest, description = "Optional"), params(("Tessera-Session" = inline(Option<super::delivery::SessionMode>), Header, description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 204, description = "Signed out"),
               (status = 403, description = "An API key cannot sign out; revoke it instead", body = kernel::error::Problem)))]
 pub async fn logout(
@@ -191,7 +191,7 @@ pub struct SwitchRequest {
 }
 
 /// Returns tokens for another company the caller belongs to.
-#[utoipa::path(post, path = "/api/v1/auth/switch", tag = TAG, request_body = SwitchRequest, security(("bearer" = [])), params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
+#[utoipa::path(post, path = "/api/v1/auth/switch", tag = TAG, request_body = SwitchRequest, security(("bearer" = [])), params(("Tessera-Session" = inline(Option<super::delivery::SessionMode>), Header, description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 200, body = Session), (status = 404, description = "Not a company of the caller's", body = kernel::error::Problem),
               (status = 403, description = "Only a signed-in person may do this, not an API key", body = kernel::error::Problem)))]
 pub async fn switch(
@@ -217,7 +217,7 @@ pub struct PasswordChange {
 
 /// Changes the caller's password; every other session ends and a fresh
 /// pair is returned.
-#[utoipa::path(post, path = "/api/v1/auth/password", tag = TAG, request_body = PasswordChange, security(("bearer" = [])), params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = TAG, request_body = PasswordChange, security(("bearer" = [])), params(("Tessera-Session" = inline(Option<super::delivery::SessionMode>), Header, description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 200, body = Session), (status = 422, body = kernel::error::Problem),
               (status = 403, description = "Only a signed-in person may do this, not an API key", body = kernel::error::Problem)))]
 pub async fn change_password(
@@ -290,7 +290,7 @@ pub struct AcceptInvitation {
 
 /// Joins the company the invitation is for (creating the account if the
 /// e-mail has none) and signs in there.
-#[utoipa::path(post, path = "/api/v1/auth/invitations/accept", tag = TAG, request_body = AcceptInvitation, params(("Tessera-Session" = Option<String>, Header, pattern = "^cookie$", description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
+#[utoipa::path(post, path = "/api/v1/auth/invitations/accept", tag = TAG, request_body = AcceptInvitation, params(("Tessera-Session" = inline(Option<super::delivery::SessionMode>), Header, description = "`cookie`: keep the refresh token in an HttpOnly cookie instead of the body (the console)")),
     responses((status = 200, body = Session), (status = 400, body = kernel::error::Problem)))]
 pub async fn accept_invitation(
     id: IdentityService,

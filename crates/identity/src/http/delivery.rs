@@ -27,6 +27,15 @@ pub const COOKIE_PATH: &str = "/api/v1/auth";
 /// log a 401) when there is none.
 pub const HINT_COOKIE: &str = "tessera_signed_in";
 
+/// The values of the `Tessera-Session` header (for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum SessionMode {
+    /// Keep the refresh token in an HttpOnly cookie.
+    Cookie,
+}
+
 /// How this request wants its session delivered (`Tessera-Session`), and
 /// the refresh token its cookie presents, if any.
 #[derive(Debug, Clone, Default)]
