@@ -1,3 +1,4 @@
+import http from "node:http";
 // The console's numbers (bench/console.sh runs this against the release
 // binary): what the first page weighs, how soon it is interactive, and how
 // long a route change takes on the team and audit pages with 1,000 rows
@@ -60,10 +61,21 @@ for (let i = 0; i < 240; i++) {
 }
 
 // What the server sends for the first page (compressed as a browser asks).
+// (node:http, which does not decompress, so the bytes on the wire count.)
 let served = 0;
+const encodings = new Set();
 for (const f of ["/", ...entry]) {
-  const r = await fetch(`${base}${f}`, { headers: { "accept-encoding": "br, gzip" } });
-  served += Number(r.headers.get("content-length") ?? 0) || (await r.arrayBuffer()).byteLength;
+  const { bytes, encoding } = await new Promise((resolve, reject) => {
+    http
+      .get(`${base}${f}`, { headers: { "accept-encoding": "br, gzip" } }, (res) => {
+        let n = 0;
+        res.on("data", (c) => (n += c.length));
+        res.on("end", () => resolve({ bytes: n, encoding: res.headers["content-encoding"] ?? "identity" }));
+      })
+      .on("error", reject);
+  });
+  served += bytes;
+  encodings.add(encoding);
 }
 
 async function api(method, path, token, body) {
@@ -113,12 +125,24 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? 
 
 // Interactive: from navigation start until the sign-in form can be used.
 const interactive = [];
+const loaded = [];
 for (let i = 0; i < 15; i++) {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
+  // The moment the form's submit button enters the DOM, seen from inside
+  // the page (Playwright's own polling would add its latency).
+  await page.addInitScript(() => {
+    new MutationObserver((_, obs) => {
+      if (document.querySelector("form button[type=submit]")) {
+        window.__ready = performance.now();
+        obs.disconnect();
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
   await page.goto(`${base}/login`, { waitUntil: "commit" });
-  await page.getByRole("button", { name: "Sign in" }).waitFor();
-  interactive.push(await page.evaluate(() => performance.now()));
+  await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+  interactive.push(await page.evaluate(() => window.__ready ?? performance.now()));
+  loaded.push(await page.evaluate(() => performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd));
   await ctx.close();
 }
 
@@ -128,7 +152,7 @@ const page = await ctx.newPage();
 await page.goto(`${base}/login`);
 await page.getByLabel("E-mail address").fill("owner@bench.example");
 await page.getByLabel("Password").fill(PASSWORD);
-await page.getByRole("button", { name: "Sign in" }).click();
+await page.getByRole("button", { name: "Sign in", exact: true }).click();
 await page.getByRole("heading", { name: "Bench Traders", level: 1 }).waitFor();
 const changes = { Team: [], "Audit log": [] };
 for (let i = 0; i < 21; i++) {
@@ -145,7 +169,8 @@ for (let i = 0; i < 21; i++) {
 await browser.close();
 server.kill("SIGTERM");
 
-console.log(`first page: ${(raw / 1024).toFixed(1)} KB raw, ${(gz / 1024).toFixed(1)} KB gzip -9, ${(served / 1024).toFixed(1)} KB as served (br) — index.html + ${entry.length} entry files`);
+console.log(`first page: ${(raw / 1024).toFixed(1)} KB raw, ${(gz / 1024).toFixed(1)} KB gzip -9, ${(served / 1024).toFixed(1)} KB as served (${[...encodings].join(", ")}) — index.html + ${entry.length} entry files`);
+console.log(`DOMContentLoaded (scripts parsed and run): ${fmt(loaded)}`);
 console.log(`interactive (sign-in form usable, from navigation start): ${fmt(interactive)}`);
 console.log(`seeded ${ROWS} members (invited and joined) and their audit entries in ${seeded} s`);
 for (const [label, xs] of Object.entries(changes)) console.log(`route change to ${label} with ${ROWS}+ rows behind it (first 50 rendered): ${fmt(xs)}`);

@@ -61,6 +61,7 @@ pub struct Domain {
     channels: Vec<&'static str>,
     services: Vec<Builder>,
     fixture: Option<FixtureFn>,
+    uploads: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for Domain {
@@ -81,7 +82,20 @@ impl Domain {
             channels: Vec::new(),
             services: Vec::new(),
             fixture: None,
+            uploads: Vec::new(),
         }
+    }
+
+    /// Routes under this path take files: their bodies may be as large as
+    /// `http.upload_limit` instead of `http.body_limit`.
+    pub fn uploads(mut self, path_prefix: &'static str) -> Domain {
+        self.uploads.push(path_prefix);
+        self
+    }
+
+    /// The path prefixes of its upload routes.
+    pub fn upload_paths(&self) -> &[&'static str] {
+        &self.uploads
     }
 
     /// Another OpenAPI tag its routes use (e.g. the AI runtime's `gateway`).

@@ -117,8 +117,8 @@ async fn handle(
     });
 
     let (parts, body) = req.into_parts();
-    let limit = state.config().http.body_limit.0 as usize;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+    // The body limit of the route (the server's outermost layers) holds.
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|_| {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large")
             .detail("the request body is larger than this server accepts")
             .into_response()

@@ -63,6 +63,8 @@ pub struct Composition {
     pub subscribers: Vec<Arc<dyn Subscriber>>,
     /// The `NOTIFY` channels to listen on.
     pub channels: Vec<String>,
+    /// Path prefixes of routes that take files.
+    pub uploads: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for Composition {
@@ -81,7 +83,9 @@ impl Composition {
         let mut periodic = Vec::new();
         let mut subscribers = Vec::new();
         let mut channels: Vec<String> = Vec::new();
+        let mut uploads = Vec::new();
         for d in domains.iter_mut() {
+            uploads.extend_from_slice(d.upload_paths());
             for (tag, description) in d.tags() {
                 if let Some((other, _)) = tags.insert(tag, (d.name(), description)) {
                     anyhow::bail!(
@@ -122,7 +126,7 @@ impl Composition {
         kernel::openapi::forbid_nul(&mut openapi);
         kernel::openapi::headers_are_never_null(&mut openapi);
         kernel::openapi::declare_links(&mut openapi);
-        Ok(Composition { router, openapi, periodic, subscribers, channels })
+        Ok(Composition { router, openapi, periodic, subscribers, channels, uploads })
     }
 
     /// Starts the platform's services, then every domain's in order, and

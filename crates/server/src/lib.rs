@@ -24,7 +24,6 @@ use kernel::{AppState, Domain};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -34,7 +33,7 @@ pub use compose::Composition;
 /// domain may use the services of those before it). Adding a domain is
 /// adding it here.
 pub fn domains() -> Vec<Domain> {
-    vec![health::domain(), identity::domain(), jobs::domain(), ai::domain()]
+    vec![health::domain(), identity::domain(), jobs::domain(), ai::domain(), knowledge::domain()]
 }
 
 /// Starts the platform's services and every domain's, and builds the
@@ -80,7 +79,11 @@ pub fn app_with(
     domains.extend(extra);
     let composition = Composition::of(&mut domains)?;
     let router = composition.router.merge(routes);
-    let limit = config.http.body_limit.0 as usize;
+    let limits = Arc::new(middleware::BodyLimits {
+        default: config.http.body_limit.0 as usize,
+        upload: config.http.upload_limit.0.max(config.http.body_limit.0) as usize,
+        uploads: composition.uploads.clone(),
+    });
     let timeout = Duration::from_secs(config.http.request_timeout_secs.max(1));
 
     let trusted = Arc::new(config.http.trusted_proxies());
@@ -98,8 +101,8 @@ pub fn app_with(
         .route_layer(from_fn_with_state(query_params, kernel::openapi::check_query))
         .route_layer(from_fn_with_state(state.clone(), kernel::idempotency::middleware))
         .route_layer(from_fn_with_state(state.clone(), identity::auth::authenticate))
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(DefaultBodyLimit::disable())
+        .layer(from_fn_with_state(limits, middleware::limit_body))
         .layer(from_fn(move |req: Request, next: Next| request_timeout(timeout, req, next)))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(CompressionLayer::new())

@@ -232,3 +232,51 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<
     .detail("an unexpected error occurred; quote the request id when reporting it")
     .into_response()
 }
+
+/// The body limits: `http.body_limit`, and `http.upload_limit` on the
+/// routes domains declare as taking files.
+#[derive(Debug)]
+pub struct BodyLimits {
+    /// Everywhere else.
+    pub default: usize,
+    /// On upload routes.
+    pub upload: usize,
+    /// Path prefixes of upload routes.
+    pub uploads: Vec<&'static str>,
+}
+
+impl BodyLimits {
+    fn of(&self, path: &str) -> usize {
+        let upload = self.uploads.iter().any(|p| {
+            path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        });
+        if upload { self.upload } else { self.default }
+    }
+}
+
+/// Refuses a body declared larger than the route's limit (413 naming it)
+/// and cuts one that turns out larger while it is read.
+pub async fn limit_body(
+    axum::extract::State(limits): axum::extract::State<std::sync::Arc<BodyLimits>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let limit = limits.of(req.uri().path());
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return kernel::ApiError::new(
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+        )
+        .detail(format!("the request body is larger than this route accepts ({limit} bytes)"))
+        .extra("limit_bytes", limit)
+        .into_response();
+    }
+    let req = req.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, limit)));
+    next.run(req).await
+}

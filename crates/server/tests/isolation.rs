@@ -48,7 +48,7 @@ async fn tenant_tables(conn: &mut PgConnection) -> Vec<String> {
 
 #[tokio::test]
 async fn every_tenant_table_is_isolated_by_the_database() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().background().build().await;
     let a = tenant(&app, "alpha").await;
     let b = tenant(&app, "beta").await;
     let (a_id, b_id) = (a.tenant_id(), b.tenant_id());
@@ -418,7 +418,7 @@ fn resolve<'a>(schema: &'a Value, doc: &'a Value) -> &'a Value {
 
 #[tokio::test]
 async fn no_operation_reaches_another_tenants_data() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().background().build().await;
     let a = tenant(&app, "alpha").await;
     let b = tenant(&app, "beta").await;
     let doc = server::openapi();

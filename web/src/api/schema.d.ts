@@ -331,6 +331,199 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One's chats (or, for administrators with `all=true`, everyone's),
+         *     most recent first.
+         */
+        get: operations["list_chats"];
+        put?: never;
+        /** Starts a chat. */
+        post: operations["create_chat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A chat with its messages (one's own; administrators any). */
+        get: operations["get_chat"];
+        put?: never;
+        post?: never;
+        /** Deletes a chat and its messages. */
+        delete: operations["delete_chat"];
+        options?: never;
+        head?: never;
+        /** Renames a chat. */
+        patch: operations["rename_chat"];
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks a question in a chat. The answer cites its passages (`[n]` is
+         *     `citations[n-1]`); when no passage is relevant it says the documents
+         *     do not cover it, without calling a model. Streamed, the events are
+         *     `token` (`{"text"}`), then `citations` (`{"citations"}`), then `done`
+         *     (`{"message"}`, the stored answer), or `error` (a problem document).
+         */
+        post: operations["ask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/messages/{message_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One message of a chat, with its citations. */
+        get: operations["get_message"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/messages/{message_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rates an answer. */
+        post: operations["message_feedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The company's documents, newest first. */
+        get: operations["list_documents"];
+        put?: never;
+        /**
+         * Uploads one or more files (multipart), or pasted text (JSON). Each is
+         *     stored and queued for ingestion in one transaction; a file the company
+         *     already has returns the existing document.
+         */
+        post: operations["upload_documents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One document: its status, progress, failure reason and counts. */
+        get: operations["get_document"];
+        put?: never;
+        post?: never;
+        /** Deletes a document: it leaves search at once; its file goes too. */
+        delete: operations["delete_document"];
+        options?: never;
+        head?: never;
+        /** Changes a document's title, source or tags. */
+        patch: operations["update_document"];
+        trace?: never;
+    };
+    "/api/v1/documents/{id}/chunks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A document's chunks, in order. */
+        get: operations["list_chunks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The original file. */
+        get: operations["download_document"];
+        /**
+         * Replaces a document's file: same id, read again; search keeps the old
+         *     text until the new one is indexed.
+         */
+        put: operations["replace_document"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{id}/reindex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reads, chunks and embeds a document again. */
+        post: operations["reindex_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/event-types": {
         parameters: {
             query?: never;
@@ -474,6 +667,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/knowledge/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The company's knowledge settings. */
+        get: operations["get_settings"];
+        /**
+         * Changes the company's knowledge settings (chunking applies to
+         *     documents ingested afterwards; re-index to apply it to others).
+         */
+        put: operations["put_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -544,6 +758,26 @@ export interface paths {
         head?: never;
         /** Changes a custom role (system roles cannot be changed). */
         patch: operations["update_role"];
+        trace?: never;
+    };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Searches the company's documents: vector similarity and full text,
+         *     fused by reciprocal rank, above the relevance threshold.
+         */
+        post: operations["search"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/tenant": {
@@ -900,6 +1134,11 @@ export interface components {
             /** @description The token from the e-mail. */
             token: string;
         };
+        /**
+         * @description How an answer was made.
+         * @enum {string}
+         */
+        AnswerMode: "extractive" | "generative" | "not_covered";
         /** @description An API key as listed (never its secret). */
         ApiKey: {
             /**
@@ -939,6 +1178,20 @@ export interface components {
              */
             revoked_at?: string | null;
         };
+        /** @description A question in a chat. */
+        AskRequest: {
+            /** @description The question. */
+            content: components["schemas"]["Question"];
+            /** @description Only these documents. */
+            document_ids?: string[] | null;
+            /**
+             * @description Stream the answer as `text/event-stream` (default false: the stored
+             *     answer as JSON).
+             */
+            stream?: boolean | null;
+            /** @description Only documents with any of these tags. */
+            tags?: components["schemas"]["Tag"][] | null;
+        };
         /** @description An audit entry as the API shows it. */
         AuditEntry: {
             /** @description What happened (`user.invited`). */
@@ -974,6 +1227,36 @@ export interface components {
             seq: number;
             /** @description The client's user agent. */
             user_agent?: string | null;
+        };
+        /** @description A chat. */
+        Chat: {
+            /**
+             * Format: uuid
+             * @description The API key it belongs to (chats made with a key).
+             */
+            api_key_id?: string | null;
+            /**
+             * Format: date-time
+             * @description Created.
+             */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description Its title. */
+            title: string;
+            /**
+             * Format: date-time
+             * @description Last message.
+             */
+            updated_at: string;
+            /**
+             * Format: uuid
+             * @description The person it belongs to.
+             */
+            user_id?: string | null;
         };
         /** @description A chat completion request (OpenAI's shape; unknown fields are ignored). */
         ChatCompletionRequest: {
@@ -1078,12 +1361,75 @@ export interface components {
              */
             top_p?: number | null;
         };
+        /** @description A chat's new title. */
+        ChatRename: {
+            /** @description The title. */
+            title: components["schemas"]["Title"];
+        };
+        /** @description A chat and its messages. */
+        ChatWithMessages: components["schemas"]["Chat"] & {
+            /** @description Its messages, oldest first. */
+            messages: components["schemas"]["Message"][];
+        };
         /** @description Results of the readiness checks. */
         Checks: {
             /** @description `ok`, or why the database cannot be reached. */
             database: string;
             /** @description `ok`, or which migrations are pending. */
             migrations: string;
+        };
+        /** @description A chunk of a document. */
+        ChunkView: {
+            /**
+             * Format: uuid
+             * @description The document.
+             */
+            document_id: string;
+            /** @description The headings it sits under. */
+            headings: string[];
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /**
+             * Format: int32
+             * @description Position in the document, from 0.
+             */
+            ord: number;
+            /**
+             * Format: int32
+             * @description Page (PDF), from 1.
+             */
+            page?: number | null;
+            /** @description Its text. */
+            text: string;
+        };
+        /** @description A citation in an answer: `[n]` in the text is `citations[n-1]`. */
+        Citation: {
+            /**
+             * Format: uuid
+             * @description The chunk.
+             */
+            chunk_id: string;
+            /**
+             * Format: uuid
+             * @description Its document.
+             */
+            document_id: string;
+            /** @description The document's title. */
+            document_title: string;
+            /** @description Headings above it. */
+            headings: string[];
+            /** @description The number used in the answer. */
+            n: number;
+            /**
+             * Format: int32
+             * @description Page (PDF).
+             */
+            page?: number | null;
+            /** @description The cited passage. */
+            snippet: string;
         };
         /** @description A provider to add. */
         CreateProvider: {
@@ -1194,6 +1540,96 @@ export interface components {
              */
             subscription_id: string;
         };
+        /** @description A document. */
+        Document: {
+            /**
+             * Format: int32
+             * @description Characters of text extracted.
+             */
+            char_count: number;
+            /**
+             * Format: int32
+             * @description Chunks stored.
+             */
+            chunk_count: number;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description Who uploaded it.
+             */
+            created_by?: string | null;
+            /** @description The model its vectors come from. */
+            embedding_model?: string | null;
+            /** @description Why it failed, for a person. */
+            failure?: string | null;
+            /** @description The uploaded file's name. */
+            file_name?: string | null;
+            /** @description Its format, read from its content. */
+            format: components["schemas"]["Format"];
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When its current chunks were stored.
+             */
+            ingested_at?: string | null;
+            /** @description The text search configuration used besides `simple` (`english`). */
+            language?: string | null;
+            /**
+             * Format: int32
+             * @description Pages (PDF).
+             */
+            pages?: number | null;
+            /**
+             * Format: int32
+             * @description Percent done while processing.
+             */
+            progress: number;
+            /** @description The original's SHA-256 (hex). */
+            sha256: string;
+            /**
+             * Format: int64
+             * @description The original's size.
+             */
+            size_bytes: number;
+            /** @description Where it came from. */
+            source?: string | null;
+            /** @description Ingestion status. */
+            status: components["schemas"]["DocumentStatus"];
+            /** @description Its tags. */
+            tags: string[];
+            /** @description Its title. */
+            title: string;
+            /**
+             * Format: date-time
+             * @description Last change.
+             */
+            updated_at: string;
+            /**
+             * Format: int32
+             * @description Bumped by every replacement or re-index.
+             */
+            version: number;
+        };
+        /**
+         * @description Where a document is in ingestion.
+         * @enum {string}
+         */
+        DocumentStatus: "queued" | "processing" | "ready" | "failed";
+        /** @description A change to a document's description (absent fields stay). */
+        DocumentUpdate: {
+            source?: components["schemas"]["SourceLabel"] | null;
+            /** @description New tags (replacing the old). */
+            tags?: components["schemas"]["Tag"][] | null;
+            title?: components["schemas"]["Title"] | null;
+        };
         /** @description An e-mail address (stored lower-cased). */
         Email: string;
         /** @description An embeddings request (OpenAI's shape). */
@@ -1213,7 +1649,7 @@ export interface components {
          * @description An event type (`member.invited`), a prefix (`member.*`) or `*` (see `GET /api/v1/event-types`).
          * @enum {string}
          */
-        EventPattern: "*" | "api_key.*" | "api_key.created" | "api_key.revoked" | "tenant.*" | "tenant.updated" | "user.*" | "user.deactivated" | "user.invited" | "user.joined" | "user.reactivated" | "user.roles_changed";
+        EventPattern: "*" | "api_key.*" | "api_key.created" | "api_key.revoked" | "document.*" | "document.failed" | "document.ready" | "tenant.*" | "tenant.updated" | "user.*" | "user.deactivated" | "user.invited" | "user.joined" | "user.reactivated" | "user.roles_changed";
         /** @description An event type. */
         EventType: {
             /** @description What it means. */
@@ -1254,6 +1690,13 @@ export interface components {
             /** @description `resource.verb`. */
             type: string;
         };
+        /** @description Feedback on an answer. */
+        Feedback: {
+            /** @description Why. */
+            comment?: string | null;
+            /** @description Up or down. */
+            rating: components["schemas"]["Rating"];
+        };
         /** @description One field at fault in a request. */
         FieldError: {
             /**
@@ -1265,6 +1708,11 @@ export interface components {
             message: string;
         };
         /**
+         * @description The formats Tessera extracts text from.
+         * @enum {string}
+         */
+        Format: "pdf" | "docx" | "html" | "markdown" | "csv" | "text";
+        /**
          * @description How the report groups calls.
          * @enum {string}
          */
@@ -1275,6 +1723,38 @@ export interface components {
         Health: {
             /** @description Always `ok`. */
             status: string;
+        };
+        /** @description A search result. */
+        Hit: {
+            /**
+             * Format: uuid
+             * @description The chunk.
+             */
+            chunk_id: string;
+            /**
+             * Format: uuid
+             * @description Its document.
+             */
+            document_id: string;
+            /** @description The document's title. */
+            document_title: string;
+            /** @description Headings above it. */
+            headings: string[];
+            /** @description Where the query's words occur in `snippet`. */
+            highlights: components["schemas"]["Span"][];
+            /**
+             * Format: int32
+             * @description Page (PDF), from 1.
+             */
+            page?: number | null;
+            /** @description Whether it passes the tenant's relevance threshold. */
+            relevant: boolean;
+            /** @description How it scored. */
+            scores: components["schemas"]["Scores"];
+            /** @description A passage of it around the matches. */
+            snippet: string;
+            /** @description The chunk's text. */
+            text: string;
         };
         /** @description An invitation. */
         Invitation: {
@@ -1454,6 +1934,68 @@ export interface components {
             /** @description The tenant. */
             tenant_id: components["schemas"]["TenantId"];
         };
+        /** @description One message of a chat. */
+        Message: {
+            /**
+             * Format: uuid
+             * @description The chat.
+             */
+            chat_id: string;
+            /** @description Every chunk the answer was made from. */
+            chunk_ids: string[];
+            /** @description The answer's citations. */
+            citations: components["schemas"]["Citation"][];
+            /**
+             * Format: int32
+             * @description Completion tokens.
+             */
+            completion_tokens?: number | null;
+            /** @description The text. */
+            content: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            created_at: string;
+            /**
+             * Format: int32
+             * @description 1 up, -1 down.
+             */
+            feedback?: number | null;
+            /** @description What the asker said about it. */
+            feedback_comment?: string | null;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /**
+             * Format: int32
+             * @description Milliseconds from question to the end of the answer.
+             */
+            latency_ms?: number | null;
+            mode?: components["schemas"]["AnswerMode"] | null;
+            /** @description The model. */
+            model?: string | null;
+            /**
+             * Format: int32
+             * @description Prompt tokens.
+             */
+            prompt_tokens?: number | null;
+            /** @description The provider that wrote it (generative answers). */
+            provider?: string | null;
+            /** @description The question as searched (a follow-up rewritten with the history). */
+            query?: string | null;
+            /**
+             * Format: int32
+             * @description Milliseconds spent rewriting and retrieving.
+             */
+            retrieval_ms?: number | null;
+            /** @description `user` or `assistant`. */
+            role: string;
+            /** @description The asker stopped the answer before it finished. */
+            stopped: boolean;
+        };
         /** @description A model in the list. */
         ModelEntry: {
             /**
@@ -1493,6 +2035,10 @@ export interface components {
             name: components["schemas"]["KeyName"];
             /** @description Its permissions: at least one, all of them the creator's own. */
             permissions: components["schemas"]["PermissionName"][];
+        };
+        /** @description A new chat. */
+        NewChat: {
+            title?: components["schemas"]["Title"] | null;
         };
         /** @description An invitation to send. */
         NewInvitation: {
@@ -1608,6 +2154,73 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list. */
+        Page_Chat: {
+            /** @description The items, in the list's order. */
+            items: {
+                /**
+                 * Format: uuid
+                 * @description The API key it belongs to (chats made with a key).
+                 */
+                api_key_id?: string | null;
+                /**
+                 * Format: date-time
+                 * @description Created.
+                 */
+                created_at: string;
+                /**
+                 * Format: uuid
+                 * @description Its id.
+                 */
+                id: string;
+                /** @description Its title. */
+                title: string;
+                /**
+                 * Format: date-time
+                 * @description Last message.
+                 */
+                updated_at: string;
+                /**
+                 * Format: uuid
+                 * @description The person it belongs to.
+                 */
+                user_id?: string | null;
+            }[];
+            /** @description Pass as `cursor` to get the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
+        Page_ChunkView: {
+            /** @description The items, in the list's order. */
+            items: {
+                /**
+                 * Format: uuid
+                 * @description The document.
+                 */
+                document_id: string;
+                /** @description The headings it sits under. */
+                headings: string[];
+                /**
+                 * Format: uuid
+                 * @description Its id.
+                 */
+                id: string;
+                /**
+                 * Format: int32
+                 * @description Position in the document, from 0.
+                 */
+                ord: number;
+                /**
+                 * Format: int32
+                 * @description Page (PDF), from 1.
+                 */
+                page?: number | null;
+                /** @description Its text. */
+                text: string;
+            }[];
+            /** @description Pass as `cursor` to get the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
         Page_Delivery: {
             /** @description The items, in the list's order. */
             items: {
@@ -1666,6 +2279,89 @@ export interface components {
                  * @description The subscription.
                  */
                 subscription_id: string;
+            }[];
+            /** @description Pass as `cursor` to get the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
+        Page_Document: {
+            /** @description The items, in the list's order. */
+            items: {
+                /**
+                 * Format: int32
+                 * @description Characters of text extracted.
+                 */
+                char_count: number;
+                /**
+                 * Format: int32
+                 * @description Chunks stored.
+                 */
+                chunk_count: number;
+                /**
+                 * Format: date-time
+                 * @description When.
+                 */
+                created_at: string;
+                /**
+                 * Format: uuid
+                 * @description Who uploaded it.
+                 */
+                created_by?: string | null;
+                /** @description The model its vectors come from. */
+                embedding_model?: string | null;
+                /** @description Why it failed, for a person. */
+                failure?: string | null;
+                /** @description The uploaded file's name. */
+                file_name?: string | null;
+                /** @description Its format, read from its content. */
+                format: components["schemas"]["Format"];
+                /**
+                 * Format: uuid
+                 * @description Its id.
+                 */
+                id: string;
+                /**
+                 * Format: date-time
+                 * @description When its current chunks were stored.
+                 */
+                ingested_at?: string | null;
+                /** @description The text search configuration used besides `simple` (`english`). */
+                language?: string | null;
+                /**
+                 * Format: int32
+                 * @description Pages (PDF).
+                 */
+                pages?: number | null;
+                /**
+                 * Format: int32
+                 * @description Percent done while processing.
+                 */
+                progress: number;
+                /** @description The original's SHA-256 (hex). */
+                sha256: string;
+                /**
+                 * Format: int64
+                 * @description The original's size.
+                 */
+                size_bytes: number;
+                /** @description Where it came from. */
+                source?: string | null;
+                /** @description Ingestion status. */
+                status: components["schemas"]["DocumentStatus"];
+                /** @description Its tags. */
+                tags: string[];
+                /** @description Its title. */
+                title: string;
+                /**
+                 * Format: date-time
+                 * @description Last change.
+                 */
+                updated_at: string;
+                /**
+                 * Format: int32
+                 * @description Bumped by every replacement or re-index.
+                 */
+                version: number;
             }[];
             /** @description Pass as `cursor` to get the next page; absent on the last page. */
             next_cursor?: string | null;
@@ -1891,11 +2587,21 @@ export interface components {
              */
             new_password: string;
         };
+        /** @description Pasted text to store as a document. */
+        PastedText: {
+            source?: components["schemas"]["SourceLabel"] | null;
+            /** @description Tags. */
+            tags?: components["schemas"]["Tag"][] | null;
+            /** @description The text (Markdown, HTML or plain; read from the content). */
+            text: string;
+            /** @description Its title. */
+            title: components["schemas"]["Title"];
+        };
         /**
          * @description A permission, `resource:action` (see `GET /api/v1/permissions`).
          * @enum {string}
          */
-        PermissionName: "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "jobs:read" | "jobs:write" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
+        PermissionName: "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "chats:admin" | "documents:read" | "documents:write" | "jobs:read" | "jobs:write" | "knowledge:admin" | "knowledge:ask" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
         /** @description A permission of the catalog. */
         PermissionView: {
             /** @description What it allows. */
@@ -2013,6 +2719,13 @@ export interface components {
              */
             updated_at: string;
         };
+        /** @description A question or search (1–2,000 characters, not only white space). */
+        Question: string;
+        /**
+         * @description Up or down.
+         * @enum {string}
+         */
+        Rating: "up" | "down";
         /** @description Readiness answer. */
         Ready: {
             /** @description Each check and its result. */
@@ -2024,6 +2737,14 @@ export interface components {
         RefreshRequest: {
             /** @description The refresh token. */
             refresh_token: string;
+        };
+        /** @description The multipart form of a replacement. */
+        ReplaceForm: {
+            /**
+             * Format: binary
+             * @description The new file.
+             */
+            file: string;
         };
         /** @description A new password with a reset token. */
         ResetPassword: {
@@ -2073,6 +2794,90 @@ export interface components {
             /** @description Name. */
             name: string;
         };
+        /** @description How a hit scored. */
+        Scores: {
+            /**
+             * Format: double
+             * @description The fused score (weighted reciprocal ranks; higher is better).
+             */
+            fused: number;
+            /**
+             * Format: double
+             * @description Share of the query's words found in the chunk (0–1).
+             */
+            term_coverage: number;
+            /** @description Rank in the full-text search, from 1. */
+            text_rank?: number | null;
+            /**
+             * Format: double
+             * @description Full-text rank score (`ts_rank_cd`), when the text search found it.
+             */
+            text_score?: number | null;
+            /**
+             * Format: double
+             * @description Cosine distance to the query (0 same … 2 opposite), when the
+             *     vector search found it.
+             */
+            vector_distance?: number | null;
+            /** @description Rank in the vector search, from 1. */
+            vector_rank?: number | null;
+        };
+        /**
+         * @description Which rankings a search uses.
+         * @enum {string}
+         */
+        SearchMode: "hybrid" | "vector" | "text";
+        /** @description A search. */
+        SearchRequest: {
+            /**
+             * Format: date-time
+             * @description Only documents created at or after.
+             */
+            created_after?: string | null;
+            /**
+             * Format: date-time
+             * @description Only documents created before.
+             */
+            created_before?: string | null;
+            /** @description Only these documents. */
+            document_ids?: string[] | null;
+            /** @description Only these formats. */
+            formats?: components["schemas"]["Format"][] | null;
+            /**
+             * Format: float
+             * @description Overrides the company's relevance threshold (cosine distance, 0–2).
+             */
+            max_distance?: number | null;
+            mode?: components["schemas"]["SearchMode"] | null;
+            /** @description What to look for. */
+            query: components["schemas"]["Question"];
+            /** @description Only documents with any of these tags. */
+            tags?: components["schemas"]["Tag"][] | null;
+            /**
+             * Format: int32
+             * @description Hits wanted (1–50, default the company's `top_k`).
+             */
+            top_k?: number | null;
+        };
+        /** @description What a search found. */
+        SearchResponse: {
+            /**
+             * Format: double
+             * @description Milliseconds embedding the query.
+             */
+            embed_ms: number;
+            /** @description Relevant hits, best first. */
+            hits: components["schemas"]["Hit"][];
+            /** @description The model the query was embedded with. */
+            model?: string | null;
+            /**
+             * Format: double
+             * @description Milliseconds searching.
+             */
+            search_ms: number;
+            /** @description The query's words as searched. */
+            terms: string[];
+        };
         /** @description Tokens handed to a client (OAuth 2 names). */
         Session: {
             /** @description The access token (JWT). */
@@ -2099,6 +2904,50 @@ export interface components {
             /** @description The signed-in person. */
             user: components["schemas"]["UserSummary"];
         };
+        /** @description How the tenant's knowledge base chunks, searches and answers. */
+        Settings: {
+            /**
+             * @description `auto` (generate when the `answer` task routes to a capable model,
+             *     quote otherwise), `extractive` or `generative`.
+             */
+            answer_mode: string;
+            /**
+             * Format: int32
+             * @description Characters repeated between consecutive chunks (0–1000).
+             */
+            chunk_overlap: number;
+            /**
+             * Format: int32
+             * @description Target characters per chunk (100–4000).
+             */
+            chunk_size: number;
+            /**
+             * Format: float
+             * @description A chunk is relevant when its cosine distance to the question is
+             *     below this (0–2), or when most of the question's words occur in it.
+             */
+            max_distance: number;
+            /**
+             * Format: int64
+             * @description Largest file accepted, in bytes (up to the instance's limit).
+             */
+            max_upload_bytes: number;
+            /**
+             * Format: float
+             * @description Weight of the full-text ranking in the fusion.
+             */
+            text_weight: number;
+            /**
+             * Format: int32
+             * @description Chunks an answer is made from.
+             */
+            top_k: number;
+            /**
+             * Format: float
+             * @description Weight of the vector ranking in the fusion.
+             */
+            vector_weight: number;
+        };
         /** @description Sign-up: a company and its owner. */
         SignupRequest: {
             /** @description The company's name. */
@@ -2122,6 +2971,18 @@ export interface components {
         };
         /** @description A tenant's URL name: lower-case letters, digits and inner dashes, 1–48. */
         Slug: string;
+        /** @description Where a document came from (`website`, `policy manual`, …; 1–200). */
+        SourceLabel: string;
+        /**
+         * @description A span of a snippet that matched the query: `[start, end)` in Unicode
+         *     code points of `snippet`.
+         */
+        Span: {
+            /** @description One past the last. */
+            end: number;
+            /** @description First code point. */
+            start: number;
+        };
         /**
          * @description A GST state code (`27`) — accepted as the code or the state's name.
          * @enum {string}
@@ -2168,6 +3029,8 @@ export interface components {
             /** @description Its URL name. */
             slug: string;
         };
+        /** @description A tag: letters, digits, space, `_ . : -`; 1–40, starting with a letter or digit. */
+        Tag: string;
         /** @description A tenant (global table). */
         Tenant: {
             /**
@@ -2234,6 +3097,8 @@ export interface components {
          * @enum {string}
          */
         TimeZone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
+        /** @description A document's title (1–300 characters). */
+        Title: string;
         /** @description Changes to the caller's own account. */
         UpdateMe: {
             /** @description Display name. */
@@ -2303,6 +3168,30 @@ export interface components {
             event_types?: components["schemas"]["EventPattern"][] | null;
             /** @description New destination. */
             url?: string | null;
+        };
+        /** @description The multipart form of an upload. */
+        UploadForm: {
+            /**
+             * @description One or more files (PDF, DOCX, HTML, Markdown, CSV, plain text);
+             *     the type is read from the content.
+             */
+            file: string[];
+            source?: components["schemas"]["SourceLabel"] | null;
+            /** @description Tags, comma-separated (the field may repeat). */
+            tags?: string | null;
+            title?: components["schemas"]["Title"] | null;
+        };
+        /** @description The upload's documents, in the order sent. */
+        UploadResult: {
+            /** @description One per file. */
+            documents: components["schemas"]["Uploaded"][];
+        };
+        /** @description One uploaded document. */
+        Uploaded: {
+            /** @description The document (the existing one for a duplicate). */
+            document: components["schemas"]["Document"];
+            /** @description The tenant already had this content: nothing new was stored. */
+            duplicate: boolean;
         };
         /** @description One group of the usage report. */
         UsageGroup: {
@@ -3415,6 +4304,773 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    list_chats: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+                /** @description Everyone's (needs `chats:admin`); default one's own. */
+                all?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Chat"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_chat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewChat"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Chat"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_chat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatWithMessages"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_chat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    rename_chat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatRename"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Chat"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    ask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AskRequest"];
+            };
+        };
+        responses: {
+            /** @description The stored answer, or (with `stream: true`) its events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The monthly AI budget is spent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description No model available */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    message_feedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Feedback"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_documents: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+                /** @description Only documents in this state. */
+                status?: "queued" | "processing" | "ready" | "failed";
+                /** @description Title contains (case-insensitive). */
+                q?: string;
+                /** @description Any of these tags (comma-separated). */
+                tags?: string;
+                /** @description Only this format. */
+                format?: "pdf" | "docx" | "html" | "markdown" | "csv" | "text";
+                /** @description Created at or after (RFC 3339). */
+                created_after?: string;
+                /** @description Created before (RFC 3339). */
+                created_before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    upload_documents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Files as `multipart/form-data`, or pasted text as JSON */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PastedText"];
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            /** @description Stored and queued (or already there) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            /** @description A file is larger than the company's upload limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A file's type is not one Tessera reads */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    update_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_chunks: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ChunkView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    download_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The original, with its media type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    replace_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ReplaceForm"];
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another document already has this content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reindex_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["IdempotencyConflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     list_event_types: {
         parameters: {
             query?: never;
@@ -3743,6 +5399,69 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Settings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -4006,6 +5725,54 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    search: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description The embedding model is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_tenant: {

@@ -132,6 +132,19 @@ impl Ai {
         }
     }
 
+    /// Whether a chat call in this context would go to the bundled model
+    /// first (a base model: features that need written answers quote or
+    /// template instead).
+    pub async fn routes_to_builtin(&self, ctx: &CallContext) -> Result<bool, AiError> {
+        match self.plan(ctx, None, false, false).await {
+            Ok(plan) => {
+                Ok(plan.candidates.first().is_none_or(|(t, _)| matches!(t.backend, Backend::Local)))
+            }
+            Err(AiError::NoProvider(_)) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Orders the candidates of a call.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn plan(

@@ -79,6 +79,9 @@ pub struct HttpConfig {
     pub port: u16,
     /// Largest accepted request body, in bytes (accepts "2MiB", "512KB", …).
     pub body_limit: ByteSize,
+    /// Largest accepted body on routes that take files (document uploads);
+    /// each tenant may lower it for itself.
+    pub upload_limit: ByteSize,
     /// A request that takes longer than this answers 503 `request_timeout`.
     pub request_timeout_secs: u64,
     /// How long a shutdown waits for in-flight requests.
@@ -112,6 +115,7 @@ impl Default for HttpConfig {
             host: IpAddr::from([127, 0, 0, 1]),
             port: 8080,
             body_limit: ByteSize(2 * 1024 * 1024),
+            upload_limit: ByteSize(64 * 1024 * 1024),
             request_timeout_secs: 30,
             shutdown_grace_secs: 30,
             cors_origins: Vec::new(),
@@ -224,7 +228,11 @@ impl Default for JobsConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            queues: BTreeMap::from([("default".to_string(), 4), ("webhooks".to_string(), 8)]),
+            queues: BTreeMap::from([
+                ("default".to_string(), 4),
+                ("webhooks".to_string(), 8),
+                ("ingest".to_string(), 2),
+            ]),
             poll_interval_ms: 1000,
             lease_secs: 60,
             retention_days: 7,

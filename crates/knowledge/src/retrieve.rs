@@ -1,0 +1,208 @@
+//! Retrieval: the query embedded with the tenant's embedder, the nearest
+//! chunks and the full-text matches (each inside the tenant), fused by
+//! weighted reciprocal rank, and each hit judged against the tenant's
+//! relevance threshold.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use ai::CallContext;
+use kernel::db::TenantTx;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::model::{Hit, Scores, Settings};
+use crate::repo::{self, DocumentFilter};
+use crate::{Knowledge, query};
+
+/// Reciprocal-rank fusion's constant (Cormack et al.).
+const RRF_K: f64 = 60.0;
+/// Share of the query's words that makes a chunk relevant without the
+/// vector's say-so.
+const COVERAGE_BAR: f64 = 0.75;
+/// Characters of a hit's snippet.
+const SNIPPET: usize = 240;
+
+/// Which rankings a search uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Vector and full text, fused.
+    #[default]
+    Hybrid,
+    /// Vector similarity only.
+    Vector,
+    /// Full text only.
+    Text,
+}
+
+/// A retrieval.
+#[derive(Debug, Clone)]
+pub struct Retrieval {
+    /// The query.
+    pub query: String,
+    /// Which documents.
+    pub filter: DocumentFilter,
+    /// Hits wanted.
+    pub top_k: usize,
+    /// Rankings.
+    pub mode: SearchMode,
+    /// Overrides the tenant's `max_distance`.
+    pub max_distance: Option<f32>,
+    /// Overrides the tenant's weights.
+    pub weights: Option<(f32, f32)>,
+    /// Keep hits below the threshold (marked `relevant: false`).
+    pub keep_irrelevant: bool,
+}
+
+impl Retrieval {
+    /// A hybrid retrieval of `top_k` hits over every document.
+    pub fn new(query: impl Into<String>, top_k: usize) -> Retrieval {
+        Retrieval {
+            query: query.into(),
+            filter: DocumentFilter::default(),
+            top_k,
+            mode: SearchMode::Hybrid,
+            max_distance: None,
+            weights: None,
+            keep_irrelevant: false,
+        }
+    }
+}
+
+/// What a retrieval found.
+#[derive(Debug, Clone)]
+pub struct Retrieved {
+    /// Hits, best first.
+    pub hits: Vec<Hit>,
+    /// The embedding model the query was embedded with.
+    pub model: Option<String>,
+    /// The query's words as searched.
+    pub terms: Vec<String>,
+    /// Milliseconds embedding the query.
+    pub embed_ms: f64,
+    /// Milliseconds in the database.
+    pub search_ms: f64,
+}
+
+impl Knowledge {
+    /// Embeds the query (outside any transaction).
+    pub async fn embed_query(&self, ctx: &CallContext, text: &str) -> Result<(String, Vec<f32>)> {
+        let (_, mut e) = self.ai.embed(ctx, None, &[text.to_string()]).await?;
+        let v = e.vectors.pop().unwrap_or_default();
+        Ok((e.model, v))
+    }
+
+    /// Retrieves the chunks that answer `r.query`, in `tx` (the caller's
+    /// tenant transaction): the only way other domains search.
+    pub async fn retrieve(
+        &self,
+        ctx: &CallContext,
+        tx: &mut TenantTx,
+        r: &Retrieval,
+    ) -> Result<Retrieved> {
+        let settings = repo::settings::get(tx).await?;
+        let started = Instant::now();
+        let embedded = if r.mode == SearchMode::Text {
+            None
+        } else {
+            Some(self.embed_query(ctx, &r.query).await?)
+        };
+        let embed_ms = started.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let hits = self.search_in(tx, r, &settings, embedded.as_ref()).await?;
+        Ok(Retrieved {
+            hits,
+            model: embedded.map(|e| e.0),
+            terms: query::terms(&r.query),
+            embed_ms,
+            search_ms: t.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+
+    /// The database half of a retrieval, with the query already embedded.
+    pub async fn search_in(
+        &self,
+        tx: &mut TenantTx,
+        r: &Retrieval,
+        settings: &Settings,
+        embedded: Option<&(String, Vec<f32>)>,
+    ) -> Result<Vec<Hit>> {
+        let terms = query::terms(&r.query);
+        let candidates = (r.top_k * 4).clamp(20, 200) as i64;
+        let vector = match (r.mode, embedded) {
+            (SearchMode::Text, _) | (_, None) => Vec::new(),
+            (_, Some((model, v))) => {
+                repo::chunks::nearest(tx, v, model, &r.filter, candidates).await?
+            }
+        };
+        let text = match (r.mode, query::tsquery(&terms)) {
+            (SearchMode::Vector, _) | (_, None) => Vec::new(),
+            (_, Some(q)) => repo::chunks::matching(tx, &q, &r.filter, candidates).await?,
+        };
+        let (wv, wt) = r.weights.unwrap_or((settings.vector_weight, settings.text_weight));
+        let max_distance = f64::from(r.max_distance.unwrap_or(settings.max_distance));
+        let mut scored: HashMap<Uuid, Scores> = HashMap::new();
+        let blank = || Scores {
+            fused: 0.0,
+            vector_distance: None,
+            vector_rank: None,
+            text_score: None,
+            text_rank: None,
+            term_coverage: 0.0,
+        };
+        for (i, (id, d)) in vector.iter().enumerate() {
+            let s = scored.entry(*id).or_insert_with(blank);
+            s.vector_distance = Some(*d);
+            s.vector_rank = Some(i + 1);
+            s.fused += f64::from(wv) / (RRF_K + (i + 1) as f64);
+        }
+        for (i, (id, score)) in text.iter().enumerate() {
+            let s = scored.entry(*id).or_insert_with(blank);
+            s.text_score = Some(*score);
+            s.text_rank = Some(i + 1);
+            s.fused += f64::from(wt) / (RRF_K + (i + 1) as f64);
+        }
+        let ids: Vec<Uuid> = scored.keys().copied().collect();
+        let rows = repo::chunks::rows(tx, &ids).await?;
+        let mut hits: Vec<Hit> = rows
+            .into_iter()
+            .filter_map(|row| {
+                let mut scores = scored.remove(&row.id)?;
+                scores.term_coverage =
+                    query::coverage(&terms, &format!("{} {}", row.headings.join(" "), row.text));
+                let near = scores.vector_distance.is_some_and(|d| d <= max_distance);
+                let covered = terms.len() >= 2 && scores.term_coverage >= COVERAGE_BAR;
+                let relevant = match r.mode {
+                    SearchMode::Vector => near,
+                    SearchMode::Text => covered || terms.len() == 1 && scores.term_coverage >= 1.0,
+                    SearchMode::Hybrid => near || covered,
+                };
+                let (snippet, highlights) = query::snippet(&row.text, &terms, SNIPPET);
+                Some(Hit {
+                    chunk_id: row.id,
+                    document_id: row.document_id,
+                    document_title: row.title,
+                    page: row.page,
+                    headings: row.headings,
+                    text: row.text,
+                    snippet,
+                    highlights,
+                    scores,
+                    relevant,
+                })
+            })
+            .filter(|h| h.relevant || r.keep_irrelevant)
+            .collect();
+        hits.sort_by(|a, b| {
+            b.relevant
+                .cmp(&a.relevant)
+                .then(b.scores.fused.total_cmp(&a.scores.fused))
+                .then(a.chunk_id.cmp(&b.chunk_id))
+        });
+        hits.truncate(r.top_k);
+        Ok(hits)
+    }
+}
