@@ -272,20 +272,30 @@ impl Knowledge {
         let mut tx = self.db.tenant_read(ctx.access()).await?;
         let settings = repo::settings::get(&mut tx).await?;
         drop(tx);
-        let mode = match opts.mode {
-            Some(m) => m,
-            None => match settings.answer_mode.as_str() {
-                "extractive" => AnswerMode::Extractive,
-                "generative" => AnswerMode::Generative,
-                _ if self.ai.routes_to_builtin(ctx).await? => AnswerMode::Extractive,
-                _ => AnswerMode::Generative,
+        let mut actx = ctx.clone();
+        actx.feature = "answer".into();
+        let requested = opts.mode.unwrap_or(match settings.answer_mode.as_str() {
+            "extractive" => AnswerMode::Extractive,
+            "generative" => AnswerMode::Generative,
+            _ => AnswerMode::NotCovered, // auto: decided below
+        });
+        // `auto` generates only with a capable model, and pins the call to
+        // it so the bundled base model never writes an answer.
+        let (mode, provider) = match requested {
+            AnswerMode::Extractive => (AnswerMode::Extractive, None),
+            AnswerMode::Generative => {
+                (AnswerMode::Generative, self.ai.capable_chat_provider(&actx).await?)
+            }
+            AnswerMode::NotCovered => match self.ai.capable_chat_provider(&actx).await? {
+                Some(p) => (AnswerMode::Generative, Some(p)),
+                None => (AnswerMode::Extractive, None),
             },
         };
         let previous = opts.history.iter().rev().find(|(r, _)| r == "user").map(|(_, t)| t.clone());
         let query = match previous {
             Some(prev) if is_follow_up(question) => {
                 if mode == AnswerMode::Generative {
-                    self.rewrite(ctx, &opts.history, question)
+                    self.rewrite(&actx, provider.as_deref(), &opts.history, question)
                         .await
                         .unwrap_or_else(|| rewrite_offline(&prev, question))
                 } else {
@@ -334,29 +344,20 @@ impl Knowledge {
             return Ok(futures::stream::iter(events).boxed());
         }
         if mode == AnswerMode::Extractive {
-            let (text, citations) = quote(&terms, &hits);
-            let mut a = base;
-            a.text = text;
-            a.citations = citations;
-            a.first_token_ms = Some(started.elapsed().as_secs_f64() * 1e3);
-            a.latency_ms = a.first_token_ms.unwrap_or_default();
-            let mut events: Vec<Result<AnswerEvent>> = Vec::new();
-            let mut first = true;
-            for part in a.text.split_inclusive("\n\n") {
-                events.push(Ok(AnswerEvent::Token(part.to_string())));
-                first = false;
-            }
-            debug_assert!(!first);
-            events.push(Ok(AnswerEvent::Citations(a.citations.clone())));
-            events.push(Ok(AnswerEvent::Done(Box::new(a))));
-            return Ok(futures::stream::iter(events).boxed());
+            return Ok(Self::quoted(base, &terms, &hits, started));
         }
-        let mut ctx = ctx.clone();
-        ctx.feature = "answer".into();
         let mut req = ChatRequest::new(prompt(&base.query, &hits));
         req.temperature = Some(0.0);
         req.max_tokens = Some(600);
-        let routed = self.ai.chat(&ctx, None, req).await?;
+        let routed = match self.ai.chat(&actx, provider.as_deref(), req).await {
+            Ok(r) => r,
+            Err(e) if requested != AnswerMode::Generative => {
+                // The model could not be reached: quote instead.
+                tracing::warn!(error = %e, "answer model unavailable; quoting");
+                return Ok(Self::quoted(base, &terms, &hits, started));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let mut base = base;
         base.provider = Some(routed.provider.clone());
         base.model = Some(routed.model.clone());
@@ -388,15 +389,34 @@ impl Knowledge {
         Ok(stream.boxed())
     }
 
-    /// Asks the tenant's model to make a follow-up stand alone.
+    /// A quoted answer, streamed a paragraph at a time.
+    fn quoted(base: Answer, terms: &[String], hits: &[Hit], started: Instant) -> AnswerStream {
+        let (text, citations) = quote(terms, hits);
+        let mut a = base;
+        a.mode = AnswerMode::Extractive;
+        a.provider = None;
+        a.model = None;
+        a.text = text;
+        a.citations = citations;
+        a.first_token_ms = Some(started.elapsed().as_secs_f64() * 1e3);
+        a.latency_ms = a.first_token_ms.unwrap_or_default();
+        let mut events: Vec<Result<AnswerEvent>> =
+            a.text.split_inclusive("\n\n").map(|p| Ok(AnswerEvent::Token(p.to_string()))).collect();
+        events.push(Ok(AnswerEvent::Citations(a.citations.clone())));
+        events.push(Ok(AnswerEvent::Done(Box::new(a))));
+        futures::stream::iter(events).boxed()
+    }
+
+    /// Asks the answering model to make a follow-up stand alone (the
+    /// bundled model is never asked).
     async fn rewrite(
         &self,
         ctx: &CallContext,
+        provider: Option<&str>,
         history: &[(String, String)],
         question: &str,
     ) -> Option<String> {
-        let mut ctx = ctx.clone();
-        ctx.feature = "rewrite".into();
+        provider?;
         let mut transcript = String::new();
         for (role, text) in history.iter().rev().take(6).rev() {
             let short: String = text.chars().take(400).collect();
@@ -415,7 +435,7 @@ impl Knowledge {
         ]);
         req.temperature = Some(0.0);
         req.max_tokens = Some(80);
-        let (_, c) = self.ai.complete(&ctx, None, req).await.ok()?;
+        let (_, c) = self.ai.complete(ctx, provider, req).await.ok()?;
         let t = c.content.trim().trim_matches('"').to_string();
         (!t.is_empty() && t.chars().count() <= 500).then_some(t)
     }

@@ -132,15 +132,24 @@ impl Ai {
         }
     }
 
-    /// Whether a chat call in this context would go to the bundled model
-    /// first (a base model: features that need written answers quote or
-    /// template instead).
-    pub async fn routes_to_builtin(&self, ctx: &CallContext) -> Result<bool, AiError> {
+    /// The provider a chat call in this context would use that is not the
+    /// bundled model (a base model, which cannot follow instructions):
+    /// features that need written answers generate with it, and quote or
+    /// template from computed figures when there is none.
+    pub async fn capable_chat_provider(
+        &self,
+        ctx: &CallContext,
+    ) -> Result<Option<String>, AiError> {
         match self.plan(ctx, None, false, false).await {
             Ok(plan) => {
-                Ok(plan.candidates.first().is_none_or(|(t, _)| matches!(t.backend, Backend::Local)))
+                Ok(plan.candidates.iter().find(|(t, _)| !matches!(t.backend, Backend::Local)).map(
+                    |(t, m)| match m {
+                        Some(m) => format!("{}/{m}", t.provider),
+                        None => t.provider.clone(),
+                    },
+                ))
             }
-            Err(AiError::NoProvider(_)) => Ok(true),
+            Err(AiError::NoProvider(_)) => Ok(None),
             Err(e) => Err(e),
         }
     }
