@@ -292,8 +292,8 @@ impl OpenAiProvider {
                 return Err(err);
             }
             tracing::debug!(provider = %self.spec.name, attempt, ?delay, error = %err, "retrying a provider call");
-            metrics::counter!("ai_retries_total", "provider" => self.spec.name.clone())
-                .increment(1);
+            // Unlabelled: provider names may be a tenant's own.
+            metrics::counter!("ai_retries_total").increment(1);
             tokio::time::sleep(delay).await;
         }
     }

@@ -37,11 +37,14 @@ impl Ai {
     ) {
         let cost = if r.outcome == "cached" { Decimal::ZERO } else { self.cost(t, model, r.usage) };
         self.add_spend(ctx.tenant(), cost);
-        let labels = [
-            ("provider", t.provider.clone()),
-            ("model", model.to_string()),
-            ("kind", kind.to_string()),
-        ];
+        // A tenant's own provider and model names stay out of the metrics.
+        let (provider, model_label) = if t.shared {
+            (t.provider.clone(), model.to_string())
+        } else {
+            ("tenant".to_string(), "tenant".to_string())
+        };
+        let labels =
+            [("provider", provider.clone()), ("model", model_label), ("kind", kind.to_string())];
         metrics::counter!(
             "ai_requests_total",
             &[&labels[..], &[("outcome", r.outcome.to_string())]].concat()
@@ -66,7 +69,8 @@ impl Ai {
             }
         }
         if let Some(e) = &r.error {
-            metrics::counter!("ai_errors_total", "provider" => t.provider.clone(), "reason" => e.kind()).increment(1);
+            metrics::counter!("ai_errors_total", "provider" => provider, "reason" => e.kind())
+                .increment(1);
         }
         let rec = UsageRecord {
             caller_type: ctx.caller_type,

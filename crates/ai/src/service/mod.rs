@@ -135,6 +135,9 @@ enum Backend {
 #[derive(Clone)]
 struct Target {
     provider: String,
+    /// The instance's (or the bundled model): its names may label metrics,
+    /// which operators read across tenants; a tenant's own do not.
+    shared: bool,
     locality: Locality,
     backend: Backend,
     chat_model: Option<String>,
@@ -251,6 +254,7 @@ impl Ai {
                 policy,
             };
             instance.push(Target {
+                shared: true,
                 provider: p.name.clone(),
                 locality: if p.locality.as_deref() == Some("local") {
                     Locality::Local

@@ -6,6 +6,7 @@ use super::*;
 impl Ai {
     pub(super) fn local_target(&self) -> Target {
         Target {
+            shared: true,
             provider: LOCAL.into(),
             locality: Locality::Local,
             backend: Backend::Local,
@@ -48,6 +49,7 @@ impl Ai {
                 }
             };
             out.push(Target {
+                shared: false,
                 provider: row.name.clone(),
                 locality: if row.locality == "local" { Locality::Local } else { Locality::Cloud },
                 chat_model: row.chat_model.clone(),
