@@ -77,7 +77,11 @@ CREATE INDEX document_chunks_vec_1024 ON document_chunks
     USING hnsw ((embedding::vector(1024)) vector_cosine_ops) WHERE dims = 1024;
 CREATE INDEX document_chunks_vec_1536 ON document_chunks
     USING hnsw ((embedding::vector(1536)) vector_cosine_ops) WHERE dims = 1536;
-CREATE INDEX document_chunks_tsv ON document_chunks USING gin (tsv);
+-- Full text inside one tenant: one GIN index over (tenant, lexemes), so a
+-- large tenant's matches are found without intersecting its whole row set
+-- (btree_gin is a trusted contrib extension).
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+CREATE INDEX document_chunks_tsv ON document_chunks USING gin (tenant_id, tsv);
 CREATE INDEX document_chunks_document ON document_chunks (tenant_id, document_id, version);
 
 CREATE TABLE chats (

@@ -381,8 +381,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Asks a question in a chat. The answer cites its passages (`[n]` is
-         *     `citations[n-1]`); when no passage is relevant it says the documents
+         * Asks a question in a chat. The answer cites its passages (`[n]` is the
+         *     citation whose `n` is n); when no passage is relevant it says the documents
          *     do not cover it, without calling a model. Streamed, the events are
          *     `token` (`{"text"}`), then `citations` (`{"citations"}`), then `done`
          *     (`{"message"}`, the stored answer), or `error` (a problem document).

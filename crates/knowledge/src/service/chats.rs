@@ -169,11 +169,23 @@ struct Partial {
     done: bool,
 }
 
-/// Stores a stopped answer when the stream is dropped before its end.
+/// The question of a turn, stored with its answer.
+#[derive(Clone)]
+struct Turn {
+    chat: Uuid,
+    question_id: Uuid,
+    question: String,
+    /// The chat's first question names it.
+    title: Option<String>,
+    owner: Option<Owner>,
+}
+
+/// Stores the question and what was said of the answer when the stream
+/// is dropped before its end (the asker stopped it).
 struct StopGuard {
     k: Arc<Knowledge>,
     access: TenantAccess,
-    chat: Uuid,
+    turn: Turn,
     partial: Arc<Mutex<Partial>>,
     started: std::time::Instant,
 }
@@ -189,10 +201,9 @@ impl Drop for StopGuard {
         }
         let k = self.k.clone();
         let access = self.access.clone();
-        let chat = self.chat;
+        let turn = self.turn.clone();
         let latency = self.started.elapsed().as_millis() as i32;
         tokio::spawn(async move {
-            let Ok(mut tx) = k.db().tenant(&access).await else { return };
             let m = NewMessage {
                 id: Uuid::now_v7(),
                 role: "assistant",
@@ -201,15 +212,17 @@ impl Drop for StopGuard {
                 latency_ms: Some(latency),
                 ..Default::default()
             };
-            if repo::chats::add_message(&mut tx, chat, &m).await.is_ok() {
-                let _ = tx.commit().await;
+            if let Err(e) = store_turn(&k, &access, &turn, &m).await {
+                tracing::warn!(error = %e, "could not store a stopped answer");
             }
         });
     }
 }
 
-/// Asks a question in a chat: the question is stored, the answer streams,
-/// and is stored with its citations when it ends.
+/// Asks a question in a chat: the answer streams, and the question is
+/// stored with it (and its citations) when it ends — or with what was said
+/// when the asker stops it. A failure stores nothing, so a retry does not
+/// leave the question twice.
 pub async fn ask(
     k: &Arc<Knowledge>,
     g: &Granted<KnowledgeAsk>,
@@ -218,7 +231,7 @@ pub async fn ask(
 ) -> Result<BoxStream<'static, Result<Streamed>>> {
     let started = std::time::Instant::now();
     let owner = Some(super::owner(g));
-    let mut tx = g.tx(k.db()).await?;
+    let mut tx = g.read_tx(k.db()).await?;
     let chat =
         repo::chats::get(&mut tx, chat_id, owner).await?.ok_or(KnowledgeError::NotFound("chat"))?;
     let history: Vec<(String, String)> = repo::chats::messages(&mut tx, chat_id, 6)
@@ -226,23 +239,16 @@ pub async fn ask(
         .into_iter()
         .map(|m| (m.role, m.content))
         .collect();
-    repo::chats::add_message(
-        &mut tx,
-        chat_id,
-        &NewMessage {
-            id: Uuid::now_v7(),
-            role: "user",
-            content: &ask.content,
-            ..Default::default()
-        },
-    )
-    .await?;
-    if chat.title == UNTITLED {
-        let title: String =
-            ask.content.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(80).collect();
-        repo::chats::rename(&mut tx, chat_id, owner, &title).await?;
-    }
-    tx.commit().await?;
+    drop(tx);
+    let turn = Turn {
+        chat: chat_id,
+        question_id: Uuid::now_v7(),
+        question: ask.content.clone(),
+        title: (chat.title == UNTITLED).then(|| {
+            ask.content.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(80).collect()
+        }),
+        owner,
+    };
 
     let ctx = CallContext::of(g, "answer");
     let opts = AnswerOptions { history, filter: ask.filter, top_k: None, mode: None };
@@ -251,7 +257,7 @@ pub async fn ask(
     let guard = StopGuard {
         k: k.clone(),
         access: g.access().clone(),
-        chat: chat_id,
+        turn: turn.clone(),
         partial: partial.clone(),
         started,
     };
@@ -260,7 +266,16 @@ pub async fn ask(
     let stream = async_stream::try_stream! {
         let _guard = guard;
         while let Some(ev) = answer.next().await {
-            let ev = ev?;
+            let ev = match ev {
+                Ok(ev) => ev,
+                Err(e) => {
+                    // Failed, not stopped: nothing is stored.
+                    if let Ok(mut p) = partial.lock() {
+                        p.done = true;
+                    }
+                    Err(e)?
+                }
+            };
             match &ev {
                 AnswerEvent::Token(t) => {
                     if let Ok(mut p) = partial.lock() {
@@ -270,7 +285,7 @@ pub async fn ask(
                 }
                 AnswerEvent::Citations(_) => yield Streamed::Answer(ev),
                 AnswerEvent::Done(a) => {
-                    let stored = store(&k, &access, chat_id, a, started).await?;
+                    let stored = store(&k, &access, &turn, a, started).await?;
                     if let Ok(mut p) = partial.lock() {
                         p.done = true;
                     }
@@ -283,14 +298,36 @@ pub async fn ask(
     Ok(stream.boxed())
 }
 
+/// Stores a turn: its question, then the answer, in one transaction.
+async fn store_turn(
+    k: &Knowledge,
+    access: &TenantAccess,
+    turn: &Turn,
+    answer: &NewMessage<'_>,
+) -> Result<Message> {
+    let mut tx = k.db().tenant(access).await?;
+    let question = NewMessage {
+        id: turn.question_id,
+        role: "user",
+        content: &turn.question,
+        ..Default::default()
+    };
+    repo::chats::add_message(&mut tx, turn.chat, &question).await?;
+    let stored = repo::chats::add_message(&mut tx, turn.chat, answer).await?;
+    if let Some(title) = &turn.title {
+        repo::chats::rename(&mut tx, turn.chat, turn.owner, title).await?;
+    }
+    tx.commit().await?;
+    Ok(stored)
+}
+
 async fn store(
     k: &Knowledge,
     access: &TenantAccess,
-    chat: Uuid,
+    turn: &Turn,
     a: &Answer,
     started: std::time::Instant,
 ) -> Result<Message> {
-    let mut tx = k.db().tenant(access).await?;
     let m = NewMessage {
         id: Uuid::now_v7(),
         role: "assistant",
@@ -307,7 +344,5 @@ async fn store(
         retrieval_ms: Some(a.retrieval_ms.round() as i32),
         stopped: false,
     };
-    let stored = repo::chats::add_message(&mut tx, chat, &m).await?;
-    tx.commit().await?;
-    Ok(stored)
+    store_turn(k, access, turn, &m).await
 }
