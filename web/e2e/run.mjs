@@ -181,6 +181,39 @@ async function shot(page, name) {
   await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
 }
 
+/**
+ * A PDF whose pages hold these lines (Helvetica 12 pt with a text layer;
+ * an empty line leaves a gap), its cross-reference table at the right
+ * byte offsets.
+ */
+function pdf(pages) {
+  const escape = (s) => s.replace(/\\/g, "\\\\").replace(/\(/g, "\\(").replace(/\)/g, "\\)");
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    `<< /Type /Pages /Kids [${pages.map((_, i) => `${4 + 2 * i} 0 R`).join(" ")}] /Count ${pages.length} >>`,
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+  ];
+  pages.forEach((lines, i) => {
+    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + 2 * i} 0 R >>`);
+    const content = `BT /F1 12 Tf 14 TL 72 740 Td\n${lines.map((l) => (l ? `(${escape(l)}) Tj T*\n` : "T*\n")).join("")}ET`;
+    objects.push(`<< /Length ${Buffer.byteLength(content, "latin1")} >>\nstream\n${content}\nendstream`);
+  });
+  const parts = [Buffer.from("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "latin1")];
+  let length = parts[0].length;
+  const offsets = [];
+  objects.forEach((o, i) => {
+    offsets.push(length);
+    const b = Buffer.from(`${i + 1} 0 obj\n${o}\nendobj\n`, "latin1");
+    parts.push(b);
+    length += b.length;
+  });
+  let tail = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) tail += `${String(off).padStart(10, "0")} 00000 n \n`;
+  tail += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`;
+  parts.push(Buffer.from(tail, "latin1"));
+  return Buffer.concat(parts);
+}
+
 // ── journeys ──────────────────────────────────────────────────────────────
 
 const owner = { email: "asha@traders.example", company: "Sunrise Traders" };
@@ -315,6 +348,88 @@ async function budget(page) {
   await shot(page, "4-usage-budget");
 }
 
+async function knowledge(page) {
+  await nav(page, "Documents", "Documents");
+  // A file Tessera cannot read is refused, with the reason beside it.
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.getByRole("button", { name: "Choose files…" }).click()]);
+  await chooser.setFiles({ name: "photo.png", mimeType: "image/png", buffer: Buffer.from("89504e470d0a1a0a0000000d4948445200000001", "hex") });
+  await expectText(page, "This is a PNG image");
+
+  // A two-page handbook, dropped on the zone, uploads and is read.
+  const handbook = pdf([
+    ["Customer Handbook", "", "Our support desk answers calls from nine in the morning to six in the evening.", "", "Orders placed before noon leave the warehouse the same day."],
+    ["Refund Policy", "", "Refunds are issued within five working days of the request.", "", "Gift cards cannot be exchanged for cash."],
+  ]);
+  const dataTransfer = await page.evaluateHandle(
+    ({ b64, name }) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, { type: "application/pdf" }));
+      return dt;
+    },
+    { b64: handbook.toString("base64"), name: "refund-handbook.pdf" },
+  );
+  const zone = page.locator(".dropzone");
+  await zone.dispatchEvent("dragenter", { dataTransfer });
+  await zone.dispatchEvent("dragover", { dataTransfer });
+  await zone.dispatchEvent("drop", { dataTransfer });
+  await expectText(page, "it is read and indexed next");
+  const row = page.getByRole("row").filter({ hasText: "refund-handbook.pdf" });
+  await until(
+    "the handbook to be ready in the list",
+    async () => (await row.count()) === 1 && /Ready/.test(await row.innerText()),
+    120000,
+  );
+  const pages = (await row.getByRole("cell").nth(2).innerText()).trim();
+  if (pages !== "2") throw new Error(`the list shows ${pages} pages for the handbook`);
+  const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("button", { name: /^Download/ }).click()]);
+  if (download.suggestedFilename() !== "refund-handbook.pdf") throw new Error(`the original downloads as ${download.suggestedFilename()}`);
+  await audit(page, "documents with uploads");
+  await shot(page, "6-documents-ready");
+
+  // Search marks the query's words in each passage.
+  await nav(page, "Search", "Search");
+  await page.getByLabel("Search for").fill("refunds");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await page.locator(".hit mark").first().waitFor();
+  const marked = await page.locator(".hit mark").first().innerText();
+  if (!/refund/i.test(marked)) throw new Error(`search marked “${marked}”`);
+  await audit(page, "search results");
+
+  // The chat answers from the handbook, citing the passage on page 2.
+  await nav(page, "Chat", "Chat");
+  await page.getByLabel("Question").fill("How long do refunds take?");
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await page.waitForURL(/\/chat\/[0-9a-f-]{36}/);
+  const citation = page.getByRole("link", { name: /^\[\d+\] source: .*page 2$/ }).first();
+  await citation.waitFor({ timeout: 30000 });
+  await expectText(page, "five working days");
+  await page.getByRole("navigation", { name: "Chats" }).getByRole("link", { name: /How long do refunds take/ }).waitFor();
+  await page.getByRole("button", { name: "Yes", exact: true }).click();
+  await page.getByRole("button", { name: "Yes", exact: true, pressed: true }).waitFor();
+  await audit(page, "chat answer");
+  await shot(page, "6-chat-answer");
+
+  // Its citation opens the document at the passage, marked and focused.
+  await citation.click();
+  await page.waitForURL(/\/documents\/[0-9a-f-]{36}\?chunk=/);
+  const cited = page.locator("li.chunk[aria-current='true']");
+  await cited.waitFor();
+  const text = await cited.innerText();
+  if (!text.includes("five working days") || !text.includes("Page 2") || !text.includes("Cited passage")) {
+    throw new Error(`the cited passage is not shown as cited on page 2: ${text}`);
+  }
+  const chunk = new URL(page.url()).searchParams.get("chunk");
+  await until("the cited passage to have focus", async () => (await page.evaluate(() => document.activeElement?.id ?? "")) === `chunk-${chunk}`, 5000);
+  const seen = await cited.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return r.bottom > 0 && r.top < window.innerHeight;
+  });
+  if (!seen) throw new Error("the cited passage was not scrolled into view");
+  await audit(page, "document viewer");
+  await shot(page, "6-cited-passage");
+}
+
 async function everyOtherPage(page) {
   for (const [label, heading] of [
     ["Company", "Company"],
@@ -323,6 +438,7 @@ async function everyOtherPage(page) {
     ["Background jobs", "Background jobs"],
     ["Providers", "Providers"],
     ["Playground", "Playground"],
+    ["Knowledge settings", "Knowledge settings"],
   ]) {
     await nav(page, label, heading);
   }
@@ -355,6 +471,7 @@ const steps = [
   ["create, use and revoke an API key", async () => apiKeys(state.page)],
   ["webhook ping delivered", async () => webhook(state.page)],
   ["budget shown on usage", async () => budget(state.page)],
+  ["upload a PDF, ask about it, open the cited passage", async () => knowledge(state.page)],
   ["every page, narrow screen, sign out", async () => everyOtherPage(state.page)],
 ];
 let state;

@@ -9,7 +9,7 @@ export interface PageRoute {
   path: string;
   title: string;
   /** The navigation group; none: not in the navigation. */
-  group?: "Company" | "Developers" | "AI";
+  group?: "Company" | "Knowledge" | "Developers" | "AI";
   permission?: string;
   page: LazyExoticComponent<ComponentType<{ params: Record<string, string> }>>;
 }
@@ -22,6 +22,12 @@ export const ROUTES: PageRoute[] = [
   { path: "/team", title: "Team", group: "Company", permission: "users:read", page: page(() => import("./pages/Team")) },
   { path: "/team/roles", title: "Roles", group: "Company", permission: "roles:read", page: page(() => import("./pages/Roles")) },
   { path: "/audit", title: "Audit log", group: "Company", permission: "audit:read", page: page(() => import("./pages/Audit")) },
+  { path: "/documents", title: "Documents", group: "Knowledge", permission: "documents:read", page: page(() => import("./pages/Documents")) },
+  { path: "/documents/:id", title: "Document", permission: "documents:read", page: page(() => import("./pages/Document")) },
+  { path: "/search", title: "Search", group: "Knowledge", permission: "knowledge:ask", page: page(() => import("./pages/Search")) },
+  { path: "/chat", title: "Chat", group: "Knowledge", permission: "knowledge:ask", page: page(() => import("./pages/Chat")) },
+  { path: "/chat/:id", title: "Chat", permission: "knowledge:ask", page: page(() => import("./pages/Chat")) },
+  { path: "/knowledge/settings", title: "Knowledge settings", group: "Knowledge", permission: "knowledge:admin", page: page(() => import("./pages/KnowledgeSettings")) },
   { path: "/api-keys", title: "API keys", group: "Developers", permission: "api_keys:read", page: page(() => import("./pages/ApiKeys")) },
   { path: "/webhooks", title: "Webhooks", group: "Developers", permission: "webhooks:read", page: page(() => import("./pages/Webhooks")) },
   { path: "/webhooks/:id", title: "Webhook", permission: "webhooks:read", page: page(() => import("./pages/Webhook")) },

@@ -64,6 +64,11 @@ const pending = new Map<string, Request>();
 // Problems that a fresh access token cures.
 const RENEWABLE = new Set(["token_expired", "invalid_token", "unauthenticated"]);
 
+/** Whether a 401 with this problem code is cured by renewing the access token. */
+export function isRenewable(code: string): boolean {
+  return RENEWABLE.has(code);
+}
+
 const auth: Middleware = {
   onRequest({ request, id }) {
     if (accessToken && !request.headers.has("Authorization")) {

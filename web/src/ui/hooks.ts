@@ -8,6 +8,12 @@ export interface Loaded<T> {
   error: ApiError | undefined;
   loading: boolean;
   reload: () => void;
+  /**
+   * Loads again without showing it (for polling): `loading` stays false,
+   * a failure keeps the data shown, and nothing starts while a load is
+   * still under way.
+   */
+  refresh: () => void;
 }
 
 /** Runs `load` when `deps` change; the last answer wins. */
@@ -17,24 +23,40 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const seq = useRef(0);
+  const inflight = useRef(false);
+  const quiet = useRef(false);
   useEffect(() => {
     const mine = ++seq.current;
-    setLoading(true);
-    setError(undefined);
+    const silent = quiet.current;
+    quiet.current = false;
+    inflight.current = true;
+    if (!silent) {
+      setLoading(true);
+      setError(undefined);
+    }
     load()
       .then((d) => {
-        if (mine === seq.current) setData(d);
+        if (mine !== seq.current) return;
+        setData(d);
+        if (silent) setError(undefined);
       })
       .catch((e: unknown) => {
-        if (mine === seq.current) setError(toApiError(e));
+        if (mine === seq.current && !silent) setError(toApiError(e));
       })
       .finally(() => {
-        if (mine === seq.current) setLoading(false);
+        if (mine !== seq.current) return;
+        inflight.current = false;
+        if (!silent) setLoading(false);
       });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload };
+  const refresh = useCallback(() => {
+    if (inflight.current) return;
+    quiet.current = true;
+    setTick((t) => t + 1);
+  }, []);
+  return { data, error, loading, reload, refresh };
 }
 
 export function toApiError(e: unknown): ApiError {
@@ -76,6 +98,62 @@ export function usePaged<T>(load: (cursor: string | undefined) => Promise<Page<T
     },
     previous: () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)),
   };
+}
+
+export interface More<T> {
+  /** Every item loaded so far, in the list's order. */
+  items: T[];
+  loading: boolean;
+  error: ApiError | undefined;
+  /** Whether the server has more after these. */
+  hasMore: boolean;
+  /** Loads the next page onto the end (nothing while one is loading). */
+  more: () => void;
+  /** Starts again from the first page. */
+  reload: () => void;
+}
+
+/** A cursor-paged list that grows ("Load more") instead of turning pages. */
+export function useMore<T>(load: (cursor: string | undefined) => Promise<Page<T>>, deps: unknown[]): More<T> {
+  const [items, setItems] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<ApiError>();
+  const [tick, setTick] = useState(0);
+  const seq = useRef(0);
+  const busy = useRef(false);
+  const loader = useRef(load);
+  loader.current = load;
+  const fetchPage = useCallback((from: string | undefined) => {
+    const mine = ++seq.current;
+    busy.current = true;
+    setLoading(true);
+    setError(undefined);
+    loader
+      .current(from)
+      .then((p) => {
+        if (mine !== seq.current) return;
+        setItems((old) => (from === undefined ? p.items : [...old, ...p.items]));
+        setCursor(p.next_cursor || null);
+      })
+      .catch((e: unknown) => {
+        if (mine === seq.current) setError(toApiError(e));
+      })
+      .finally(() => {
+        if (mine !== seq.current) return;
+        busy.current = false;
+        setLoading(false);
+      });
+  }, []);
+  useEffect(() => {
+    fetchPage(undefined);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  const more = useCallback(() => {
+    if (!busy.current && cursor !== null) fetchPage(cursor);
+  }, [cursor, fetchPage]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { items, loading, error, hasMore: cursor !== null, more, reload };
 }
 
 export interface FormState<T> {
