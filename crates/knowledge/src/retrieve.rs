@@ -132,6 +132,7 @@ impl Knowledge {
     ) -> Result<Vec<Hit>> {
         let terms = query::terms(&r.query);
         let candidates = (r.top_k * 4).clamp(20, 200) as i64;
+        repo::chunks::tune(tx).await?;
         let vector = match (r.mode, embedded) {
             (SearchMode::Text, _) | (_, None) => Vec::new(),
             (_, Some((model, v))) => {

@@ -184,7 +184,23 @@ macro_rules! nearest {
     };
 }
 
-/// The chunks nearest to a vector (cosine distance), of one model.
+/// Settings for the searches of this transaction: HNSW iterative scans
+/// (so the tenant filter cannot starve a result), and plans made for each
+/// call's values — a generic plan cannot see that a filter is absent or
+/// how large the tenant is, and picked sequential scans at 40,000 chunks.
+pub async fn tune(tx: &mut TenantTx) -> Result<(), sqlx::Error> {
+    sqlx::query(kernel::sql!(
+        "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
+                set_config('hnsw.ef_search', '100', true),
+                set_config('plan_cache_mode', 'force_custom_plan', true)"
+    ))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The chunks nearest to a vector (cosine distance), of one model (call
+/// [`tune`] first in the transaction).
 /// Dimensions with an index use it (HNSW with iterative scans, so the
 /// tenant filter does not starve the result); others are scanned.
 pub async fn nearest(
@@ -195,12 +211,6 @@ pub async fn nearest(
     limit: i64,
 ) -> Result<Vec<(Uuid, f64)>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query(kernel::sql!(
-        "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
-                set_config('hnsw.ef_search', '100', true)"
-    ))
-    .execute(&mut **tx)
-    .await?;
     let sql = match vector.len() {
         384 => nearest!("384"),
         768 => nearest!("768"),
