@@ -173,7 +173,7 @@ async fn ingestion() {
         let started = Instant::now();
         let r = app.post("/api/v1/documents").bearer(&token).raw(&ct, body).send().await;
         let id = r.json()["documents"][0]["document"]["id"].as_str().unwrap().to_string();
-        wait_ready(&app, &token, &[id.clone()]).await;
+        wait_ready(&app, &token, std::slice::from_ref(&id)).await;
         single.push(started.elapsed().as_secs_f64() * 1e3);
         if i == 0 {
             let d = app.get(&format!("/api/v1/documents/{id}")).bearer(&token).send().await.json();
@@ -270,7 +270,7 @@ async fn search() {
                 let text: Vec<&str> =
                     (0..60).map(|_| vocab[(rng.next() % 5000) as usize].as_str()).collect();
                 let text = text.join(" ");
-                if rng.next() % 2000 == 0 && samples.len() < 400 {
+                if rng.next().is_multiple_of(2000) && samples.len() < 400 {
                     samples.push((
                         t,
                         v.clone(),
