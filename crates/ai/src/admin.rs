@@ -342,7 +342,9 @@ pub async fn set_policy(
     caller: &Granted<AiAdmin>,
     mut p: Policy,
 ) -> Result<Policy, AiError> {
-    // Kept to the column's 4 decimal places, as it would store it.
+    // A negative budget is refused as sent (before rounding can make it 0),
+    // then kept to the column's 4 decimal places, as it would store it.
+    let negative = p.monthly_budget.is_some_and(|b| b < Decimal::ZERO);
     p.monthly_budget = p.monthly_budget.map(|b| b.round_dp(4));
     let mut errors = Vec::new();
     if !(0..=100).contains(&p.cloud_share) {
@@ -351,7 +353,7 @@ pub async fn set_policy(
     if !(1..=100).contains(&p.soft_limit_pct) {
         errors.push(FieldError::new("soft_limit_pct", "must be between 1 and 100"));
     }
-    if p.monthly_budget.is_some_and(|b| b < Decimal::ZERO) {
+    if negative {
         errors.push(FieldError::new("monthly_budget", "must not be negative"));
     } else if p.monthly_budget.is_some_and(|b| b > MAX_BUDGET) {
         errors.push(FieldError::new("monthly_budget", "must be at most 9999999999.9999"));

@@ -20,8 +20,8 @@ use uuid::Uuid;
 use crate::KnowledgeService;
 use crate::detect::Format;
 use crate::model::{
-    Chat, ChunkView, Document, DocumentStatus, Hit, Message, Question, Settings, SourceLabel, Tag,
-    Title,
+    Chat, ChatTitle, ChunkView, Document, DocumentStatus, Hit, Message, Question, Settings,
+    SourceLabel, Tag, Title,
 };
 use crate::permissions::*;
 use crate::repo::DocumentFilter;
@@ -51,13 +51,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The multipart form of an upload.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
-    /// One or more files (PDF, DOCX, HTML, Markdown, CSV, plain text);
-    /// the type is read from the content.
-    #[schema(value_type = Vec<String>, format = Binary)]
-    file: Vec<String>,
+    /// A file (PDF, DOCX, HTML, Markdown, CSV, plain text; the type is read
+    /// from the content). Repeat the part for several files.
+    #[schema(value_type = String, format = Binary)]
+    file: String,
     /// Title (one file only; otherwise each takes its file's name).
     #[schema(value_type = Option<Title>)]
     title: Option<String>,
@@ -232,7 +233,10 @@ pub struct DocumentsQuery {
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Any of these tags (comma-separated).
-    #[param(max_length = 900)]
+    #[param(
+        max_length = 900,
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,39}(,[A-Za-z0-9][A-Za-z0-9 _.:-]{0,39}){0,19}$"
+    )]
     pub tags: Option<String>,
     /// Only this format.
     #[param(inline)]
@@ -252,7 +256,15 @@ pub async fn list_documents(
     page: PageRequest,
     Query(q): Query<DocumentsQuery>,
 ) -> ApiResult<Json<Page<Document>>> {
-    let tags = q.tags.map(|t| tags_of(&[t])).transpose()?.filter(|t| !t.is_empty());
+    let tags = q
+        .tags
+        .map(|t| tags_of(&[t]))
+        .transpose()
+        .map_err(|_| {
+            ApiError::bad_request("invalid_parameter", "`tags`: comma-separated tags")
+                .field("tags", "comma-separated tags")
+        })?
+        .filter(|t| !t.is_empty());
     let f = Filters {
         status: q.status.map(DocumentStatus::as_str),
         q: q.q.filter(|s| !s.is_empty()),
@@ -333,7 +345,9 @@ pub async fn delete_document(
 
 /// The original file.
 #[utoipa::path(get, path = "/api/v1/documents/{id}/file", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["documents:read"])),
-    responses((status = 200, description = "The original, with its media type", content_type = "application/octet-stream", body = Vec<u8>),
+    responses((status = 200, description = "The original, with its media type",
+               content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                       (Vec<u8> = "text/html"), (Vec<u8> = "text/markdown"), (Vec<u8> = "text/csv"), (Vec<u8> = "text/plain"))),
               (status = 404, body = kernel::error::Problem)))]
 pub async fn download_document(
     k: KnowledgeService,
@@ -398,7 +412,8 @@ pub async fn replace_document(
 }
 
 /// The multipart form of a replacement.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ReplaceForm {
     /// The new file.
@@ -454,8 +469,8 @@ pub struct SearchRequest {
     /// Only documents created before.
     pub created_before: Option<DateTime<Utc>>,
     /// Overrides the company's relevance threshold (cosine distance, 0–2).
-    #[schema(exclusive_minimum = 0.0, maximum = 2.0)]
-    pub max_distance: Option<f32>,
+    #[schema(minimum = 0.0, maximum = 2.0)]
+    pub max_distance: Option<f64>,
 }
 
 /// What a search found.
@@ -471,6 +486,14 @@ pub struct SearchResponse {
     pub embed_ms: f64,
     /// Milliseconds searching.
     pub search_ms: f64,
+}
+
+/// Refuses lists longer than their schema allows, naming the field.
+fn sizes(lists: &[(&str, usize, usize)]) -> Result<(), ApiError> {
+    match lists.iter().find(|(_, n, max)| n > max) {
+        Some((field, _, max)) => Err(ApiError::invalid(*field, format!("at most {max} items"))),
+        None => Ok(()),
+    }
 }
 
 fn filter_of(
@@ -501,12 +524,17 @@ pub async fn search(
     g: Granted<KnowledgeAsk>,
     Json(r): Json<SearchRequest>,
 ) -> ApiResult<Json<SearchResponse>> {
-    if r.max_distance.is_some_and(|d| !(d > 0.0 && d <= 2.0)) {
-        return Err(ApiError::invalid("max_distance", "must be above 0 and at most 2"));
+    if r.max_distance.is_some_and(|d| !(0.0..=2.0).contains(&d)) {
+        return Err(ApiError::invalid("max_distance", "must be 0–2"));
     }
     if r.top_k.is_some_and(|t| !(1..=50).contains(&t)) {
         return Err(ApiError::invalid("top_k", "must be 1–50"));
     }
+    sizes(&[
+        ("document_ids", r.document_ids.as_ref().map_or(0, Vec::len), 100),
+        ("tags", r.tags.as_ref().map_or(0, Vec::len), 20),
+        ("formats", r.formats.as_ref().map_or(0, Vec::len), 6),
+    ])?;
     let ctx = ai::CallContext::of(&g, "search");
     let mut tx = g.read_tx(k.db()).await.map_err(ApiError::from)?;
     let settings = crate::repo::settings::get(&mut tx).await.map_err(ApiError::from)?;
@@ -515,7 +543,7 @@ pub async fn search(
         r.top_k.map_or(settings.top_k as usize, |t| t as usize),
     );
     q.mode = r.mode.unwrap_or_default();
-    q.max_distance = r.max_distance;
+    q.max_distance = r.max_distance.map(|d| d as f32);
     q.filter = filter_of(r.document_ids, r.tags, r.formats, r.created_after, r.created_before);
     drop(tx);
     // The query is embedded before the search's transaction opens.
@@ -541,7 +569,7 @@ pub async fn search(
 #[serde(deny_unknown_fields)]
 pub struct NewChat {
     /// Its title (default: the first question).
-    pub title: Option<Title>,
+    pub title: Option<ChatTitle>,
 }
 
 /// Starts a chat.
@@ -603,7 +631,7 @@ pub async fn get_chat(
 #[serde(deny_unknown_fields)]
 pub struct ChatRename {
     /// The title.
-    pub title: Title,
+    pub title: ChatTitle,
 }
 
 /// Renames a chat.
@@ -655,7 +683,7 @@ pub struct AskRequest {
 #[utoipa::path(post, path = "/api/v1/chats/{id}/messages", tag = TAG, params(("id" = Uuid, Path)), request_body = AskRequest,
     security(("bearer" = ["knowledge:ask"])),
     responses((status = 200, description = "The stored answer, or (with `stream: true`) its events",
-               content((Message = "application/json"), (String = "text/event-stream"))),
+               content((Message = "application/json"), (SseEvent = "text/event-stream"))),
               (status = 404, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem),
               (status = 402, description = "The monthly AI budget is spent", body = kernel::error::Problem),
               (status = 503, description = "No model available", body = kernel::error::Problem)))]
@@ -665,6 +693,10 @@ pub async fn ask(
     Path(id): Path<Uuid>,
     Json(r): Json<AskRequest>,
 ) -> ApiResult<Response> {
+    sizes(&[
+        ("document_ids", r.document_ids.as_ref().map_or(0, Vec::len), 100),
+        ("tags", r.tags.as_ref().map_or(0, Vec::len), 20),
+    ])?;
     let a = Ask {
         content: r.content.to_string(),
         filter: filter_of(r.document_ids, r.tags, None, None, None),
@@ -715,6 +747,30 @@ pub async fn get_message(
     Path((id, message_id)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(chats::message(&k, &g, id, message_id).await?))
+}
+
+/// The name of an answer's stream event.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SseEventName {
+    /// More of the answer: `{"text"}`.
+    Token,
+    /// The citations: `{"citations": [Citation]}`.
+    Citations,
+    /// The stored answer: `{"message": Message}`.
+    Done,
+    /// A problem document.
+    Error,
+}
+
+/// One event of an answer's stream.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct SseEvent {
+    /// Its name.
+    event: SseEventName,
+    /// Its JSON.
+    data: String,
 }
 
 /// Up or down.

@@ -12,6 +12,9 @@ use crate::detect::Format;
 /// Display text: no control characters, no white space at either end.
 pub(crate) const TEXT_PATTERN: &str =
     r"^[^\s\x00-\x1f\x7f-\x9f]([^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$";
+/// Text with a visible character and no control characters but tab and
+/// line breaks.
+const QUESTION_PATTERN: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
 const TAG_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,39}$";
 
 validated_string!(
@@ -19,6 +22,13 @@ validated_string!(
     pub Title,
     schema: |s| s.min_length(Some(1)).max_length(Some(300)).pattern(Some(TEXT_PATTERN)),
     parse: |raw| identity::model::display_text(raw, 300)
+);
+
+validated_string!(
+    /// A chat's title (1–200 characters).
+    pub ChatTitle,
+    schema: |s| s.min_length(Some(1)).max_length(Some(200)).pattern(Some(TEXT_PATTERN)),
+    parse: |raw| identity::model::display_text(raw, 200)
 );
 
 validated_string!(
@@ -45,7 +55,7 @@ validated_string!(
 validated_string!(
     /// A question or search (1–2,000 characters, not only white space).
     pub Question,
-    schema: |s| s.min_length(Some(1)).max_length(Some(2000)).pattern(Some(r"\S")),
+    schema: |s| s.min_length(Some(1)).max_length(Some(2000)).pattern(Some(QUESTION_PATTERN)),
     parse: |raw| {
         if raw.trim().is_empty() {
             Err("must not be empty".into())
@@ -321,22 +331,32 @@ pub struct Message {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct Settings {
     /// Target characters per chunk (100–4000).
+    #[schema(minimum = 100, maximum = 4000)]
     pub chunk_size: i32,
-    /// Characters repeated between consecutive chunks (0–1000).
+    /// Characters repeated between consecutive chunks (0–1000; at most
+    /// half of `chunk_size`, larger values are reduced to that).
+    #[schema(minimum = 0, maximum = 1000)]
     pub chunk_overlap: i32,
-    /// Largest file accepted, in bytes (up to the instance's limit).
+    /// Largest file accepted, in bytes (larger values are reduced to the
+    /// instance's `http.upload_limit`).
+    #[schema(minimum = 1)]
     pub max_upload_bytes: i64,
     /// A chunk is relevant when its cosine distance to the question is
     /// below this (0–2), or when most of the question's words occur in it.
+    #[schema(minimum = 0.0, maximum = 2.0)]
     pub max_distance: f32,
-    /// Weight of the vector ranking in the fusion.
+    /// Weight of the vector ranking in the fusion (0 turns it off).
+    #[schema(minimum = 0.0, maximum = 100.0)]
     pub vector_weight: f32,
-    /// Weight of the full-text ranking in the fusion.
+    /// Weight of the full-text ranking in the fusion (0 turns it off).
+    #[schema(minimum = 0.0, maximum = 100.0)]
     pub text_weight: f32,
     /// Chunks an answer is made from.
+    #[schema(minimum = 1, maximum = 50)]
     pub top_k: i32,
     /// `auto` (generate when the `answer` task routes to a capable model,
     /// quote otherwise), `extractive` or `generative`.
+    #[schema(pattern = "^(auto|extractive|generative)$")]
     pub answer_mode: String,
 }
 

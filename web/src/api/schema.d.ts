@@ -1364,8 +1364,10 @@ export interface components {
         /** @description A chat's new title. */
         ChatRename: {
             /** @description The title. */
-            title: components["schemas"]["Title"];
+            title: components["schemas"]["ChatTitle"];
         };
+        /** @description A chat's title (1–200 characters). */
+        ChatTitle: string;
         /** @description A chat and its messages. */
         ChatWithMessages: components["schemas"]["Chat"] & {
             /** @description Its messages, oldest first. */
@@ -2038,7 +2040,7 @@ export interface components {
         };
         /** @description A new chat. */
         NewChat: {
-            title?: components["schemas"]["Title"] | null;
+            title?: components["schemas"]["ChatTitle"] | null;
         };
         /** @description An invitation to send. */
         NewInvitation: {
@@ -2844,7 +2846,7 @@ export interface components {
             /** @description Only these formats. */
             formats?: components["schemas"]["Format"][] | null;
             /**
-             * Format: float
+             * Format: double
              * @description Overrides the company's relevance threshold (cosine distance, 0–2).
              */
             max_distance?: number | null;
@@ -2913,7 +2915,8 @@ export interface components {
             answer_mode: string;
             /**
              * Format: int32
-             * @description Characters repeated between consecutive chunks (0–1000).
+             * @description Characters repeated between consecutive chunks (0–1000; at most
+             *     half of `chunk_size`, larger values are reduced to that).
              */
             chunk_overlap: number;
             /**
@@ -2929,12 +2932,13 @@ export interface components {
             max_distance: number;
             /**
              * Format: int64
-             * @description Largest file accepted, in bytes (up to the instance's limit).
+             * @description Largest file accepted, in bytes (larger values are reduced to the
+             *     instance's `http.upload_limit`).
              */
             max_upload_bytes: number;
             /**
              * Format: float
-             * @description Weight of the full-text ranking in the fusion.
+             * @description Weight of the full-text ranking in the fusion (0 turns it off).
              */
             text_weight: number;
             /**
@@ -2944,7 +2948,7 @@ export interface components {
             top_k: number;
             /**
              * Format: float
-             * @description Weight of the vector ranking in the fusion.
+             * @description Weight of the vector ranking in the fusion (0 turns it off).
              */
             vector_weight: number;
         };
@@ -2983,6 +2987,18 @@ export interface components {
             /** @description First code point. */
             start: number;
         };
+        /** @description One event of an answer's stream. */
+        SseEvent: {
+            /** @description Its JSON. */
+            data: string;
+            /** @description Its name. */
+            event: components["schemas"]["SseEventName"];
+        };
+        /**
+         * @description The name of an answer's stream event.
+         * @enum {string}
+         */
+        SseEventName: "token" | "citations" | "done" | "error";
         /**
          * @description A GST state code (`27`) — accepted as the code or the state's name.
          * @enum {string}
@@ -3172,10 +3188,11 @@ export interface components {
         /** @description The multipart form of an upload. */
         UploadForm: {
             /**
-             * @description One or more files (PDF, DOCX, HTML, Markdown, CSV, plain text);
-             *     the type is read from the content.
+             * Format: binary
+             * @description A file (PDF, DOCX, HTML, Markdown, CSV, plain text; the type is read
+             *     from the content). Repeat the part for several files.
              */
-            file: string[];
+            file: string;
             source?: components["schemas"]["SourceLabel"] | null;
             /** @description Tags, comma-separated (the field may repeat). */
             tags?: string | null;
@@ -4526,7 +4543,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Message"];
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["SseEvent"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4942,7 +4959,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": number[];
+                    "application/pdf": number[];
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": number[];
+                    "text/csv": number[];
+                    "text/html": number[];
+                    "text/markdown": number[];
+                    "text/plain": number[];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -28,38 +28,32 @@ pub async fn settings(k: &Knowledge, g: &identity::Caller) -> Result<Settings> {
     Ok(repo::settings::get(&mut tx).await?)
 }
 
-/// Changes the tenant's settings.
+/// Changes the tenant's settings: within the instance's upload ceiling, an
+/// overlap of at most half a chunk, and a threshold above 0 (a 0 as sent may
+/// be a value too small for `real`) — larger or smaller values are reduced
+/// to those.
 pub async fn put_settings(
     k: &Knowledge,
     g: &Granted<KnowledgeAdmin>,
-    s: Settings,
+    mut s: Settings,
 ) -> Result<Settings> {
     let mut errors = Vec::new();
     if !(100..=4000).contains(&s.chunk_size) {
         errors.push(kernel::FieldError::new("chunk_size", "must be 100–4000"));
     }
-    if !(0..=1000).contains(&s.chunk_overlap) || s.chunk_overlap * 2 > s.chunk_size {
-        errors.push(kernel::FieldError::new(
-            "chunk_overlap",
-            "must be 0–1000 and at most half of chunk_size",
-        ));
+    if !(0..=1000).contains(&s.chunk_overlap) {
+        errors.push(kernel::FieldError::new("chunk_overlap", "must be 0–1000"));
     }
-    if s.max_upload_bytes < 1 || s.max_upload_bytes as u64 > k.upload_limit() {
-        errors.push(kernel::FieldError::new(
-            "max_upload_bytes",
-            format!("must be 1–{} (the instance's upload limit)", k.upload_limit()),
-        ));
+    if s.max_upload_bytes < 1 {
+        errors.push(kernel::FieldError::new("max_upload_bytes", "must be at least 1"));
     }
-    if !(s.max_distance > 0.0 && s.max_distance <= 2.0) {
-        errors.push(kernel::FieldError::new("max_distance", "must be above 0 and at most 2"));
+    if !(0.0..=2.0).contains(&s.max_distance) {
+        errors.push(kernel::FieldError::new("max_distance", "must be 0–2"));
     }
     for (name, w) in [("vector_weight", s.vector_weight), ("text_weight", s.text_weight)] {
         if !(0.0..=100.0).contains(&w) {
             errors.push(kernel::FieldError::new(name, "must be 0–100"));
         }
-    }
-    if s.vector_weight + s.text_weight <= 0.0 {
-        errors.push(kernel::FieldError::new("vector_weight", "one of the weights must be above 0"));
     }
     if !(1..=50).contains(&s.top_k) {
         errors.push(kernel::FieldError::new("top_k", "must be 1–50"));
@@ -71,6 +65,9 @@ pub async fn put_settings(
     if !errors.is_empty() {
         return Err(KnowledgeError::Validation(errors));
     }
+    s.max_upload_bytes = s.max_upload_bytes.min(k.upload_limit() as i64);
+    s.chunk_overlap = s.chunk_overlap.min(s.chunk_size / 2);
+    s.max_distance = s.max_distance.max(1e-6);
     let mut tx = g.tx(k.db()).await?;
     let before = repo::settings::get(&mut tx).await?;
     let after = repo::settings::put(&mut tx, &s).await?;
