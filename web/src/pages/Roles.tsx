@@ -3,12 +3,13 @@
 // renamed and deleted.
 import { useEffect, useId, useState } from "react";
 import type { CSSProperties } from "react";
-import { ApiError, api, call, type Problem, type Schemas } from "../api/client";
+import { api, call, type Schemas } from "../api/client";
 import { useSession } from "../auth/session";
 import { formatNumber } from "../format";
 import { Link, useLeaveGuard } from "../router";
 import { Alert, Badge, Button, Dialog, Field, PageHeader, States, confirmAction } from "../ui";
-import { toApiError, useForm, useLoad } from "../ui/hooks";
+import { useForm, useLoad } from "../ui/hooks";
+import { askBeforeClosing, humaneProblem, showProblem } from "../ui/problems";
 
 // A wide table scrolls inside its frame instead of widening the page (its
 // width no longer counts toward the layout's narrowest width, and its
@@ -27,42 +28,7 @@ const PLAIN_FIELD: Record<string, string> = {
 };
 
 /** The server's problem in words for people. */
-function humane(e: unknown): ApiError {
-  const err = toApiError(e);
-  const p = err.problem;
-  if (!p) return err;
-  const errors = p.errors?.map((f) => ({ ...f, message: PLAIN_FIELD[p.code] ?? sentence(f.message) }));
-  const detail = sentence(p.detail ?? p.title);
-  return new ApiError(err.status, { ...p, detail, errors } as Problem, err.message);
-}
-
-function sentence(s: string): string {
-  const t = s.trim().replace(/`([^`]*)`/g, "$1");
-  if (!t) return t;
-  // "is taken" → "This is taken."; a leading name (`users:read …`) keeps its case.
-  const c = /^(is|are|has) /.test(t) ? `This ${t}` : /^[a-z]+ /.test(t) ? t[0]!.toUpperCase() + t.slice(1) : t;
-  return /[.!?]$/.test(c) ? c : `${c}.`;
-}
-
-/** After a refused submit: focus the first field at fault, or show the message. */
-function showProblem(form: HTMLFormElement) {
-  window.requestAnimationFrame(() => {
-    const field = form.querySelector<HTMLElement>('[aria-invalid="true"], fieldset.field-error input:not(:disabled)');
-    if (field) field.focus();
-    else form.querySelector(".alert")?.scrollIntoView({ block: "nearest" });
-  });
-}
-
-/** Closing a dialog with unsaved changes asks first (Esc included). */
-function askBeforeClosing(dirty: boolean, close: () => void) {
-  return (e?: { type?: string; preventDefault?: () => void }) => {
-    if (dirty && !confirmAction("Discard what you entered?")) {
-      if (e?.type === "cancel") e.preventDefault?.();
-      return;
-    }
-    close();
-  };
-}
+const humane = (e: unknown) => humaneProblem(e, { field: PLAIN_FIELD });
 
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
