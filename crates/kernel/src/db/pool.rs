@@ -38,11 +38,28 @@ struct Idle {
     state: State,
 }
 
+/// An idle connection taken for a caller that holds a permit.
+struct Reused {
+    conn: PgConnection,
+    state: State,
+    pool: Arc<ConnPool>,
+}
+
+impl Reused {
+    fn with(self, permit: OwnedSemaphorePermit) -> Pooled {
+        Pooled { conn: Some(self.conn), state: self.state, pool: self.pool, _permit: permit }
+    }
+}
+
 /// The pool.
 pub(crate) struct ConnPool {
     opts: PgConnectOptions,
     idle: Mutex<VecDeque<Idle>>,
     permits: Arc<Semaphore>,
+    /// Connections being opened at once: a burst of requests on a cold
+    /// pool would otherwise open dozens together, and on a busy machine
+    /// some miss the server's authentication timeout.
+    connecting: Semaphore,
     max: u32,
     acquire_timeout: Duration,
 }
@@ -57,6 +74,8 @@ impl std::fmt::Debug for ConnPool {
 const CHECK_AFTER: Duration = Duration::from_secs(5);
 /// An open read-only transaction left idle this long is ended by the reaper.
 const END_AFTER: Duration = Duration::from_millis(50);
+/// Connections opened at once.
+const OPENING_AT_ONCE: usize = 4;
 
 impl ConnPool {
     pub(crate) fn new(
@@ -68,6 +87,7 @@ impl ConnPool {
             opts,
             idle: Mutex::new(VecDeque::new()),
             permits: Arc::new(Semaphore::new(max as usize)),
+            connecting: Semaphore::new(OPENING_AT_ONCE),
             max,
             acquire_timeout,
         });
@@ -95,9 +115,23 @@ impl ConnPool {
                 .await
                 .map_err(|_| sqlx::Error::PoolTimedOut)?
                 .map_err(|_| sqlx::Error::PoolClosed)?;
+        if let Some(p) = self.reuse(&permit).await {
+            return Ok(p.with(permit));
+        }
+        // Wait for a turn to open one; a connection given back meanwhile
+        // is taken instead.
+        let _turn = self.connecting.acquire().await.map_err(|_| sqlx::Error::PoolClosed)?;
+        if let Some(p) = self.reuse(&permit).await {
+            return Ok(p.with(permit));
+        }
+        let conn = PgConnection::connect_with(&self.opts).await?;
+        Ok(Pooled { conn: Some(conn), state: State::Clean, pool: self.clone(), _permit: permit })
+    }
+
+    /// An idle connection that still works, if any.
+    async fn reuse(self: &Arc<Self>, _permit: &OwnedSemaphorePermit) -> Option<Reused> {
         loop {
-            let next = self.idle.lock().ok().and_then(|mut i| i.pop_back());
-            let Some(mut idle) = next else { break };
+            let mut idle = self.idle.lock().ok().and_then(|mut i| i.pop_back())?;
             if idle.since.elapsed() > CHECK_AFTER {
                 let ok = match idle.state {
                     State::Clean => idle.conn.ping().await.is_ok(),
@@ -108,15 +142,8 @@ impl ConnPool {
                 }
                 idle.state = State::Clean;
             }
-            return Ok(Pooled {
-                conn: Some(idle.conn),
-                state: idle.state,
-                pool: self.clone(),
-                _permit: permit,
-            });
+            return Some(Reused { conn: idle.conn, state: idle.state, pool: self.clone() });
         }
-        let conn = PgConnection::connect_with(&self.opts).await?;
-        Ok(Pooled { conn: Some(conn), state: State::Clean, pool: self.clone(), _permit: permit })
     }
 
     fn release(&self, conn: PgConnection, state: State) {
