@@ -170,7 +170,8 @@ pub struct EmbeddedConfig {
     pub system_user: String,
     /// PostgreSQL `max_connections`.
     pub max_connections: u32,
-    /// PostgreSQL `shared_buffers`.
+    /// PostgreSQL `shared_buffers` (`auto`: a quarter of the machine's
+    /// memory, between 128 MiB and 8 GiB).
     pub shared_buffers: String,
 }
 
@@ -180,7 +181,7 @@ impl Default for EmbeddedConfig {
             tcp_port: None,
             system_user: "nobody".into(),
             max_connections: 200,
-            shared_buffers: "128MB".into(),
+            shared_buffers: "auto".into(),
         }
     }
 }

@@ -16,6 +16,34 @@ pub(super) struct SpawnSpec {
     pub(super) shared_buffers: String,
 }
 
+/// The machine's memory in MiB (`/proc/meminfo`), if it can be read.
+fn total_memory_mb() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
+/// `shared_buffers = "auto"`: a quarter of the machine's memory, as
+/// PostgreSQL's own guidance has it, between 128 MiB and 8 GiB.
+pub(super) fn auto_shared_buffers_mb(total_mb: Option<u64>) -> u64 {
+    total_mb.map_or(128, |t| (t / 4).clamp(128, 8192))
+}
+
+/// A `shared_buffers` value in MiB (`128MB`, `2GB`, `8192kB`).
+fn mb(v: &str) -> Option<u64> {
+    let v = v.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let n: u64 = v[..split].parse().ok()?;
+    match v[split..].trim().to_ascii_uppercase().as_str() {
+        "KB" => Some(n / 1024),
+        "" | "MB" => Some(n),
+        "GB" => Some(n * 1024),
+        "TB" => Some(n * 1024 * 1024),
+        _ => None,
+    }
+}
+
 impl SpawnSpec {
     pub(super) fn new(
         install: &PgInstall,
@@ -32,7 +60,11 @@ impl SpawnSpec {
             port: opts.tcp_port.unwrap_or(DEFAULT_PORT),
             tcp: opts.tcp_port.is_some(),
             max_connections: opts.max_connections,
-            shared_buffers: opts.shared_buffers.clone(),
+            shared_buffers: if opts.shared_buffers == "auto" {
+                format!("{}MB", auto_shared_buffers_mb(total_memory_mb()))
+            } else {
+                opts.shared_buffers.clone()
+            },
         }
     }
 
@@ -46,6 +78,9 @@ impl SpawnSpec {
             ("unix_socket_permissions", "0700".to_string()),
             ("max_connections", self.max_connections.to_string()),
             ("shared_buffers", self.shared_buffers.clone()),
+            // What the planner may assume the OS caches besides (twice the
+            // buffers, as on a machine that runs little else).
+            ("effective_cache_size", format!("{}MB", 2 * mb(&self.shared_buffers).unwrap_or(128))),
             ("log_line_prefix", "[%p] ".to_string()),
             ("logging_collector", "off".to_string()),
             ("password_encryption", "scram-sha-256".to_string()),
@@ -349,4 +384,21 @@ pub(super) fn clear_stale_socket_locks(run_dir: &Path, port: u16) -> Result<()> 
         let _ = fs::remove_file(run_dir.join(format!(".s.PGSQL.{port}")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_buffers_take_a_quarter_within_bounds() {
+        assert_eq!(auto_shared_buffers_mb(Some(24 * 1024)), 6 * 1024);
+        assert_eq!(auto_shared_buffers_mb(Some(256)), 128);
+        assert_eq!(auto_shared_buffers_mb(Some(256 * 1024)), 8192);
+        assert_eq!(auto_shared_buffers_mb(None), 128);
+        assert_eq!(mb("2GB"), Some(2048));
+        assert_eq!(mb("128MB"), Some(128));
+        assert_eq!(mb("8192kB"), Some(8));
+        assert_eq!(mb("lots"), None);
+    }
 }
