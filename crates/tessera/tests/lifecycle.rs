@@ -251,6 +251,7 @@ async fn migrate_then_doctor_on_a_fresh_data_dir() {
         "migrations current",
         "free on the data directory",
         "owns no tables",
+        "full-text search uses its index under row-level security",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }

@@ -138,6 +138,7 @@ async fn ensure_template(cluster: &Cluster) -> String {
         {
             let mut b = superuser(cluster, &building).await;
             exec(&mut b, "CREATE EXTENSION IF NOT EXISTS vector").await;
+            exec(&mut b, kernel::db::LEAKPROOF_TEXT_MATCH).await;
             b.close().await.ok();
         }
         let targets = Targets {

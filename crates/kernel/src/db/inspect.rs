@@ -19,6 +19,9 @@ pub struct Inspection {
     pub owned_tables: i64,
     /// Privileged functions (queue, audit retention) the role may run.
     pub privileged_functions: Vec<String>,
+    /// Whether the text-search match is leakproof, so full-text search
+    /// uses its index under row-level security.
+    pub text_match_leakproof: bool,
 }
 
 /// Reads the [`Inspection`] through `conn` (the application role's).
@@ -49,6 +52,11 @@ pub async fn inspect(conn: &mut PgConnection) -> Result<Inspection, sqlx::Error>
     ))
     .fetch_all(&mut *conn)
     .await?;
+    let (text_match_leakproof,): (bool,) = sqlx::query_as(crate::sql!(
+        "SELECT proleakproof FROM pg_proc WHERE oid = 'pg_catalog.ts_match_vq(tsvector, tsquery)'::regprocedure"
+    ))
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(Inspection {
         server_version,
         role,
@@ -57,5 +65,6 @@ pub async fn inspect(conn: &mut PgConnection) -> Result<Inspection, sqlx::Error>
         pgvector: pgvector.map(|v| v.0),
         owned_tables,
         privileged_functions: privileged.into_iter().map(|p| p.0).collect(),
+        text_match_leakproof,
     })
 }

@@ -129,6 +129,15 @@ async fn check_database(r: &mut Report, db: &Database) {
                     "pgvector is not installed in the database (`tessera migrate` installs it or says how)",
                 ),
             }
+            if i.text_match_leakproof {
+                r.ok("full-text search uses its index under row-level security");
+            } else {
+                r.warn(&format!(
+                    "full-text search cannot use its index under row-level security (slower for \
+                     large companies): run `{};` once as a superuser",
+                    kernel::db::LEAKPROOF_TEXT_MATCH
+                ));
+            }
             if i.owned_tables > 0 {
                 r.warn(&format!(
                     "the application role owns {} table(s); use a separate owner role (DATABASE_OWNER_URL)",

@@ -112,12 +112,14 @@ pub(super) async fn bootstrap(cluster: &Cluster) -> Result<()> {
     let mut su = PgConnection::connect_with(&opts).await?;
     sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS vector").execute(&mut su).await?;
     su.close().await?;
-    ensure_worker_role(cluster).await
+    ensure_cluster_setup(cluster).await
 }
 
-/// Creates the workers' role if the cluster lacks it (clusters made
-/// before it existed) and keeps its password in step with the secrets.
-pub(super) async fn ensure_worker_role(cluster: &Cluster) -> Result<()> {
+/// What a cluster made by an earlier release may lack, run at every start:
+/// the workers' role (created, its password kept in step with the
+/// secrets), and the leakproof text match (see
+/// [`crate::db::LEAKPROOF_TEXT_MATCH`]).
+pub(super) async fn ensure_cluster_setup(cluster: &Cluster) -> Result<()> {
     let mut su = PgConnection::connect_with(&cluster.connect_options(Role::Superuser)).await?;
     let exists: Option<(i32,)> =
         sqlx::query_as(crate::sql!("SELECT 1 FROM pg_roles WHERE rolname = $1"))
@@ -139,6 +141,11 @@ pub(super) async fn ensure_worker_role(cluster: &Cluster) -> Result<()> {
     for sql in statements {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut su).await?;
     }
+    su.close().await?;
+    let mut su =
+        PgConnection::connect_with(&cluster.connect_options(Role::Superuser).database(DATABASE))
+            .await?;
+    crate::db::ensure_text_match_leakproof(&mut su).await?;
     su.close().await?;
     Ok(())
 }

@@ -257,7 +257,7 @@ impl Cluster {
                 cluster.layout.lock_file().display()
             )
         })?;
-        ensure_worker_role(&cluster).await.context("creating the workers' database role")?;
+        ensure_cluster_setup(&cluster).await.context("setting up the cluster's roles")?;
         Ok(cluster)
     }
 
@@ -296,7 +296,7 @@ impl Cluster {
         let cluster = Cluster { layout, creds, port, supervisor, _lock: lock };
         let recent = cluster.supervisor.as_ref().map(|s| s.recent.clone());
         wait_until_accepting(&cluster, recent, Duration::from_secs(60)).await?;
-        ensure_worker_role(&cluster).await.context("creating the workers' database role")?;
+        ensure_cluster_setup(&cluster).await.context("setting up the cluster's roles")?;
         Ok(cluster)
     }
 
