@@ -428,6 +428,13 @@ async function knowledge(page) {
   if (!seen) throw new Error("the cited passage was not scrolled into view");
   await audit(page, "document viewer");
   await shot(page, "6-cited-passage");
+
+  // The settings say which model the passages are embedded with, and
+  // offer the company's embedding models.
+  await nav(page, "Knowledge settings", "Knowledge settings");
+  await expectText(page, "Search uses all-MiniLM-L6-v2 for all");
+  const model = page.getByLabel("Model", { exact: true });
+  if ((await model.inputValue()) !== "all-MiniLM-L6-v2") throw new Error(`the embedding model shows ${await model.inputValue()}`);
 }
 
 async function everyOtherPage(page) {

@@ -271,6 +271,7 @@ impl Knowledge {
         let started = Instant::now();
         let mut tx = self.db.tenant_read(ctx.access()).await?;
         let settings = repo::settings::get(&mut tx).await?;
+        let models = repo::settings::models(&mut tx).await?;
         drop(tx);
         let mut actx = ctx.clone();
         actx.feature = "answer".into();
@@ -308,7 +309,7 @@ impl Knowledge {
         let mut r = Retrieval::new(query.clone(), top_k);
         r.filter = opts.filter.clone();
         r.mode = SearchMode::Hybrid;
-        let embedded = self.embed_query(ctx, &query).await?;
+        let embedded = self.embed_query(ctx, &models.active, &query).await?;
         let mut tx = self.db.tenant_read(ctx.access()).await?;
         let hits = self.search_in(&mut tx, &r, &settings, Some(&embedded)).await?;
         drop(tx);

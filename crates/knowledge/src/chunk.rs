@@ -35,11 +35,16 @@ pub struct Chunk {
 impl Chunk {
     /// What is embedded and indexed: the heading path, then the text.
     pub fn indexed_text(&self) -> String {
-        if self.headings.is_empty() {
-            self.text.clone()
-        } else {
-            format!("{}\n{}", self.headings.join(" > "), self.text)
-        }
+        indexed(&self.headings, &self.text)
+    }
+}
+
+/// What is embedded for a chunk of `text` under `headings`.
+pub fn indexed(headings: &[String], text: &str) -> String {
+    if headings.is_empty() {
+        text.to_string()
+    } else {
+        format!("{}\n{}", headings.join(" > "), text)
     }
 }
 

@@ -20,8 +20,8 @@ use uuid::Uuid;
 use crate::KnowledgeService;
 use crate::detect::Format;
 use crate::model::{
-    Chat, ChatTitle, ChunkView, Document, DocumentStatus, Hit, Message, Question, Settings,
-    SourceLabel, Tag, Title,
+    Chat, ChatTitle, ChunkView, Document, DocumentStatus, Hit, KnowledgeStatus, Message, Question,
+    Settings, SourceLabel, Tag, Title,
 };
 use crate::permissions::*;
 use crate::repo::DocumentFilter;
@@ -48,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_message))
         .routes(routes!(message_feedback))
         .routes(routes!(get_settings, put_settings))
+        .routes(routes!(get_status))
 }
 
 /// The multipart form of an upload.
@@ -538,6 +539,7 @@ pub async fn search(
     let ctx = ai::CallContext::of(&g, "search");
     let mut tx = g.read_tx(k.db()).await.map_err(ApiError::from)?;
     let settings = crate::repo::settings::get(&mut tx).await.map_err(ApiError::from)?;
+    let models = crate::repo::settings::models(&mut tx).await.map_err(ApiError::from)?;
     let mut q = Retrieval::new(
         r.query.to_string(),
         r.top_k.map_or(settings.top_k as usize, |t| t as usize),
@@ -548,8 +550,11 @@ pub async fn search(
     drop(tx);
     // The query is embedded before the search's transaction opens.
     let started = std::time::Instant::now();
-    let embedded =
-        if q.mode == SearchMode::Text { None } else { Some(k.embed_query(&ctx, &q.query).await?) };
+    let embedded = if q.mode == SearchMode::Text {
+        None
+    } else {
+        Some(k.embed_query(&ctx, &models.active, &q.query).await?)
+    };
     let embed_ms = started.elapsed().as_secs_f64() * 1e3;
     let searched = std::time::Instant::now();
     let mut tx = g.read_tx(k.db()).await.map_err(ApiError::from)?;
@@ -814,6 +819,18 @@ pub async fn message_feedback(
         Rating::Down => -1,
     };
     Ok(Json(chats::feedback(&k, &g, id, message_id, rating, f.comment.as_deref()).await?))
+}
+
+/// The state of the company's knowledge base: documents by state, pages
+/// and characters indexed, the embedding model search reads and the
+/// progress of a move to another.
+#[utoipa::path(get, path = "/api/v1/knowledge/status", tag = TAG, security(("bearer" = ["documents:read"])),
+    responses((status = 200, body = KnowledgeStatus)))]
+pub async fn get_status(
+    k: KnowledgeService,
+    g: Granted<DocumentsRead>,
+) -> ApiResult<Json<KnowledgeStatus>> {
+    Ok(Json(svc::status(&k, &g).await?))
 }
 
 /// The company's knowledge settings.

@@ -15,9 +15,9 @@ use crate::chunk::{self, ChunkOptions};
 use crate::detect::Format;
 use crate::extract::{self, ExtractError};
 use crate::model::Document;
-use crate::repo::chunks::NewChunk;
+use crate::repo::chunks::{ModelVectors, NewChunk};
 use crate::repo::documents::Ingested;
-use crate::{DOCUMENT_FAILED, DOCUMENT_READY, Knowledge, KnowledgeService, query, repo};
+use crate::{DOCUMENT_FAILED, DOCUMENT_READY, Knowledge, KnowledgeService, repo};
 
 /// Texts per embedding call.
 const BATCH: usize = 32;
@@ -118,70 +118,77 @@ async fn ingest(k: &Knowledge, ctx: &JobContext, id: Uuid, version: i32) -> anyh
         return Ok(());
     }
 
-    // Embeddings, in batches, with progress.
+    // Embeddings, in batches, with progress: one vector per chunk for each
+    // model the knowledge base needs (the one in use, and the one it is
+    // moving to).
+    let mut tx = ctx.read_tx().await?;
+    let models = repo::settings::models(&mut tx).await?;
+    drop(tx);
+    let wanted: Vec<String> = models.wanted().into_iter().map(str::to_string).collect();
     let call = CallContext::system(ctx.access(), "knowledge.ingest");
     let texts: Vec<String> = chunks.iter().map(chunk::Chunk::indexed_text).collect();
-    let mut vectors: Vec<Vec<f32>> = Vec::with_capacity(texts.len());
-    let mut model: Option<String> = None;
+    let total = texts.len() * wanted.len();
+    let mut sets: Vec<ModelVectors> = Vec::with_capacity(wanted.len());
     let mut last_report = Instant::now();
-    for batch in texts.chunks(BATCH) {
-        if ctx.cancel.is_cancelled() {
-            anyhow::bail!("stopped");
-        }
-        let (_, e) = match k.ai.embed(&call, None, batch).await {
-            Ok(e) => e,
-            Err(e) if ctx.is_last_attempt() || !e.should_fall_back() => {
-                let reason = format!("the embedding model could not be reached: {e}");
-                fail(ctx, &doc, &reason).await?;
-                return Err(Permanent::error(reason));
+    for model in &wanted {
+        let mut vectors: Vec<Vec<f32>> = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(BATCH) {
+            if ctx.cancel.is_cancelled() {
+                anyhow::bail!("stopped");
             }
-            Err(e) => return Err(e.into()),
-        };
-        if model.as_ref().is_some_and(|m| *m != e.model) {
-            // The tenant's embedder changed midway: start again.
-            anyhow::bail!("the embedding model changed during ingestion");
-        }
-        model = Some(e.model);
-        vectors.extend(e.vectors);
-        if last_report.elapsed() > Duration::from_millis(500) {
-            last_report = Instant::now();
-            let pct = 15 + (80 * vectors.len() / texts.len()) as i16;
-            if !progress(ctx, id, version, pct.min(95)).await? {
-                return Ok(());
+            let (_, e) = match k.ai.embed(&call, Some(model), batch).await {
+                Ok(e) => e,
+                Err(e) if ctx.is_last_attempt() || !e.should_fall_back() => {
+                    let reason = format!("the embedding model could not be reached: {e}");
+                    fail(ctx, &doc, &reason).await?;
+                    return Err(Permanent::error(reason));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            anyhow::ensure!(e.vectors.len() == batch.len(), "the embedding model skipped texts");
+            vectors.extend(e.vectors);
+            if last_report.elapsed() > Duration::from_millis(500) {
+                last_report = Instant::now();
+                let done = sets.len() * texts.len() + vectors.len();
+                let pct = 15 + (80 * done / total) as i16;
+                if !progress(ctx, id, version, pct.min(95)).await? {
+                    return Ok(());
+                }
             }
         }
+        sets.push(ModelVectors { model: model.clone(), vectors });
     }
-    let model = model.unwrap_or_default();
     let embed_ms = started.elapsed().as_millis() - extract_ms;
 
     let all_text: String =
         extracted.blocks.iter().take(200).map(|b| b.text.as_str()).collect::<Vec<_>>().join(" ");
-    let language = query::language(&all_text);
+    let language = crate::language::detect(&all_text);
     let rows: Vec<NewChunk> = chunks
         .into_iter()
-        .zip(vectors)
-        .map(|(c, v)| NewChunk {
-            text: c.text,
-            page: c.page.map(|p| p as i32),
-            headings: c.headings,
-            embedding: v,
-        })
+        .map(|c| NewChunk { text: c.text, page: c.page.map(|p| p as i32), headings: c.headings })
         .collect();
 
     // One transaction: the version still current, the old set out, the
-    // new one in, the document ready.
+    // new one in, the document ready. The models are locked (shared) so a
+    // switch to another model cannot commit between the check and this
+    // set: one this run has no vectors of means starting again.
     let mut tx = ctx.tx().await?;
     let current = repo::documents::lock(&mut tx, id).await?;
     if current.as_ref().is_none_or(|d| d.version != version) {
         return Ok(());
     }
-    repo::chunks::replace(&mut tx, id, version, &model, language, &rows).await?;
+    let now = repo::settings::lock_models(&mut tx, false).await?;
+    if !sets.iter().any(|s| s.model == now.active) {
+        anyhow::bail!("the knowledge base moved to another embedding model during ingestion");
+    }
+    sets.retain(|s| now.wanted().contains(&s.model.as_str()));
+    repo::chunks::replace(&mut tx, id, version, language, &rows, &sets).await?;
     let ingested = Ingested {
         pages: extracted.pages.map(|p| p as i32),
         chunk_count: rows.len() as i32,
         char_count: extracted.chars().min(i32::MAX as usize) as i32,
         language: Some(language),
-        model: &model,
+        model: &now.active,
         title: extracted.title.as_deref(),
     };
     repo::documents::ready(&mut tx, id, version, &ingested).await?;

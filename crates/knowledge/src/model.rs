@@ -358,6 +358,18 @@ pub struct Settings {
     /// quote otherwise), `extractive` or `generative`.
     #[schema(pattern = "^(auto|extractive|generative)$")]
     pub answer_mode: String,
+    /// The embedding model of the knowledge base, as `GET /v1/models`
+    /// names it (`all-MiniLM-L6-v2`, the local one, by default). Changing
+    /// it re-embeds every chunk in the background; search keeps using the
+    /// earlier model's vectors until the new set is complete
+    /// (`GET /api/v1/knowledge/status` shows the progress).
+    #[serde(default = "default_embedding_model")]
+    #[schema(min_length = 1, max_length = 200, default = "all-MiniLM-L6-v2")]
+    pub embedding_model: String,
+}
+
+fn default_embedding_model() -> String {
+    ai::embed::LOCAL_MODEL.to_string()
 }
 
 impl Default for Settings {
@@ -371,6 +383,50 @@ impl Default for Settings {
             text_weight: 1.0,
             top_k: 5,
             answer_mode: "auto".into(),
+            embedding_model: default_embedding_model(),
         }
     }
+}
+
+/// How many documents are in each state.
+#[derive(Debug, Clone, Default, Serialize, ToSchema, sqlx::FromRow)]
+pub struct DocumentCounts {
+    /// Waiting for ingestion.
+    pub queued: i64,
+    /// Being read, chunked and embedded.
+    pub processing: i64,
+    /// Searchable.
+    pub ready: i64,
+    /// Could not be read.
+    pub failed: i64,
+}
+
+/// The embedding models of the knowledge base, and a move between them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EmbeddingStatus {
+    /// The model search reads.
+    pub model: String,
+    /// The model the knowledge base is moving to, while it re-embeds.
+    pub next_model: Option<String>,
+    /// Chunks that have a vector of `next_model` (of `model` when there is
+    /// no move).
+    pub embedded: i64,
+    /// Chunks in all.
+    pub total: i64,
+    /// The embedding models the company can choose (`embedding_model` in
+    /// the settings).
+    pub choices: Vec<String>,
+}
+
+/// The state of the company's knowledge base.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KnowledgeStatus {
+    /// Documents by state.
+    pub documents: DocumentCounts,
+    /// Pages of the ready documents that have pages (PDF).
+    pub pages: i64,
+    /// Characters of text extracted from the ready documents.
+    pub characters: i64,
+    /// Embedding models and re-embedding progress.
+    pub embedding: EmbeddingStatus,
 }

@@ -1,6 +1,5 @@
 //! The words of a query, pure: terms for full-text search, how much of a
-//! query a chunk covers, the snippet with the matches marked, and the
-//! language a text is in.
+//! query a chunk covers, and the snippet with the matches marked.
 
 use std::collections::HashSet;
 
@@ -74,9 +73,37 @@ pub fn terms(query: &str) -> Vec<String> {
         .collect()
 }
 
-/// A `to_tsquery` expression matching any of the terms.
-pub fn tsquery(terms: &[String]) -> Option<String> {
-    (!terms.is_empty()).then(|| terms.join(" | "))
+/// A query's terms as `to_tsquery` expressions, from the strictest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TsQueries {
+    /// Every term.
+    pub all: String,
+    /// All but one of the terms, any one missing (three to ten terms).
+    pub most: Option<String>,
+    /// Any term.
+    pub any: String,
+}
+
+/// The `to_tsquery` expressions of the terms (`None` without terms).
+pub fn tsquery(terms: &[String]) -> Option<TsQueries> {
+    if terms.is_empty() {
+        return None;
+    }
+    let most = (3..=10).contains(&terms.len()).then(|| {
+        (0..terms.len())
+            .map(|skip| {
+                let kept: Vec<&str> = terms
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != skip)
+                    .map(|(_, t)| t.as_str())
+                    .collect();
+                format!("({})", kept.join(" & "))
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    });
+    Some(TsQueries { all: terms.join(" & "), most, any: terms.join(" | ") })
 }
 
 /// Share of the terms whose stem occurs in the text.
@@ -149,38 +176,6 @@ pub fn snippet(text: &str, terms: &[String], width: usize) -> (String, Vec<Span>
     (s, spans)
 }
 
-/// `english` when a text reads as English (enough of its words are
-/// English stopwords), else `simple`.
-pub fn language(text: &str) -> &'static str {
-    let mut total = 0usize;
-    let mut stop = 0usize;
-    for (_, _, w) in words(text).take(5000) {
-        total += 1;
-        if matches!(
-            w.as_str(),
-            "the"
-                | "and"
-                | "of"
-                | "to"
-                | "is"
-                | "in"
-                | "for"
-                | "that"
-                | "with"
-                | "on"
-                | "are"
-                | "be"
-                | "this"
-                | "as"
-                | "by"
-                | "it"
-        ) {
-            stop += 1;
-        }
-    }
-    if total >= 20 && stop * 100 >= total * 8 { "english" } else { "simple" }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +187,18 @@ mod tests {
             ["gst", "rate", "payments", "date"]
         );
         assert_eq!(tsquery(&terms("the of")), None);
+        let q = tsquery(&terms("refund policy")).unwrap();
+        assert_eq!(
+            (q.all.as_str(), q.any.as_str(), q.most),
+            ("refund & policy", "refund | policy", None)
+        );
+        let q = tsquery(&terms("refund policy gift cards")).unwrap();
+        assert_eq!(
+            q.most.as_deref(),
+            Some(
+                "(policy & gift & cards) | (refund & gift & cards) | (refund & policy & cards) | (refund & policy & gift)"
+            )
+        );
         assert_eq!(terms("Section 7 of the act"), ["section", "7", "act"]);
     }
 
@@ -223,21 +230,5 @@ mod tests {
             .map(|sp| s.chars().skip(sp.start).take(sp.end - sp.start).collect())
             .collect();
         assert_eq!(marked, ["refund", "window"]);
-    }
-
-    #[test]
-    fn language_of_text() {
-        assert_eq!(
-            language(
-                "The invoice is due in thirty days and the payment is made to the account of the seller by the buyer for the goods."
-            ),
-            "english"
-        );
-        assert_eq!(
-            language(
-                "Rechnung Zahlung Konto Betrag Datum Steuer Kunde Lieferant Ware Preis Menge Einheit Summe Netto Brutto Rabatt Skonto Frist Mahnung Bank"
-            ),
-            "simple"
-        );
     }
 }

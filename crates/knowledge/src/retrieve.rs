@@ -24,6 +24,10 @@ const RRF_K: f64 = 60.0;
 const COVERAGE_BAR: f64 = 0.75;
 /// Characters of a hit's snippet.
 const SNIPPET: usize = 240;
+/// Vectors in scope up to which a search compares them all rather than
+/// walking the HNSW index (bench/knowledge.sh: both cost about the same
+/// here, and exact search never misses).
+pub const EXACT_UP_TO: i64 = 5_000;
 
 /// Which rankings a search uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -88,11 +92,17 @@ pub struct Retrieved {
 }
 
 impl Knowledge {
-    /// Embeds the query (outside any transaction).
-    pub async fn embed_query(&self, ctx: &CallContext, text: &str) -> Result<(String, Vec<f32>)> {
-        let (_, mut e) = self.ai.embed(ctx, None, &[text.to_string()]).await?;
+    /// Embeds the query with `model` (the one the tenant's vectors come
+    /// from).
+    pub async fn embed_query(
+        &self,
+        ctx: &CallContext,
+        model: &str,
+        text: &str,
+    ) -> Result<(String, Vec<f32>)> {
+        let (_, mut e) = self.ai.embed(ctx, Some(model), &[text.to_string()]).await?;
         let v = e.vectors.pop().unwrap_or_default();
-        Ok((e.model, v))
+        Ok((model.to_string(), v))
     }
 
     /// Retrieves the chunks that answer `r.query`, in `tx` (the caller's
@@ -104,11 +114,12 @@ impl Knowledge {
         r: &Retrieval,
     ) -> Result<Retrieved> {
         let settings = repo::settings::get(tx).await?;
+        let models = repo::settings::models(tx).await?;
         let started = Instant::now();
         let embedded = if r.mode == SearchMode::Text {
             None
         } else {
-            Some(self.embed_query(ctx, &r.query).await?)
+            Some(self.embed_query(ctx, &models.active, &r.query).await?)
         };
         let embed_ms = started.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
@@ -132,16 +143,26 @@ impl Knowledge {
     ) -> Result<Vec<Hit>> {
         let terms = query::terms(&r.query);
         let candidates = (r.top_k * 4).clamp(20, 200) as i64;
-        repo::chunks::tune(tx).await?;
+        let in_scope = repo::chunks::prepare(tx, &r.filter).await?;
+        // A few thousand vectors are compared faster than the index is
+        // walked, and exactly.
+        let plan = if in_scope <= EXACT_UP_TO {
+            repo::chunks::VectorPlan::Exact
+        } else {
+            repo::chunks::VectorPlan::Index
+        };
         let vector = match (r.mode, embedded) {
             (SearchMode::Text, _) | (_, None) => Vec::new(),
             (_, Some((model, v))) => {
-                repo::chunks::nearest(tx, v, model, &r.filter, candidates).await?
+                repo::chunks::nearest(tx, v, model, &r.filter, candidates, plan).await?
             }
         };
         let text = match (r.mode, query::tsquery(&terms)) {
             (SearchMode::Vector, _) | (_, None) => Vec::new(),
-            (_, Some(q)) => repo::chunks::matching(tx, &q, &r.filter, candidates).await?,
+            (_, Some(q)) => {
+                let languages = repo::chunks::languages(tx).await?;
+                repo::chunks::matching(tx, &q, &languages, &r.filter, candidates).await?
+            }
         };
         let (wv, wt) = r.weights.unwrap_or((settings.vector_weight, settings.text_weight));
         let max_distance = f64::from(r.max_distance.unwrap_or(settings.max_distance));
@@ -160,7 +181,7 @@ impl Knowledge {
             s.vector_rank = Some(i + 1);
             s.fused += f64::from(wv) / (RRF_K + (i + 1) as f64);
         }
-        for (i, (id, score)) in text.iter().enumerate() {
+        for (i, (id, score, _)) in text.iter().enumerate() {
             let s = scored.entry(*id).or_insert_with(blank);
             s.text_score = Some(*score);
             s.text_rank = Some(i + 1);

@@ -300,3 +300,22 @@ async fn running_ingestion_again_leaves_one_chunk_set() {
     };
     assert_eq!(texts(&after), texts(&before));
 }
+
+#[tokio::test]
+async fn text_search_uses_its_index_under_row_level_security() {
+    // Row-level security lets the planner run only leakproof functions
+    // before the tenant policy: unless `@@` is marked leakproof, the GIN
+    // index serves only the tenant condition and every chunk of the
+    // company is read (bench/knowledge.sh shows the difference at scale).
+    let app = TestApp::builder().build().await;
+    let owner = company(&app, "planner").await;
+    let tenant = testkit::tenant_of(&app.get("/api/v1/me").bearer(&owner).send().await.json());
+    let mut tx = app.state.db().tenant_read(&app.access(tenant)).await.unwrap();
+    let (leakproof,): (bool,) = sqlx::query_as(
+        "SELECT proleakproof FROM pg_proc WHERE oid = 'ts_match_vq(tsvector, tsquery)'::regprocedure",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert!(leakproof, "`tsvector @@ tsquery` is not leakproof in the test database");
+}

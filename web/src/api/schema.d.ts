@@ -688,6 +688,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/knowledge/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The state of the company's knowledge base: documents by state, pages
+         *     and characters indexed, the embedding model search reads and the
+         *     progress of a move to another.
+         */
+        get: operations["get_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -1620,6 +1641,29 @@ export interface components {
              */
             version: number;
         };
+        /** @description How many documents are in each state. */
+        DocumentCounts: {
+            /**
+             * Format: int64
+             * @description Could not be read.
+             */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Being read, chunked and embedded.
+             */
+            processing: number;
+            /**
+             * Format: int64
+             * @description Waiting for ingestion.
+             */
+            queued: number;
+            /**
+             * Format: int64
+             * @description Searchable.
+             */
+            ready: number;
+        };
         /**
          * @description Where a document is in ingestion.
          * @enum {string}
@@ -1634,6 +1678,29 @@ export interface components {
         };
         /** @description An e-mail address (stored lower-cased). */
         Email: string;
+        /** @description The embedding models of the knowledge base, and a move between them. */
+        EmbeddingStatus: {
+            /**
+             * @description The embedding models the company can choose (`embedding_model` in
+             *     the settings).
+             */
+            choices: string[];
+            /**
+             * Format: int64
+             * @description Chunks that have a vector of `next_model` (of `model` when there is
+             *     no move).
+             */
+            embedded: number;
+            /** @description The model search reads. */
+            model: string;
+            /** @description The model the knowledge base is moving to, while it re-embeds. */
+            next_model?: string | null;
+            /**
+             * Format: int64
+             * @description Chunks in all.
+             */
+            total: number;
+        };
         /** @description An embeddings request (OpenAI's shape). */
         EmbeddingsRequest: {
             encoding_format?: components["schemas"]["EncodingFormat"] | null;
@@ -1858,6 +1925,23 @@ export interface components {
         };
         /** @description An API key's name: what it is for (1–100 characters). */
         KeyName: string;
+        /** @description The state of the company's knowledge base. */
+        KnowledgeStatus: {
+            /**
+             * Format: int64
+             * @description Characters of text extracted from the ready documents.
+             */
+            characters: number;
+            /** @description Documents by state. */
+            documents: components["schemas"]["DocumentCounts"];
+            /** @description Embedding models and re-embedding progress. */
+            embedding: components["schemas"]["EmbeddingStatus"];
+            /**
+             * Format: int64
+             * @description Pages of the ready documents that have pages (PDF).
+             */
+            pages: number;
+        };
         /**
          * @description Where a provider runs.
          * @enum {string}
@@ -2924,6 +3008,15 @@ export interface components {
              * @description Target characters per chunk (100–4000).
              */
             chunk_size: number;
+            /**
+             * @description The embedding model of the knowledge base, as `GET /v1/models`
+             *     names it (`all-MiniLM-L6-v2`, the local one, by default). Changing
+             *     it re-embeds every chunk in the background; search keeps using the
+             *     earlier model's vectors until the new set is complete
+             *     (`GET /api/v1/knowledge/status` shows the progress).
+             * @default all-MiniLM-L6-v2
+             */
+            embedding_model: string;
             /**
              * Format: float
              * @description A chunk is relevant when its cosine distance to the question is
@@ -5479,6 +5572,30 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

@@ -20,11 +20,12 @@ interface Values {
   text_weight: string;
   top_k: string;
   answer_mode: string;
+  embedding_model: string;
 }
 
-const FIELDS = ["chunk_size", "chunk_overlap", "max_upload_bytes", "max_distance", "vector_weight", "text_weight", "top_k", "answer_mode"];
+const FIELDS = ["chunk_size", "chunk_overlap", "max_upload_bytes", "max_distance", "vector_weight", "text_weight", "top_k", "answer_mode", "embedding_model"];
 
-const EMPTY: Values = { chunk_size: "", chunk_overlap: "", max_upload_bytes: "", max_distance: "", vector_weight: "", text_weight: "", top_k: "", answer_mode: "auto" };
+const EMPTY: Values = { chunk_size: "", chunk_overlap: "", max_upload_bytes: "", max_distance: "", vector_weight: "", text_weight: "", top_k: "", answer_mode: "auto", embedding_model: "" };
 
 function valuesOf(s: Settings): Values {
   return {
@@ -36,6 +37,7 @@ function valuesOf(s: Settings): Values {
     text_weight: String(s.text_weight),
     top_k: String(s.top_k),
     answer_mode: s.answer_mode,
+    embedding_model: s.embedding_model ?? "",
   };
 }
 
@@ -66,13 +68,46 @@ function toSettings(v: Values): Settings {
     text_weight: decimal("text_weight"),
     top_k: whole("top_k"),
     answer_mode: v.answer_mode,
+    embedding_model: v.embedding_model,
   };
   if (errors.length) throw invalid(errors);
   return s;
 }
 
+/** The embedding model in use, and a move to another while it runs. */
+function EmbeddingProgress({ status }: { status: Schemas["EmbeddingStatus"] }) {
+  if (!status.next_model) {
+    return (
+      <p className="muted">
+        Search uses <strong>{status.model}</strong> for all {formatNumber(status.total)} passages.
+      </p>
+    );
+  }
+  const pct = status.total ? Math.floor((100 * status.embedded) / status.total) : 100;
+  return (
+    <div role="status">
+      <p>
+        Moving to <strong>{status.next_model}</strong>: {formatNumber(status.embedded)} of {formatNumber(status.total)} passages embedded. Search keeps using{" "}
+        <strong>{status.model}</strong> until every passage has the new model's vector.
+      </p>
+      <progress max={100} value={pct} aria-label="Passages embedded with the new model">
+        {pct}%
+      </progress>
+    </div>
+  );
+}
+
 export default function KnowledgeSettings() {
   const loaded = useLoad(() => call(api.GET("/api/v1/knowledge/settings")), []);
+  const status = useLoad(() => call(api.GET("/api/v1/knowledge/status")), []);
+  // While the knowledge base moves to another model, its progress is polled.
+  const moving = Boolean(status.data?.embedding.next_model);
+  useEffect(() => {
+    if (!moving) return;
+    const t = window.setInterval(() => status.refresh(), 2000);
+    return () => window.clearInterval(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [moving]);
   const [current, setCurrent] = useState<Settings>();
   const [saved, setSaved] = useState(false);
   const form = useForm<Values>(EMPTY, FIELDS);
@@ -96,6 +131,7 @@ export default function KnowledgeSettings() {
           setCurrent(result);
           form.reset(valuesOf(result));
           setSaved(true);
+          status.refresh();
         }
       });
   };
@@ -158,6 +194,28 @@ export default function KnowledgeSettings() {
               {number("vector_weight", "Weight of meaning (vector)", "How much the vector ranking counts when the two rankings are fused: 0–100.", { step: "0.1", min: 0, max: 100, decimal: true })}
               {number("text_weight", "Weight of words (full text)", "How much the full-text ranking counts: 0–100. One of the weights must be above 0.", { step: "0.1", min: 0, max: 100, decimal: true })}
             </div>
+          </section>
+          <section className="card" aria-labelledby="embedding-h">
+            <h2 id="embedding-h" className="card-title">
+              Embedding model
+            </h2>
+            {status.data ? <EmbeddingProgress status={status.data.embedding} /> : null}
+            <Field
+              label="Model"
+              hint="The model that turns passages and questions into vectors. Changing it embeds every passage again in the background; search is not interrupted."
+              error={form.errors.embedding_model}
+            >
+              {(p) => (
+                <select {...p} value={v.embedding_model} onChange={(e) => form.set("embedding_model", e.target.value)}>
+                  {(status.data?.embedding.choices ?? []).map((m) => (
+                    <option key={m} value={m}>
+                      {m}
+                    </option>
+                  ))}
+                  {status.data?.embedding.choices.includes(v.embedding_model) ? null : <option value={v.embedding_model}>{v.embedding_model}</option>}
+                </select>
+              )}
+            </Field>
           </section>
           <section className="card" aria-labelledby="answers-h">
             <h2 id="answers-h" className="card-title">

@@ -342,3 +342,24 @@ pub async fn ready(
     .await?;
     Ok(())
 }
+
+/// Documents by state, and the pages and characters of the ready ones.
+pub async fn counts(
+    tx: &mut TenantTx,
+) -> Result<(crate::model::DocumentCounts, i64, i64), sqlx::Error> {
+    let tenant = tx.tenant();
+    let (queued, processing, ready, failed, pages, chars): (i64, i64, i64, i64, i64, i64) =
+        sqlx::query_as(kernel::sql!(
+            "SELECT count(*) FILTER (WHERE status = 'queued'),
+                    count(*) FILTER (WHERE status = 'processing'),
+                    count(*) FILTER (WHERE status = 'ready'),
+                    count(*) FILTER (WHERE status = 'failed'),
+                    coalesce(sum(pages) FILTER (WHERE status = 'ready'), 0)::int8,
+                    coalesce(sum(char_count) FILTER (WHERE status = 'ready'), 0)::int8
+               FROM documents WHERE tenant_id = $1"
+        ))
+        .bind(tenant)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok((crate::model::DocumentCounts { queued, processing, ready, failed }, pages, chars))
+}

@@ -9,8 +9,8 @@ use identity::Granted;
 use identity::auth::Principal;
 
 use crate::error::{KnowledgeError, Result};
-use crate::model::Settings;
-use crate::permissions::KnowledgeAdmin;
+use crate::model::{EmbeddingStatus, KnowledgeStatus, Settings};
+use crate::permissions::{DocumentsRead, KnowledgeAdmin};
 use crate::repo::chats::Owner;
 use crate::{Knowledge, repo};
 
@@ -26,6 +26,38 @@ pub fn owner(caller: &identity::Caller) -> Owner {
 pub async fn settings(k: &Knowledge, g: &identity::Caller) -> Result<Settings> {
     let mut tx = g.read_tx(k.db()).await?;
     Ok(repo::settings::get(&mut tx).await?)
+}
+
+/// The state of the tenant's knowledge base: documents by state, and the
+/// embedding models with the progress of a move between them.
+pub async fn status(k: &Knowledge, g: &Granted<DocumentsRead>) -> Result<KnowledgeStatus> {
+    let mut tx = g.read_tx(k.db()).await?;
+    let (documents, pages, characters) = repo::documents::counts(&mut tx).await?;
+    let models = repo::settings::models(&mut tx).await?;
+    let counted = models.next.as_deref().unwrap_or(&models.active).to_string();
+    let (embedded, total) = repo::chunks::coverage(&mut tx, &counted).await?;
+    drop(tx);
+    let choices = k
+        .ai()
+        .models(g.access())
+        .await
+        .map_err(KnowledgeError::from)?
+        .into_iter()
+        .filter(|m| m.kind == "embedding")
+        .map(|m| m.id)
+        .collect();
+    Ok(KnowledgeStatus {
+        documents,
+        pages,
+        characters,
+        embedding: EmbeddingStatus {
+            model: models.active,
+            next_model: models.next,
+            embedded,
+            total,
+            choices,
+        },
+    })
 }
 
 /// Changes the tenant's settings: within the instance's upload ceiling, an
@@ -62,6 +94,9 @@ pub async fn put_settings(
         errors
             .push(kernel::FieldError::new("answer_mode", "must be auto, extractive or generative"));
     }
+    if s.embedding_model.trim().is_empty() || s.embedding_model.chars().count() > 200 {
+        errors.push(kernel::FieldError::new("embedding_model", "must be 1–200 characters"));
+    }
     if !errors.is_empty() {
         return Err(KnowledgeError::Validation(errors));
     }
@@ -70,7 +105,31 @@ pub async fn put_settings(
     s.max_distance = s.max_distance.max(1e-6);
     let mut tx = g.tx(k.db()).await?;
     let before = repo::settings::get(&mut tx).await?;
-    let after = repo::settings::put(&mut tx, &s).await?;
+    if s.embedding_model != before.embedding_model {
+        // Only a model the company can embed with.
+        let known = k.ai().models(g.access()).await.map_err(KnowledgeError::from)?;
+        if !known.iter().any(|m| m.kind == "embedding" && m.id == s.embedding_model) {
+            return Err(KnowledgeError::Validation(vec![kernel::FieldError::new(
+                "embedding_model",
+                "is not an embedding model of this company (GET /v1/models lists them)",
+            )]));
+        }
+    }
+    repo::settings::put(&mut tx, &s).await?;
+    let models = repo::settings::lock_models(&mut tx, true).await?;
+    if s.embedding_model == models.active {
+        // Staying on (or back to) the model in use: any move ends.
+        if models.next.is_some() {
+            repo::settings::set_next_model(&mut tx, None).await?;
+            repo::chunks::drop_other_models(&mut tx, &models.active).await?;
+        }
+    } else if models.next.as_deref() != Some(s.embedding_model.as_str()) {
+        repo::settings::set_next_model(&mut tx, Some(&s.embedding_model)).await?;
+        // No unique key: a finished run's key would block the next move.
+        // Two runs at once do the same work twice, never wrong work.
+        jobs::NewJob::new(&crate::reembed::Reembed {}).enqueue(&mut tx).await?;
+    }
+    let after = repo::settings::get(&mut tx).await?;
     g.audit(
         &mut tx,
         "knowledge.settings_changed",
