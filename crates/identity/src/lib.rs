@@ -23,7 +23,7 @@ pub mod tokens;
 
 use std::sync::Arc;
 
-pub use auth::{Caller, Granted, Identity, IdentityService, SignedIn};
+pub use auth::{Caller, Company, Granted, Identity, IdentityService, SignedIn};
 pub use error::IdentityError;
 use kernel::Domain;
 pub use kernel::permission;

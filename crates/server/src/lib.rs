@@ -33,7 +33,14 @@ pub use compose::Composition;
 /// domain may use the services of those before it). Adding a domain is
 /// adding it here.
 pub fn domains() -> Vec<Domain> {
-    vec![health::domain(), identity::domain(), jobs::domain(), ai::domain(), knowledge::domain()]
+    vec![
+        health::domain(),
+        identity::domain(),
+        jobs::domain(),
+        ai::domain(),
+        knowledge::domain(),
+        ledger::domain(),
+    ]
 }
 
 /// Starts the platform's services and every domain's, and builds the

@@ -97,7 +97,7 @@ impl kernel::outbox::Subscriber for Deaf {
         "test.deaf"
     }
     fn patterns(&self) -> &'static [&'static str] {
-        &["invoice.*"]
+        &["shipment.*"]
     }
     fn handle<'a>(
         &'a self,
@@ -135,7 +135,7 @@ async fn a_subscriber_of_no_declared_event_stops_the_state() {
     .err()
     .unwrap();
     let e = format!("{e:#}");
-    assert!(e.contains("test.deaf") && e.contains("invoice.*"), "{e}");
+    assert!(e.contains("test.deaf") && e.contains("shipment.*"), "{e}");
 }
 
 #[tokio::test]

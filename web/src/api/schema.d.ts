@@ -21,6 +21,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The chart of accounts (seeded for an Indian company on first use). */
+        get: operations["list_accounts"];
+        put?: never;
+        /** Adds an account. */
+        post: operations["create_account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Renames, recodes or archives an account (its kind is fixed once it has
+         *     postings; accounts the postings use are never archived).
+         */
+        put: operations["put_account"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ai/policy": {
         parameters: {
             query?: never;
@@ -331,6 +369,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Purchase bills (suppliers' invoices), newest first. */
+        get: operations["list_bills"];
+        put?: never;
+        /**
+         * Drafts a purchase bill from a supplier's invoice (its number and date;
+         *     its lines with the input tax).
+         */
+        post: operations["create_bill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bills/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One purchase bill. */
+        get: operations["get_bill"];
+        /** Replaces a draft purchase bill. */
+        put: operations["put_bill"];
+        post?: never;
+        /** Deletes a draft purchase bill. */
+        delete: operations["delete_bill"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bills/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels a recorded purchase bill (nothing paid on it) with a reason. */
+        post: operations["cancel_bill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bills/{id}/issue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records a purchase bill: numbered in the company's own series, posted
+         *     (purchases, input tax, the supplier owed), stock received.
+         */
+        post: operations["issue_bill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/chats": {
         parameters: {
             query?: never;
@@ -422,6 +537,26 @@ export interface paths {
         put?: never;
         /** Rates an answer. */
         post: operations["message_feedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{id}/context": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's context: details, outstanding and overdue, credit used and
+         *     available, the latest documents and receipts.
+         */
+        get: operations["customer_context"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -561,6 +696,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gst-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The GST rate schedule: headings (HSN/SAC prefixes) with their rates by
+         *     date, the 22 September 2025 change included. With `hsn`, the rates of
+         *     that code's heading (empty when none is listed: give the item's rate).
+         */
+        get: operations["gst_rates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -591,6 +747,145 @@ export interface paths {
         post?: never;
         /** Revokes a pending invitation. */
         delete: operations["revoke_invitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tax invoices, bills of supply, credit and debit notes, newest first. */
+        get: operations["list_invoices"];
+        put?: never;
+        /**
+         * Drafts an invoice, bill of supply, credit or debit note (`kind`): each
+         *     line taxed by the place of supply at the rate in force on its date.
+         */
+        post: operations["create_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Works out a draft's tax and totals without storing it. */
+        post: operations["preview_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One invoice or note with its lines. */
+        get: operations["get_invoice"];
+        /** Replaces a draft (an issued document never changes). */
+        put: operations["put_invoice"];
+        post?: never;
+        /** Deletes a draft. */
+        delete: operations["delete_invoice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels an issued document with a reason: its postings and stock are
+         *     reversed today. One that payments or notes settled must have those
+         *     undone first.
+         */
+        post: operations["cancel_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{id}/issue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issues a draft: numbered (gapless per series and financial year),
+         *     posted to the books, stock moved; a credit note is applied to its
+         *     invoice. Credit notes also need `invoices:adjust`.
+         */
+        post: operations["issue_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Items by name, with their GST rates and stock. */
+        get: operations["list_items"];
+        put?: never;
+        /**
+         * Adds an item; without rates it takes its HSN/SAC heading's from the
+         *     schedule (by date).
+         */
+        post: operations["create_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/items/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One item. */
+        get: operations["get_item"];
+        /** Replaces an item (its rates stay unless given). */
+        put: operations["put_item"];
+        post?: never;
+        /** Deletes an item no document uses; archives one that is used. */
+        delete: operations["delete_item"];
         options?: never;
         head?: never;
         patch?: never;
@@ -667,6 +962,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/journals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Journals, newest first, with their lines. */
+        get: operations["list_journals"];
+        put?: never;
+        /** Posts a manual journal (debits must equal credits). */
+        post: operations["post_journal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One journal. */
+        get: operations["get_journal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/knowledge/settings": {
         parameters: {
             query?: never;
@@ -709,6 +1039,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ledger/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ledger's settings: the lock date, default terms, the company's
+         *     address as documents print it.
+         */
+        get: operations["get_ledger_settings"];
+        /**
+         * Changes the ledger's settings (locking the books up to a date refuses
+         *     every posting dated on or before it).
+         */
+        put: operations["put_ledger_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -727,6 +1081,160 @@ export interface paths {
         patch: operations["update_me"];
         trace?: never;
     };
+    "/api/v1/number-series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The numbering series. */
+        get: operations["list_series"];
+        put?: never;
+        /**
+         * Adds a numbering series (its numbers must follow rule 46: at most 16
+         *     characters of letters, digits, `/` and `-`).
+         */
+        post: operations["create_series"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customers and suppliers by name, with their balances. */
+        get: operations["list_parties"];
+        put?: never;
+        /** Adds a customer or supplier (its opening balance is posted). */
+        post: operations["create_party"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parties/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One party, with its balance in the books. */
+        get: operations["get_party"];
+        /** Replaces a party's details. */
+        put: operations["put_party"];
+        post?: never;
+        /**
+         * Deletes a party nothing refers to; one with documents, payments or an
+         *     opening balance is archived instead (kept, hidden from lists).
+         */
+        delete: operations["delete_party"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parties/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Brings an archived party back. */
+        post: operations["restore_party"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parties/{id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A party's statement: opening balance, every document, receipt and
+         *     payment in the period with the running balance, and the closing
+         *     balance.
+         */
+        get: operations["party_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Receipts and payments, newest first, with what they settled. */
+        get: operations["list_payments"];
+        put?: never;
+        /**
+         * Records a receipt or a payment: allocated to documents (never beyond
+         *     what each owes; the rest is an advance), TDS tracked, posted.
+         */
+        post: operations["record_payment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One receipt or payment. */
+        get: operations["get_payment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/{id}/allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Applies a payment's advance (what it has not settled yet) to documents. */
+        post: operations["apply_payment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/permissions": {
         parameters: {
             query?: never;
@@ -736,6 +1244,257 @@ export interface paths {
         };
         /** Every permission, with the system roles that hold it. */
         get: operations["list_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quotations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Quotations, newest first. */
+        get: operations["list_quotations"];
+        put?: never;
+        /** Drafts a quotation. */
+        post: operations["create_quotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quotations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One quotation. */
+        get: operations["get_quotation"];
+        /** Replaces a draft quotation. */
+        put: operations["put_quotation"];
+        post?: never;
+        /** Deletes a draft quotation. */
+        delete: operations["delete_quotation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quotations/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraws a quotation. */
+        post: operations["cancel_quotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quotations/{id}/convert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turns an issued quotation into an invoice draft (today's date and
+         *     rates); the quotation becomes `converted`.
+         */
+        post: operations["convert_quotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quotations/{id}/issue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issues (numbers) a quotation; nothing is posted. */
+        post: operations["issue_quotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/balance-sheet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The balance sheet on a day (the profit not yet closed shown in equity). */
+        get: operations["balance_sheet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/day-book": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The day book: every journal of a period, in order, with its lines. */
+        get: operations["day_book"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/hsn-summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Outward supplies by HSN/SAC, unit and rate over a period. */
+        get: operations["hsn_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/payables-aging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the company owes suppliers on a day, by days past due. */
+        get: operations["payables_aging"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/profit-and-loss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Profit and loss over a period. */
+        get: operations["profit_and_loss"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/purchase-register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The purchase register: every purchase bill in a period. */
+        get: operations["purchase_register"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/receivables-aging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What customers owe on a day, by days past due (0–30, 31–60, 61–90, 90+). */
+        get: operations["receivables_aging"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/sales-register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sales register: every invoice, bill of supply and note in a period
+         *     (credit notes subtract from the totals; cancelled ones are listed, not
+         *     counted).
+         */
+        get: operations["sales_register"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/trial-balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The trial balance over a period: every account's opening, debits,
+         *     credits and closing; debits equal credits.
+         */
+        get: operations["trial_balance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -795,6 +1554,27 @@ export interface paths {
          *     fused by reciprocal rank, above the relevance threshold.
          */
         post: operations["search"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tds/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The TDS a customer should deduct when paying documents: the section's
+         *     rate (or the no-PAN rate) on their taxable value, after its thresholds
+         *     for the financial year, named under the law in force on the date.
+         */
+        post: operations["tds_preview"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1155,6 +1935,119 @@ export interface components {
             /** @description The token from the e-mail. */
             token: string;
         };
+        /** @description An account of the chart. */
+        Account: {
+            /** @description Archived. */
+            archived: boolean;
+            /** @description Code. */
+            code: string;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description Kind. */
+            kind: components["schemas"]["AccountKind"];
+            /** @description Name. */
+            name: string;
+            role?: components["schemas"]["AccountKey"] | null;
+        };
+        /** @description An account to create or rename. */
+        AccountInput: {
+            /** @description Archived: no new postings. */
+            archived?: boolean;
+            /** @description Code. */
+            code: string;
+            /** @description Kind (fixed once the account has postings). */
+            kind: components["schemas"]["AccountKind"];
+            /** @description Name. */
+            name: components["schemas"]["Name"];
+        };
+        /**
+         * @description An account by the role it plays; the company's chart maps each to one
+         *     of its accounts (seeded for an Indian company, editable).
+         * @enum {string}
+         */
+        AccountKey: "cash" | "bank" | "debtors" | "creditors" | "sales" | "purchases" | "output_cgst" | "output_sgst" | "output_utgst" | "output_igst" | "output_cess" | "input_cgst" | "input_sgst" | "input_utgst" | "input_igst" | "input_cess" | "rcm_cgst" | "rcm_sgst" | "rcm_utgst" | "rcm_igst" | "rcm_cess" | "tds_receivable" | "tds_payable" | "customer_advances" | "supplier_advances" | "round_off" | "opening_balances" | "capital" | "retained_earnings" | "expenses" | "other_income";
+        /**
+         * @description An account's kind.
+         * @enum {string}
+         */
+        AccountKind: "asset" | "liability" | "equity" | "income" | "expense";
+        /** @description A postal address. */
+        Address: {
+            /** @description Town or city. */
+            city: string;
+            /** @description Country, outside India. */
+            country?: string | null;
+            /** @description First line. */
+            line1: string;
+            /** @description Second line. */
+            line2?: string | null;
+            /** @description PIN code (six digits, not starting with 0) in India. */
+            pincode?: string | null;
+            /** @description GST state code; `96` outside India. */
+            state_code: components["schemas"]["PlaceOfSupply"];
+        };
+        /** @description Receivables or payables aging on a day. */
+        Aging: {
+            /**
+             * Format: date
+             * @description The day.
+             */
+            as_of: string;
+            /** @description Parties with something open, by name. */
+            parties: components["schemas"]["PartyAging"][];
+            /** @description Every party together. */
+            total: components["schemas"]["AgingBuckets"];
+        };
+        /** @description A party's open amounts by days past due. */
+        AgingBuckets: {
+            /** @description 0–30 days past due (the not-yet-due included). */
+            d0_30: string;
+            /** @description 31–60 days. */
+            d31_60: string;
+            /** @description 61–90 days. */
+            d61_90: string;
+            /** @description Over 90 days. */
+            d90_plus: string;
+            /** @description Not yet due. */
+            not_due: string;
+            /** @description All of it. */
+            total: string;
+        };
+        /** @description An allocation as stored. */
+        Allocation: {
+            /**
+             * Format: date
+             * @description When.
+             */
+            allocated_on: string;
+            /** @description Amount. */
+            amount: string;
+            /**
+             * Format: uuid
+             * @description The document settled.
+             */
+            document_id: string;
+            /** @description Its number. */
+            document_number?: string | null;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+        };
+        /** @description Part of a payment applied to a document. */
+        AllocationInput: {
+            /** @description How much of it this settles (TDS included). */
+            amount: string;
+            /**
+             * Format: uuid
+             * @description The invoice, debit note or purchase bill.
+             */
+            document_id: string;
+        };
         /**
          * @description How an answer was made.
          * @enum {string}
@@ -1198,6 +2091,16 @@ export interface components {
              * @description When revoked.
              */
             revoked_at?: string | null;
+        };
+        /** @description Part of an advance applied to documents. */
+        ApplyRequest: {
+            /** @description The documents and amounts. */
+            allocations: components["schemas"]["AllocationInput"][];
+            /**
+             * Format: date
+             * @description When (today by default).
+             */
+            date?: string | null;
         };
         /** @description A question in a chat. */
         AskRequest: {
@@ -1248,6 +2151,29 @@ export interface components {
             seq: number;
             /** @description The client's user agent. */
             user_agent?: string | null;
+        };
+        /** @description The balance sheet on a day. */
+        BalanceSheet: {
+            /**
+             * Format: date
+             * @description The day.
+             */
+            as_of: string;
+            /** @description Assets (debit balances). */
+            assets: components["schemas"]["ReportLine"][];
+            /** @description Equity (credit balances), with the profit not yet closed into it. */
+            equity: components["schemas"]["ReportLine"][];
+            /** @description Liabilities (credit balances). */
+            liabilities: components["schemas"]["ReportLine"][];
+            /** @description Sum of assets. */
+            total_assets: string;
+            /** @description Sum of liabilities and equity (equal to the assets). */
+            total_liabilities_and_equity: string;
+        };
+        /** @description Why a document is cancelled. */
+        CancelRequest: {
+            /** @description The reason, kept with it. */
+            reason: string;
         };
         /** @description A chat. */
         Chat: {
@@ -1454,6 +2380,14 @@ export interface components {
             /** @description The cited passage. */
             snippet: string;
         };
+        /** @description Someone to reach at a party. */
+        Contact: {
+            email?: components["schemas"]["Email"] | null;
+            /** @description Name. */
+            name: string;
+            /** @description Phone. */
+            phone?: string | null;
+        };
         /** @description A provider to add. */
         CreateProvider: {
             /** @description The API key (stored encrypted; never shown again). */
@@ -1505,6 +2439,37 @@ export interface components {
         };
         /** @description An ISO 4217 currency code (three letters, stored upper-cased). */
         Currency: string;
+        /**
+         * @description What an assistant (or a person) needs to know about a customer before
+         *     talking to them: details, what is owed and overdue, credit used, and the
+         *     latest documents and receipts.
+         */
+        CustomerContext: {
+            /** @description What the credit limit leaves, if there is one. */
+            credit_available?: string | null;
+            /** @description The customer's balance in the books (credit used). */
+            credit_used: string;
+            /** @description The customer. */
+            customer: components["schemas"]["Party"];
+            /**
+             * Format: date
+             * @description The oldest unpaid due date.
+             */
+            oldest_due?: string | null;
+            /**
+             * Format: int64
+             * @description Open documents.
+             */
+            open_documents: number;
+            /** @description Owed on open documents. */
+            outstanding: string;
+            /** @description Of which past due. */
+            overdue: string;
+            /** @description The latest documents (10). */
+            recent_documents: components["schemas"]["DocumentSummary"][];
+            /** @description The latest receipts (10). */
+            recent_receipts: components["schemas"]["Payment"][];
+        };
         /** @description A delivery as the API shows it. */
         Delivery: {
             /** @description Every attempt: time, status or error, duration, response excerpt. */
@@ -1563,6 +2528,20 @@ export interface components {
              */
             subscription_id: string;
         };
+        /**
+         * @description The kinds of document.
+         * @enum {string}
+         */
+        DocKind: "quotation" | "invoice" | "bill_of_supply" | "credit_note" | "debit_note" | "purchase_bill";
+        /** @description A kind read from the database. */
+        DocKindText: components["schemas"]["DocKind"];
+        /**
+         * @description Where a document is in its life.
+         * @enum {string}
+         */
+        DocStatus: "draft" | "issued" | "partially_paid" | "paid" | "overdue" | "cancelled" | "converted" | "expired";
+        /** @description A status read from the database. */
+        DocStatusText: components["schemas"]["DocStatus"];
         /** @description A document. */
         Document: {
             /**
@@ -1664,11 +2643,108 @@ export interface components {
              */
             ready: number;
         };
+        /** @description A draft document to create or replace. */
+        DocumentInput: {
+            /**
+             * Format: uuid
+             * @description A note's invoice.
+             */
+            against_id?: string | null;
+            /**
+             * Format: date
+             * @description Its date (today by default).
+             */
+            date?: string | null;
+            /**
+             * Format: date
+             * @description When it is due (from the party's payment terms by default).
+             */
+            due_date?: string | null;
+            kind?: components["schemas"]["DocKind"] | null;
+            /** @description Its lines. */
+            lines: components["schemas"]["LineInput"][];
+            /** @description Notes printed on the document. */
+            notes?: string | null;
+            /**
+             * Format: uuid
+             * @description The customer (or supplier, for a purchase bill).
+             */
+            party_id: string;
+            place_of_supply?: components["schemas"]["PlaceOfSupply"] | null;
+            /** @description Why (credit and debit notes). */
+            reason?: string | null;
+            /** @description The buyer's order number or another reference. */
+            reference?: string | null;
+            /** @description The recipient pays the tax. */
+            reverse_charge?: boolean;
+            /**
+             * Format: uuid
+             * @description The numbering series (the kind's default when absent).
+             */
+            series_id?: string | null;
+            /**
+             * Format: date
+             * @description A purchase bill's date, as the supplier wrote it.
+             */
+            supplier_date?: string | null;
+            /** @description A purchase bill's number, as the supplier wrote it. */
+            supplier_number?: string | null;
+            supply_type?: components["schemas"]["SupplyType"] | null;
+            /**
+             * Format: date
+             * @description A quotation's last day.
+             */
+            valid_until?: string | null;
+        };
         /**
          * @description Where a document is in ingestion.
          * @enum {string}
          */
         DocumentStatus: "queued" | "processing" | "ready" | "failed";
+        /** @description A document in a list. */
+        DocumentSummary: {
+            /** @description Still owed. */
+            balance_due: string;
+            /**
+             * Format: date-time
+             * @description Created.
+             */
+            created_at: string;
+            /**
+             * Format: date
+             * @description Its date.
+             */
+            date: string;
+            /**
+             * Format: date
+             * @description Due date.
+             */
+            due_date?: string | null;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description Kind. */
+            kind: components["schemas"]["DocKindText"];
+            /** @description Its number. */
+            number?: string | null;
+            /**
+             * Format: uuid
+             * @description The party.
+             */
+            party_id: string;
+            /** @description Its name. */
+            party_name: string;
+            /** @description Place of supply. */
+            place_of_supply: string;
+            /** @description Status. */
+            status: components["schemas"]["DocStatusText"];
+            /** @description Taxable value. */
+            taxable_value: string;
+            /** @description Total. */
+            total: string;
+        };
         /** @description A change to a document's description (absent fields stay). */
         DocumentUpdate: {
             source?: components["schemas"]["SourceLabel"] | null;
@@ -1718,7 +2794,7 @@ export interface components {
          * @description An event type (`member.invited`), a prefix (`member.*`) or `*` (see `GET /api/v1/event-types`).
          * @enum {string}
          */
-        EventPattern: "*" | "api_key.*" | "api_key.created" | "api_key.revoked" | "document.*" | "document.failed" | "document.ready" | "tenant.*" | "tenant.updated" | "user.*" | "user.deactivated" | "user.invited" | "user.joined" | "user.reactivated" | "user.roles_changed";
+        EventPattern: "*" | "api_key.*" | "api_key.created" | "api_key.revoked" | "document.*" | "document.failed" | "document.ready" | "invoice.*" | "invoice.cancelled" | "invoice.issued" | "invoice.overdue" | "invoice.paid" | "payment.*" | "payment.recorded" | "tenant.*" | "tenant.updated" | "user.*" | "user.deactivated" | "user.invited" | "user.joined" | "user.reactivated" | "user.roles_changed";
         /** @description An event type. */
         EventType: {
             /** @description What it means. */
@@ -1759,6 +2835,19 @@ export interface components {
             /** @description `resource.verb`. */
             type: string;
         };
+        /** @description The TDS expected on a payment. */
+        Expected: {
+            /** @description TDS, in rupees (rounded to the rupee, as returns take it). */
+            amount: string;
+            /** @description The amount TDS is worked out on. */
+            base: string;
+            /** @description Why the amount is what it is, for a person. */
+            note: string;
+            /** @description Rate applied, in percent. */
+            rate: string;
+            /** @description The section's name under the law in force on the payment's date. */
+            section: string;
+        };
         /** @description Feedback on an answer. */
         Feedback: {
             /** @description Why. */
@@ -1788,6 +2877,11 @@ export interface components {
         GroupBy: "day" | "model" | "feature" | "provider";
         /** @description A GSTIN: 15 characters (state code, PAN, entity number, `Z`) and a valid mod-36 check character. */
         Gstin: string;
+        /**
+         * @description Which heads a document's tax goes to.
+         * @enum {string}
+         */
+        Heads: "cgst_sgst" | "cgst_utgst" | "igst" | "none";
         /** @description Liveness answer. */
         Health: {
             /** @description Always `ok`. */
@@ -1825,6 +2919,37 @@ export interface components {
             /** @description The chunk's text. */
             text: string;
         };
+        /** @description The HSN-wise summary of outward supplies. */
+        HsnRow: {
+            /** @description Cess. */
+            cess: string;
+            /** @description CGST. */
+            cgst: string;
+            /** @description A description from its lines. */
+            description: string;
+            /** @description GST rate. */
+            gst_rate: string;
+            /** @description HSN or SAC. */
+            hsn_sac: string;
+            /** @description IGST. */
+            igst: string;
+            /** @description Services. */
+            is_service: boolean;
+            /** @description Quantity. */
+            quantity: string;
+            /** @description SGST. */
+            sgst: string;
+            /** @description Taxable value. */
+            taxable_value: string;
+            /** @description Total value. */
+            total: string;
+            /** @description Unit. */
+            unit: string;
+            /** @description UTGST. */
+            utgst: string;
+        };
+        /** @description An HSN (4–8 digits) or SAC (6 digits starting 99) code; whether it fits the item (goods or service) is checked with the item. */
+        HsnSac: string;
         /** @description An invitation. */
         Invitation: {
             /**
@@ -1861,6 +2986,77 @@ export interface components {
             revoked_at?: string | null;
             /** @description Roles they will get. */
             role_ids: string[];
+        };
+        /** @description An item. */
+        Item: {
+            /** @description Archived. */
+            archived: boolean;
+            /**
+             * Format: date-time
+             * @description Created.
+             */
+            created_at: string;
+            /** @description HSN or SAC. */
+            hsn_sac: string;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description A service. */
+            is_service: boolean;
+            /** @description Name. */
+            name: string;
+            /** @description Default price. */
+            price: string;
+            /** @description Whether the price includes GST. */
+            price_includes_tax: boolean;
+            /** @description GST rates by date, oldest first. */
+            rates: components["schemas"]["ItemRate"][];
+            /** @description Stock-keeping code. */
+            sku?: string | null;
+            /** @description Units in stock (goods). */
+            stock: string;
+            /** @description Whether it is taxed. */
+            taxability: components["schemas"]["Taxability"];
+            /** @description Unit. */
+            unit: string;
+        };
+        /** @description An item to create or change. */
+        ItemInput: {
+            /** @description HSN (goods) or SAC (services). */
+            hsn_sac: components["schemas"]["HsnSac"];
+            /** @description A service (SAC) rather than goods (HSN). */
+            is_service?: boolean;
+            /** @description Name. */
+            name: components["schemas"]["Name"];
+            /** @description Default price of one unit. */
+            price?: string;
+            /** @description Whether `price` includes GST. */
+            price_includes_tax?: boolean;
+            /**
+             * @description GST rates by date. Absent on creation: the rates of the item's
+             *     HSN/SAC heading from the schedule, if it has one.
+             */
+            rates?: components["schemas"]["ItemRate"][] | null;
+            /** @description Stock-keeping code. */
+            sku?: string | null;
+            /** @description Whether it is taxed. */
+            taxability?: components["schemas"]["Taxability"];
+            /** @description Unit. */
+            unit: components["schemas"]["Unit"];
+        };
+        /** @description An item's GST rate from a date on. */
+        ItemRate: {
+            /** @description Cess rate in percent. */
+            cess_rate?: string;
+            /**
+             * Format: date
+             * @description In force from this day.
+             */
+            effective_from: string;
+            /** @description GST rate in percent. */
+            rate: string;
         };
         /** Format: uuid */
         JobId: string;
@@ -1923,6 +3119,88 @@ export interface components {
             /** @description The unique key, if any. */
             unique_key?: string | null;
         };
+        /** @description A journal: what one event posted. */
+        Journal: {
+            /**
+             * Format: date-time
+             * @description Created.
+             */
+            created_at: string;
+            /**
+             * Format: date
+             * @description Its date.
+             */
+            date: string;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description Its lines. */
+            lines: components["schemas"]["JournalLine"][];
+            /** @description What it is for. */
+            narration: string;
+            /**
+             * @description What posted it: `document`, `payment`, `allocation`, `opening`,
+             *     `manual` or `cancellation`.
+             */
+            source: string;
+            /**
+             * Format: uuid
+             * @description The document, payment or party it belongs to.
+             */
+            source_id?: string | null;
+        };
+        /** @description A manual journal. */
+        JournalInput: {
+            /**
+             * Format: date
+             * @description Its date.
+             */
+            date: string;
+            /** @description Its lines: debits must equal credits. */
+            lines: components["schemas"]["JournalLineInput"][];
+            /** @description What it is for. */
+            narration: string;
+        };
+        /** @description A journal line as stored. */
+        JournalLine: {
+            /** @description Its code. */
+            account_code: string;
+            /**
+             * Format: uuid
+             * @description The account.
+             */
+            account_id: string;
+            /** @description Its name. */
+            account_name: string;
+            /** @description Credit. */
+            credit: string;
+            /** @description Debit. */
+            debit: string;
+            /**
+             * Format: uuid
+             * @description The party.
+             */
+            party_id?: string | null;
+        };
+        /** @description A line of a manual journal. */
+        JournalLineInput: {
+            /**
+             * Format: uuid
+             * @description The account.
+             */
+            account_id: string;
+            /** @description Credit. */
+            credit?: string;
+            /** @description Debit. */
+            debit?: string;
+            /**
+             * Format: uuid
+             * @description The party, for debtors, creditors and advances.
+             */
+            party_id?: string | null;
+        };
         /** @description An API key's name: what it is for (1–100 characters). */
         KeyName: string;
         /** @description The state of the company's knowledge base. */
@@ -1941,6 +3219,110 @@ export interface components {
              * @description Pages of the ready documents that have pages (PDF).
              */
             pages: number;
+        };
+        /** @description The company's ledger settings. */
+        LedgerSettings: {
+            /**
+             * Format: date
+             * @description Nothing dated on or before this day can be posted (the accountant
+             *     locks a period once it is filed).
+             */
+            books_locked_until?: string | null;
+            company_address?: components["schemas"]["Address"] | null;
+            /**
+             * Format: email
+             * @description The company's e-mail.
+             */
+            company_email?: string | null;
+            /** @description The company's phone. */
+            company_phone?: string | null;
+            /**
+             * Format: int32
+             * @description Days to pay when a party has no terms of its own.
+             */
+            default_due_days: number;
+        };
+        /** @description A line with its tax. */
+        Line: {
+            /** @description Cess. */
+            cess: string;
+            /** @description Cess rate. */
+            cess_rate: string;
+            /** @description CGST. */
+            cgst: string;
+            /** @description What is supplied. */
+            description: string;
+            /** @description Discount as entered. */
+            discount: string;
+            /** @description Quantity × price without tax. */
+            gross: string;
+            /** @description GST rate applied. */
+            gst_rate: string;
+            /** @description HSN or SAC. */
+            hsn_sac: string;
+            /** @description IGST. */
+            igst: string;
+            /** @description A service. */
+            is_service: boolean;
+            /**
+             * Format: uuid
+             * @description The item.
+             */
+            item_id?: string | null;
+            /**
+             * Format: int32
+             * @description Its place, from 1.
+             */
+            line_no: number;
+            /** @description Whether it includes GST. */
+            price_includes_tax: boolean;
+            /** @description Quantity. */
+            quantity: string;
+            /** @description SGST. */
+            sgst: string;
+            /** @description Whether it is taxed. */
+            taxability: components["schemas"]["TaxabilityText"];
+            /** @description Taxable value. */
+            taxable_value: string;
+            /** @description Taxable value and its taxes. */
+            total: string;
+            /** @description Unit. */
+            unit: string;
+            /** @description Price of one unit as entered. */
+            unit_price: string;
+            /** @description UTGST. */
+            utgst: string;
+        };
+        /**
+         * @description A line as entered. With an item, what is left out comes from the item
+         *     (its description, HSN/SAC, unit, price and the GST rate in force on the
+         *     document's date).
+         */
+        LineInput: {
+            /** @description Cess rate (the item's by default). */
+            cess_rate?: string | null;
+            /** @description What is supplied (the item's name by default). */
+            description?: string | null;
+            /** @description Discount on the line, in rupees. */
+            discount?: string | null;
+            /** @description GST rate (the item's in force on the date by default). */
+            gst_rate?: string | null;
+            hsn_sac?: components["schemas"]["HsnSac"] | null;
+            /** @description A service (the item's by default). */
+            is_service?: boolean | null;
+            /**
+             * Format: uuid
+             * @description The item.
+             */
+            item_id?: string | null;
+            /** @description Whether `unit_price` includes GST (the item's by default). */
+            price_includes_tax?: boolean | null;
+            /** @description Quantity. */
+            quantity: string;
+            taxability?: components["schemas"]["Taxability"] | null;
+            unit?: components["schemas"]["Unit"] | null;
+            /** @description Price of one unit (the item's by default). */
+            unit_price?: string | null;
         };
         /**
          * @description Where a provider runs.
@@ -2453,6 +3835,55 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list. */
+        Page_DocumentSummary: {
+            /** @description The items, in the list's order. */
+            items: {
+                /** @description Still owed. */
+                balance_due: string;
+                /**
+                 * Format: date-time
+                 * @description Created.
+                 */
+                created_at: string;
+                /**
+                 * Format: date
+                 * @description Its date.
+                 */
+                date: string;
+                /**
+                 * Format: date
+                 * @description Due date.
+                 */
+                due_date?: string | null;
+                /**
+                 * Format: uuid
+                 * @description Its id.
+                 */
+                id: string;
+                /** @description Kind. */
+                kind: components["schemas"]["DocKindText"];
+                /** @description Its number. */
+                number?: string | null;
+                /**
+                 * Format: uuid
+                 * @description The party.
+                 */
+                party_id: string;
+                /** @description Its name. */
+                party_name: string;
+                /** @description Place of supply. */
+                place_of_supply: string;
+                /** @description Status. */
+                status: components["schemas"]["DocStatusText"];
+                /** @description Taxable value. */
+                taxable_value: string;
+                /** @description Total. */
+                total: string;
+            }[];
+            /** @description Pass as `cursor` to get the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
         Page_EventView: {
             /** @description The items, in the list's order. */
             items: {
@@ -2533,6 +3964,46 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list. */
+        Page_Item: {
+            /** @description The items, in the list's order. */
+            items: {
+                /** @description Archived. */
+                archived: boolean;
+                /**
+                 * Format: date-time
+                 * @description Created.
+                 */
+                created_at: string;
+                /** @description HSN or SAC. */
+                hsn_sac: string;
+                /**
+                 * Format: uuid
+                 * @description Its id.
+                 */
+                id: string;
+                /** @description A service. */
+                is_service: boolean;
+                /** @description Name. */
+                name: string;
+                /** @description Default price. */
+                price: string;
+                /** @description Whether the price includes GST. */
+                price_includes_tax: boolean;
+                /** @description GST rates by date, oldest first. */
+                rates: components["schemas"]["ItemRate"][];
+                /** @description Stock-keeping code. */
+                sku?: string | null;
+                /** @description Units in stock (goods). */
+                stock: string;
+                /** @description Whether it is taxed. */
+                taxability: components["schemas"]["Taxability"];
+                /** @description Unit. */
+                unit: string;
+            }[];
+            /** @description Pass as `cursor` to get the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
         Page_JobView: {
             /** @description The items, in the list's order. */
             items: {
@@ -2592,6 +4063,43 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list. */
+        Page_Journal: {
+            /** @description The items, in the list's order. */
+            items: {
+                /**
+                 * Format: date-time
+                 * @description Created.
+                 */
+                created_at: string;
+                /**
+                 * Format: date
+                 * @description Its date.
+                 */
+                date: string;
+                /**
+                 * Format: uuid
+                 * @description Its id.
+                 */
+                id: string;
+                /** @description Its lines. */
+                lines: components["schemas"]["JournalLine"][];
+                /** @description What it is for. */
+                narration: string;
+                /**
+                 * @description What posted it: `document`, `payment`, `allocation`, `opening`,
+                 *     `manual` or `cancellation`.
+                 */
+                source: string;
+                /**
+                 * Format: uuid
+                 * @description The document, payment or party it belongs to.
+                 */
+                source_id?: string | null;
+            }[];
+            /** @description Pass as `cursor` to get the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
         Page_Member: {
             /** @description The items, in the list's order. */
             items: {
@@ -2615,6 +4123,127 @@ export interface components {
                 roles: components["schemas"]["RoleRef"][];
                 /** @description `active` or `deactivated`. */
                 status: string;
+            }[];
+            /** @description Pass as `cursor` to get the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
+        Page_Party: {
+            /** @description The items, in the list's order. */
+            items: {
+                /** @description Archived (kept for its documents, hidden from new ones). */
+                archived: boolean;
+                /**
+                 * @description What the party owes now (receivable, positive) or is owed (payable,
+                 *     negative), from the books.
+                 */
+                balance: string;
+                /** @description Billing address. */
+                billing_address: components["schemas"]["Address"];
+                /** @description People to reach. */
+                contacts: components["schemas"]["Contact"][];
+                /**
+                 * Format: date-time
+                 * @description Created.
+                 */
+                created_at: string;
+                /** @description Most the party may owe. */
+                credit_limit?: string | null;
+                /** @description GSTIN. */
+                gstin?: string | null;
+                /**
+                 * Format: uuid
+                 * @description Its id.
+                 */
+                id: string;
+                /** @description Sold to. */
+                is_customer: boolean;
+                /** @description Bought from. */
+                is_supplier: boolean;
+                /** @description Legal name. */
+                legal_name: string;
+                /** @description Notes. */
+                notes?: string | null;
+                /** @description Opening balance. */
+                opening_balance: string;
+                /**
+                 * Format: date
+                 * @description Its date.
+                 */
+                opening_date?: string | null;
+                /** @description PAN. */
+                pan?: string | null;
+                /**
+                 * Format: int32
+                 * @description Days to pay.
+                 */
+                payment_terms_days?: number | null;
+                /** @description GST registration. */
+                registration: components["schemas"]["Registration"];
+                shipping_address?: components["schemas"]["Address"] | null;
+                /** @description State code (from the GSTIN, else the billing address). */
+                state_code: string;
+                /** @description Trade name. */
+                trade_name?: string | null;
+            }[];
+            /** @description Pass as `cursor` to get the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
+        Page_Payment: {
+            /** @description The items, in the list's order. */
+            items: {
+                /**
+                 * Format: uuid
+                 * @description The bank or cash account.
+                 */
+                account_id: string;
+                /** @description What it settled. */
+                allocations: components["schemas"]["Allocation"][];
+                /** @description The money that moved. */
+                amount: string;
+                /**
+                 * Format: date-time
+                 * @description Created.
+                 */
+                created_at: string;
+                /**
+                 * Format: date
+                 * @description When.
+                 */
+                date: string;
+                /**
+                 * Format: uuid
+                 * @description Its id.
+                 */
+                id: string;
+                /** @description Receipt or payment. */
+                kind: components["schemas"]["PaymentKind"];
+                /** @description How. */
+                mode: components["schemas"]["PaymentMode"];
+                /** @description Notes. */
+                notes?: string | null;
+                /**
+                 * @description What settled the party's opening balance (taken before anything is
+                 *     kept as an advance).
+                 */
+                opening_applied: string;
+                /**
+                 * Format: uuid
+                 * @description The party.
+                 */
+                party_id: string;
+                /** @description Its name. */
+                party_name: string;
+                /** @description Reference. */
+                reference?: string | null;
+                /** @description TDS. */
+                tds_amount: string;
+                /** @description TDS certificate. */
+                tds_certificate?: string | null;
+                tds_section?: components["schemas"]["TdsSection"] | null;
+                /** @description Not yet applied to a document (an advance). */
+                unallocated: string;
             }[];
             /** @description Pass as `cursor` to get the next page; absent on the last page. */
             next_cursor?: string | null;
@@ -2660,6 +4289,114 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; absent on the last page. */
             next_cursor?: string | null;
         };
+        /** @description A PAN: five letters, four digits, a letter (the fourth letter is the holder's kind). */
+        Pan: string;
+        /** @description A customer or supplier. */
+        Party: {
+            /** @description Archived (kept for its documents, hidden from new ones). */
+            archived: boolean;
+            /**
+             * @description What the party owes now (receivable, positive) or is owed (payable,
+             *     negative), from the books.
+             */
+            balance: string;
+            /** @description Billing address. */
+            billing_address: components["schemas"]["Address"];
+            /** @description People to reach. */
+            contacts: components["schemas"]["Contact"][];
+            /**
+             * Format: date-time
+             * @description Created.
+             */
+            created_at: string;
+            /** @description Most the party may owe. */
+            credit_limit?: string | null;
+            /** @description GSTIN. */
+            gstin?: string | null;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description Sold to. */
+            is_customer: boolean;
+            /** @description Bought from. */
+            is_supplier: boolean;
+            /** @description Legal name. */
+            legal_name: string;
+            /** @description Notes. */
+            notes?: string | null;
+            /** @description Opening balance. */
+            opening_balance: string;
+            /**
+             * Format: date
+             * @description Its date.
+             */
+            opening_date?: string | null;
+            /** @description PAN. */
+            pan?: string | null;
+            /**
+             * Format: int32
+             * @description Days to pay.
+             */
+            payment_terms_days?: number | null;
+            /** @description GST registration. */
+            registration: components["schemas"]["Registration"];
+            shipping_address?: components["schemas"]["Address"] | null;
+            /** @description State code (from the GSTIN, else the billing address). */
+            state_code: string;
+            /** @description Trade name. */
+            trade_name?: string | null;
+        };
+        /** @description One party's aging. */
+        PartyAging: components["schemas"]["AgingBuckets"] & {
+            /**
+             * Format: uuid
+             * @description The party.
+             */
+            party_id: string;
+            /** @description Its name. */
+            party_name: string;
+        };
+        /** @description A customer or supplier to create or replace. */
+        PartyInput: {
+            /** @description Billing address. */
+            billing_address: components["schemas"]["Address"];
+            /** @description People to reach. */
+            contacts?: components["schemas"]["Contact"][];
+            /** @description Most the party may owe. */
+            credit_limit?: string | null;
+            gstin?: components["schemas"]["Gstin"] | null;
+            /** @description Sold to. */
+            is_customer?: boolean;
+            /** @description Bought from. */
+            is_supplier?: boolean;
+            /** @description Legal name (as on the GST registration). */
+            legal_name: components["schemas"]["Name"];
+            /** @description Notes. */
+            notes?: string | null;
+            /**
+             * @description What the party owed (positive) or was owed (negative) when the
+             *     books started.
+             */
+            opening_balance?: string | null;
+            /**
+             * Format: date
+             * @description The date of the opening balance (the start of the financial year by
+             *     default).
+             */
+            opening_date?: string | null;
+            pan?: components["schemas"]["Pan"] | null;
+            /**
+             * Format: int32
+             * @description Days to pay (the company's default when absent).
+             */
+            payment_terms_days?: number | null;
+            /** @description GST registration. */
+            registration: components["schemas"]["Registration"];
+            shipping_address?: components["schemas"]["Address"] | null;
+            trade_name?: components["schemas"]["Name"] | null;
+        };
         /** @description A password change. */
         PasswordChange: {
             /**
@@ -2683,11 +4420,111 @@ export interface components {
             /** @description Its title. */
             title: components["schemas"]["Title"];
         };
+        /** @description A receipt or payment. */
+        Payment: {
+            /**
+             * Format: uuid
+             * @description The bank or cash account.
+             */
+            account_id: string;
+            /** @description What it settled. */
+            allocations: components["schemas"]["Allocation"][];
+            /** @description The money that moved. */
+            amount: string;
+            /**
+             * Format: date-time
+             * @description Created.
+             */
+            created_at: string;
+            /**
+             * Format: date
+             * @description When.
+             */
+            date: string;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description Receipt or payment. */
+            kind: components["schemas"]["PaymentKind"];
+            /** @description How. */
+            mode: components["schemas"]["PaymentMode"];
+            /** @description Notes. */
+            notes?: string | null;
+            /**
+             * @description What settled the party's opening balance (taken before anything is
+             *     kept as an advance).
+             */
+            opening_applied: string;
+            /**
+             * Format: uuid
+             * @description The party.
+             */
+            party_id: string;
+            /** @description Its name. */
+            party_name: string;
+            /** @description Reference. */
+            reference?: string | null;
+            /** @description TDS. */
+            tds_amount: string;
+            /** @description TDS certificate. */
+            tds_certificate?: string | null;
+            tds_section?: components["schemas"]["TdsSection"] | null;
+            /** @description Not yet applied to a document (an advance). */
+            unallocated: string;
+        };
+        /** @description A receipt or payment to record. */
+        PaymentInput: {
+            /**
+             * Format: uuid
+             * @description The bank or cash account it went through (the bank account, or cash
+             *     for `cash`, by default).
+             */
+            account_id?: string | null;
+            /** @description Documents it settles; what is left is an advance. */
+            allocations?: components["schemas"]["AllocationInput"][];
+            /** @description The money that moved. */
+            amount: string;
+            /**
+             * Format: date
+             * @description When (today by default).
+             */
+            date?: string | null;
+            /** @description Receipt (from a customer) or payment (to a supplier). */
+            kind: components["schemas"]["PaymentKind"];
+            /** @description How. */
+            mode: components["schemas"]["PaymentMode"];
+            /** @description Notes. */
+            notes?: string | null;
+            /**
+             * Format: uuid
+             * @description The customer or supplier.
+             */
+            party_id: string;
+            /** @description UTR, cheque number or another reference. */
+            reference?: string | null;
+            /** @description TDS deducted. */
+            tds_amount?: string | null;
+            /** @description The TDS certificate (Form 16A) number, when it comes. */
+            tds_certificate?: string | null;
+            tds_section?: components["schemas"]["TdsSection"] | null;
+        };
+        /**
+         * @description Received from a customer, or paid to a supplier.
+         * @enum {string}
+         */
+        PaymentKind: "receipt" | "payment";
+        /**
+         * @description How money moved.
+         * @enum {string}
+         */
+        PaymentMode: "cash" | "bank_transfer" | "upi" | "cheque" | "card" | "other";
         /**
          * @description A permission, `resource:action` (see `GET /api/v1/permissions`).
          * @enum {string}
          */
-        PermissionName: "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "chats:admin" | "documents:read" | "documents:write" | "jobs:read" | "jobs:write" | "knowledge:admin" | "knowledge:ask" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
+        PermissionName: "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "books:read" | "books:write" | "chats:admin" | "documents:read" | "documents:write" | "invoices:adjust" | "invoices:read" | "invoices:write" | "items:read" | "items:write" | "jobs:read" | "jobs:write" | "knowledge:admin" | "knowledge:ask" | "parties:read" | "parties:write" | "payments:read" | "payments:write" | "quotations:read" | "quotations:write" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
         /** @description A permission of the catalog. */
         PermissionView: {
             /** @description What it allows. */
@@ -2697,6 +4534,11 @@ export interface components {
             /** @description System roles holding it. */
             roles: string[];
         };
+        /**
+         * @description A place of supply: a GST state code, or `96` for a supply outside India (an export).
+         * @enum {string}
+         */
+        PlaceOfSupply: "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12" | "13" | "14" | "15" | "16" | "17" | "18" | "19" | "20" | "21" | "22" | "23" | "24" | "26" | "27" | "29" | "30" | "31" | "32" | "33" | "34" | "35" | "36" | "37" | "38" | "97" | "96";
         /** @description A tenant's routing policy. */
         Policy: {
             /**
@@ -2737,6 +4579,24 @@ export interface components {
              */
             soft_limit_pct?: number | null;
         };
+        /** @description A draft's figures, as they would be stored. */
+        Preview: {
+            /**
+             * Format: date
+             * @description Due date.
+             */
+            due_date?: string | null;
+            /** @description Where the tax goes. */
+            heads: components["schemas"]["Heads"];
+            /** @description Lines with their tax. */
+            lines: components["schemas"]["Line"][];
+            /** @description Place of supply. */
+            place_of_supply: string;
+            /** @description Kind of supply. */
+            supply_type: components["schemas"]["SupplyType"];
+            /** @description Totals. */
+            totals: components["schemas"]["Totals"];
+        };
         /** @description The body of an error response (RFC 9457). */
         Problem: Record<string, never> & {
             /** @description Stable machine-readable code (snake_case). */
@@ -2756,6 +4616,29 @@ export interface components {
             title: string;
             /** @description A URI naming the kind of problem: `urn:tessera:problem:<code>`. */
             type: string;
+        };
+        /** @description Profit and loss over a period. */
+        ProfitAndLoss: {
+            /** @description Expense accounts (debit minus credit). */
+            expenses: components["schemas"]["ReportLine"][];
+            /**
+             * Format: date
+             * @description First day.
+             */
+            from: string;
+            /** @description Income accounts (credit minus debit in the period). */
+            income: components["schemas"]["ReportLine"][];
+            /** @description Income minus expenses. */
+            net_profit: string;
+            /**
+             * Format: date
+             * @description Last day.
+             */
+            to: string;
+            /** @description Sum of expenses. */
+            total_expenses: string;
+            /** @description Sum of income. */
+            total_income: string;
         };
         /**
          * @description Which API dialect a provider speaks.
@@ -2824,6 +4707,99 @@ export interface components {
             /** @description The refresh token. */
             refresh_token: string;
         };
+        /** @description A sales or purchase register. */
+        Register: {
+            /**
+             * Format: date
+             * @description First day.
+             */
+            from: string;
+            /** @description Documents by date. */
+            rows: components["schemas"]["RegisterRow"][];
+            /**
+             * Format: date
+             * @description Last day.
+             */
+            to: string;
+            /** @description Their totals. */
+            totals: components["schemas"]["RegisterTotals"];
+        };
+        /** @description A register row: one issued document. */
+        RegisterRow: {
+            /** @description Cancelled (shown, not counted). */
+            cancelled: boolean;
+            /** @description Cess. */
+            cess: string;
+            /** @description CGST. */
+            cgst: string;
+            /**
+             * Format: date
+             * @description Date.
+             */
+            doc_date: string;
+            /**
+             * Format: uuid
+             * @description The document.
+             */
+            document_id: string;
+            /** @description Its GSTIN at issue. */
+            gstin?: string | null;
+            /** @description IGST. */
+            igst: string;
+            /** @description Kind. */
+            kind: string;
+            /** @description Number. */
+            number?: string | null;
+            /**
+             * Format: uuid
+             * @description The party.
+             */
+            party_id: string;
+            /** @description Its name. */
+            party_name: string;
+            /** @description Place of supply. */
+            place_of_supply: string;
+            /** @description Reverse charge. */
+            reverse_charge: boolean;
+            /** @description Round-off. */
+            round_off: string;
+            /** @description SGST. */
+            sgst: string;
+            /** @description A purchase bill's own number. */
+            supplier_number?: string | null;
+            /** @description Supply type. */
+            supply_type: string;
+            /** @description Taxable value. */
+            taxable_value: string;
+            /** @description Total. */
+            total: string;
+            /** @description UTGST. */
+            utgst: string;
+        };
+        /** @description Totals of a register (credit notes subtract; cancelled rows left out). */
+        RegisterTotals: {
+            /** @description Cess. */
+            cess: string;
+            /** @description CGST. */
+            cgst: string;
+            /** @description Documents counted. */
+            documents: number;
+            /** @description IGST. */
+            igst: string;
+            /** @description SGST. */
+            sgst: string;
+            /** @description Taxable value. */
+            taxable_value: string;
+            /** @description Total. */
+            total: string;
+            /** @description UTGST. */
+            utgst: string;
+        };
+        /**
+         * @description How a party is registered under GST.
+         * @enum {string}
+         */
+        Registration: "regular" | "composition" | "unregistered" | "consumer" | "overseas" | "sez";
         /** @description The multipart form of a replacement. */
         ReplaceForm: {
             /**
@@ -2831,6 +4807,15 @@ export interface components {
              * @description The new file.
              */
             file: string;
+        };
+        /** @description A line of a statement of accounts. */
+        ReportLine: {
+            /** @description Amount (positive in the section's normal sense). */
+            amount: string;
+            /** @description Code. */
+            code: string;
+            /** @description Name. */
+            name: string;
         };
         /** @description A new password with a reset token. */
         ResetPassword: {
@@ -2879,6 +4864,27 @@ export interface components {
             key?: string | null;
             /** @description Name. */
             name: string;
+        };
+        /** @description A GST rate of the schedule: a heading's rate over a period. */
+        ScheduleRate: {
+            /** @description Cess rate in percent. */
+            cess_rate: string;
+            /** @description What the heading is. */
+            description: string;
+            /**
+             * Format: date
+             * @description From this day.
+             */
+            effective_from: string;
+            /**
+             * Format: date
+             * @description Up to this day (open when absent).
+             */
+            effective_to?: string | null;
+            /** @description The HSN/SAC prefix it covers. */
+            hsn_prefix: string;
+            /** @description GST rate in percent. */
+            rate: string;
         };
         /** @description How a hit scored. */
         Scores: {
@@ -2963,6 +4969,48 @@ export interface components {
             search_ms: number;
             /** @description The query's words as searched. */
             terms: string[];
+        };
+        /** @description A numbering series. */
+        Series: {
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description The kind's default. */
+            is_default: boolean;
+            /** @description The kind of document it numbers. */
+            kind: components["schemas"]["DocKindText"];
+            /** @description Its name. */
+            name: string;
+            /** @description The template: `{FY}` (25-26), `{FYYY}` (2025-26), `{SEQ}`. */
+            template: string;
+            /**
+             * Format: int32
+             * @description Digits of `{SEQ}` (zero-padded).
+             */
+            width: number;
+        };
+        /** @description A numbering series to create. */
+        SeriesInput: {
+            /** @description Make it the kind's default. */
+            is_default?: boolean;
+            /** @description The kind of document it numbers. */
+            kind: components["schemas"]["DocKind"];
+            /** @description Its name. */
+            name: string;
+            /**
+             * @description The template: `{FY}` (25-26), `{FYYY}` (2025-26) and `{SEQ}`;
+             *     numbers it makes are at most 16 characters of letters, digits, `/`
+             *     and `-`, not starting with `0`, `/` or `-`.
+             * @example INV/{FY}/{SEQ}
+             */
+            template: string;
+            /**
+             * Format: int32
+             * @description Digits of `{SEQ}` (1–8, default 4).
+             */
+            width?: number | null;
         };
         /** @description Tokens handed to a client (OAuth 2 names). */
         Session: {
@@ -3097,6 +5145,60 @@ export interface components {
          * @enum {string}
          */
         StateCode: "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12" | "13" | "14" | "15" | "16" | "17" | "18" | "19" | "20" | "21" | "22" | "23" | "24" | "26" | "27" | "29" | "30" | "31" | "32" | "33" | "34" | "35" | "36" | "37" | "38" | "97" | "Jammu and Kashmir" | "Himachal Pradesh" | "Punjab" | "Chandigarh" | "Uttarakhand" | "Haryana" | "Delhi" | "Rajasthan" | "Uttar Pradesh" | "Bihar" | "Sikkim" | "Arunachal Pradesh" | "Nagaland" | "Manipur" | "Mizoram" | "Tripura" | "Meghalaya" | "Assam" | "West Bengal" | "Jharkhand" | "Odisha" | "Chhattisgarh" | "Madhya Pradesh" | "Gujarat" | "Dadra and Nagar Haveli and Daman and Diu" | "Maharashtra" | "Karnataka" | "Goa" | "Lakshadweep" | "Kerala" | "Tamil Nadu" | "Puducherry" | "Andaman and Nicobar Islands" | "Telangana" | "Andhra Pradesh" | "Ladakh" | "Other Territory";
+        /** @description A party's statement over a period. */
+        Statement: {
+            /** @description Balance at the end. */
+            closing: string;
+            /**
+             * Format: date
+             * @description First day.
+             */
+            from: string;
+            /** @description Entries in order. */
+            lines: components["schemas"]["StatementLine"][];
+            /** @description Balance before the period (debit positive: the party owed). */
+            opening: string;
+            /**
+             * Format: uuid
+             * @description The party.
+             */
+            party_id: string;
+            /** @description Its name. */
+            party_name: string;
+            /**
+             * Format: date
+             * @description Last day.
+             */
+            to: string;
+        };
+        /** @description A statement entry as queried. */
+        StatementEntry: {
+            /** @description Credit (the party owes less). */
+            credit: string;
+            /**
+             * Format: date
+             * @description Its date.
+             */
+            date: string;
+            /** @description Debit (the party owes more). */
+            debit: string;
+            /** @description What it was. */
+            narration: string;
+            /** @description The document's number or the payment's reference. */
+            reference?: string | null;
+            /** @description `document`, `payment`, `allocation`, `opening`, `manual`, `cancellation`. */
+            source: string;
+            /**
+             * Format: uuid
+             * @description The document or payment.
+             */
+            source_id?: string | null;
+        };
+        /** @description A statement line with its running balance. */
+        StatementLine: components["schemas"]["StatementEntry"] & {
+            /** @description The party's balance after it (debit positive). */
+            balance: string;
+        };
         /** @description A subscription as the API shows it (never its secret). */
         Subscription: {
             /** @description Paused subscriptions receive nothing. */
@@ -3133,6 +5235,11 @@ export interface components {
             /** @description Where deliveries are POSTed. */
             url: string;
         };
+        /**
+         * @description How a supply is taxed, beyond the two states.
+         * @enum {string}
+         */
+        SupplyType: "regular" | "export_with_tax" | "export_without_tax" | "sez_with_tax" | "sez_without_tax" | "deemed_export";
         /** @description Another company to work in. */
         SwitchRequest: {
             /** @description Its URL name. */
@@ -3140,6 +5247,43 @@ export interface components {
         };
         /** @description A tag: letters, digits, space, `_ . : -`; 1–40, starting with a letter or digit. */
         Tag: string;
+        /**
+         * @description Whether a line's supply is taxed.
+         * @enum {string}
+         */
+        Taxability: "taxable" | "nil_rated" | "exempt" | "non_gst";
+        /** @description A taxability read from the database. */
+        TaxabilityText: components["schemas"]["Taxability"];
+        /** @description The TDS a customer should deduct from a payment of these documents. */
+        TdsPreview: components["schemas"]["Expected"] & {
+            /**
+             * @description The taxable value (without GST) of the documents, which TDS is
+             *     worked out on.
+             */
+            taxable_value: string;
+        };
+        /** @description What TDS to expect. */
+        TdsRequest: {
+            /**
+             * Format: date
+             * @description The payment's date (today by default).
+             */
+            date?: string | null;
+            /** @description The documents being paid. */
+            document_ids: string[];
+            /**
+             * Format: uuid
+             * @description The party paying (or paid).
+             */
+            party_id: string;
+            /** @description The section. */
+            section: components["schemas"]["TdsSection"];
+        };
+        /**
+         * @description A TDS section.
+         * @enum {string}
+         */
+        TdsSection: "194C" | "194J-technical" | "194J-professional" | "194H" | "194I-machinery" | "194I-property" | "194Q";
         /** @description A tenant (global table). */
         Tenant: {
             /**
@@ -3208,6 +5352,78 @@ export interface components {
         TimeZone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
         /** @description A document's title (1–300 characters). */
         Title: string;
+        /** @description A document's totals. */
+        Totals: {
+            /** @description Sum of cess. */
+            cess: string;
+            /** @description Sum of CGST. */
+            cgst: string;
+            /** @description Sum of discounts. */
+            discount: string;
+            /** @description Sum of IGST. */
+            igst: string;
+            /** @description Tax the recipient pays under reverse charge (not in `total`). */
+            reverse_charge_tax: string;
+            /** @description What rounding to the rupee added (−0.50 to +0.50). */
+            round_off: string;
+            /** @description Sum of SGST. */
+            sgst: string;
+            /** @description Sum of taxable values. */
+            taxable_value: string;
+            /** @description What the buyer owes: taxable value + charged tax + round-off. */
+            total: string;
+            /** @description Sum of UTGST. */
+            utgst: string;
+        };
+        /**
+         * @description The trial balance: every account with a balance or movement; debits
+         *     and credits of the period are equal, and so are closing debits and
+         *     credits.
+         */
+        TrialBalance: {
+            /** @description Sum of credit closing balances. */
+            closing_credit: string;
+            /** @description Sum of debit closing balances. */
+            closing_debit: string;
+            /**
+             * Format: date
+             * @description First day.
+             */
+            from: string;
+            /** @description Rows by code. */
+            rows: components["schemas"]["TrialBalanceRow"][];
+            /**
+             * Format: date
+             * @description Last day.
+             */
+            to: string;
+            /** @description Sum of the period's credits. */
+            total_credit: string;
+            /** @description Sum of the period's debits. */
+            total_debit: string;
+        };
+        /** @description A trial balance row. */
+        TrialBalanceRow: {
+            /** @description Closing balance (debit positive). */
+            closing: string;
+            /** @description Code. */
+            code: string;
+            /** @description Credits in the period. */
+            credit: string;
+            /** @description Debits in the period. */
+            debit: string;
+            /** @description Kind. */
+            kind: components["schemas"]["AccountKind"];
+            /** @description Name. */
+            name: string;
+            /** @description Opening balance (debit positive). */
+            opening: string;
+        };
+        /**
+         * @description A unit quantity code (`NOS`, `KGS`, `PCS`, …) as GST returns take it.
+         * @enum {string}
+         */
+        Unit: "BAG" | "BAL" | "BDL" | "BKL" | "BOU" | "BOX" | "BTL" | "BUN" | "CAN" | "CBM" | "CCM" | "CMS" | "CTN" | "DOZ" | "DRM" | "GGK" | "GGR" | "GMS" | "GRS" | "GYD" | "KGS" | "KLR" | "KME" | "LTR" | "MLT" | "MTR" | "MTS" | "NOS" | "OTH" | "PAC" | "PCS" | "PRS" | "QTL" | "ROL" | "SET" | "SQF" | "SQM" | "SQY" | "TBS" | "TGM" | "THD" | "TON" | "TUB" | "UGS" | "UNT" | "YDS";
         /** @description Changes to the caller's own account. */
         UpdateMe: {
             /** @description Display name. */
@@ -3518,6 +5734,134 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -4414,6 +6758,331 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    list_bills: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+                /** @description Only this status. */
+                status?: "draft" | "issued" | "partially_paid" | "paid" | "overdue" | "cancelled" | "converted" | "expired";
+                /** @description Only this party's. */
+                party_id?: string;
+                /** @description Dated on or after. */
+                from?: string;
+                /** @description Dated on or before. */
+                to?: string;
+                /** @description Number or party name contains. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DocumentSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_bill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_bill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_bill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_bill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancel_bill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    issue_bill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     list_chats: {
         parameters: {
             query?: {
@@ -4758,6 +7427,41 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    customer_context: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerContext"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5245,6 +7949,37 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    gst_rates: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only the headings an HSN or SAC code falls under (its longest
+                 *     matching prefix), e.g. `85171300`.
+                 */
+                hsn?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRate"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     list_invitations: {
         parameters: {
             query?: {
@@ -5330,6 +8065,583 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_invoices: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+                /** @description Only this kind. */
+                kind?: "invoice" | "bill_of_supply" | "credit_note" | "debit_note";
+                /** @description Only this status. */
+                status?: "draft" | "issued" | "partially_paid" | "paid" | "overdue" | "cancelled" | "converted" | "expired";
+                /** @description Only this party's. */
+                party_id?: string;
+                /** @description Dated on or after. */
+                from?: string;
+                /** @description Dated on or before. */
+                to?: string;
+                /** @description Number or party name contains. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DocumentSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    preview_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancel_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    issue_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_items: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+                /** @description Name, SKU or HSN/SAC (prefix) contains. */
+                q?: string;
+                /** @description Archived ones too. */
+                archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Item"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Item"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Item"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Item"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, or archived when documents use it */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -5514,6 +8826,120 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    list_journals: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+                /** @description What one document, payment or party posted. */
+                source_id?: string;
+                /** @description On or after. */
+                from?: string;
+                /** @description On or before. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Journal"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    post_journal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JournalInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Journal"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_journal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Journal"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     get_settings: {
         parameters: {
             query?: never;
@@ -5601,6 +9027,69 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    get_ledger_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_ledger_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LedgerSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -5664,6 +9153,542 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    list_series: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Series"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_series: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Series"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_parties: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+                /** @description Only customers or only suppliers. */
+                kind?: "customer" | "supplier";
+                /** @description Name, trade name or GSTIN contains. */
+                q?: string;
+                /** @description Archived ones too. */
+                archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Party"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_party: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PartyInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Party"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_party: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Party"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_party: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PartyInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Party"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_party: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, or archived when it has history */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    restore_party: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Party"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["IdempotencyConflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    party_statement: {
+        parameters: {
+            query?: {
+                /** @description First day (the financial year's first by default). */
+                from?: string;
+                /** @description Last day (today by default). */
+                to?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_payments: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+                /** @description Receipts or payments only. */
+                kind?: "receipt" | "payment";
+                /** @description Only this party's. */
+                party_id?: string;
+                /** @description On or after. */
+                from?: string;
+                /** @description On or before. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Payment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    record_payment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_payment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    apply_payment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     list_permissions: {
         parameters: {
             query?: never;
@@ -5683,6 +9708,737 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_quotations: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+                /** @description Only this status. */
+                status?: "draft" | "issued" | "partially_paid" | "paid" | "overdue" | "cancelled" | "converted" | "expired";
+                /** @description Only this party's. */
+                party_id?: string;
+                /** @description Dated on or after. */
+                from?: string;
+                /** @description Dated on or before. */
+                to?: string;
+                /** @description Number or party name contains. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DocumentSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_quotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_quotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_quotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_quotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancel_quotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    convert_quotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    issue_quotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    balance_sheet: {
+        parameters: {
+            query?: {
+                /** @description The day (today by default). */
+                as_of?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BalanceSheet"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    day_book: {
+        parameters: {
+            query?: {
+                /** @description First day (the financial year's first by default). */
+                from?: string;
+                /** @description Last day (today by default). */
+                to?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Journal"][];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    hsn_summary: {
+        parameters: {
+            query?: {
+                /** @description First day (the financial year's first by default). */
+                from?: string;
+                /** @description Last day (today by default). */
+                to?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HsnRow"][];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    payables_aging: {
+        parameters: {
+            query?: {
+                /** @description The day (today by default). */
+                as_of?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Aging"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    profit_and_loss: {
+        parameters: {
+            query?: {
+                /** @description First day (the financial year's first by default). */
+                from?: string;
+                /** @description Last day (today by default). */
+                to?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfitAndLoss"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    purchase_register: {
+        parameters: {
+            query?: {
+                /** @description First day (the financial year's first by default). */
+                from?: string;
+                /** @description Last day (today by default). */
+                to?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Register"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    receivables_aging: {
+        parameters: {
+            query?: {
+                /** @description The day (today by default). */
+                as_of?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Aging"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    sales_register: {
+        parameters: {
+            query?: {
+                /** @description First day (the financial year's first by default). */
+                from?: string;
+                /** @description Last day (today by default). */
+                to?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Register"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    trial_balance: {
+        parameters: {
+            query?: {
+                /** @description First day (the financial year's first by default). */
+                from?: string;
+                /** @description Last day (today by default). */
+                to?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrialBalance"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -5912,6 +10668,46 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+        };
+    };
+    tds_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TdsRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TdsPreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_tenant: {

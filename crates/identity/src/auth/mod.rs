@@ -76,6 +76,21 @@ struct TenantEntry {
     loaded: Instant,
 }
 
+/// A company's profile as other domains read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    /// Its name.
+    pub name: String,
+    /// Its GSTIN.
+    pub gstin: Option<String>,
+    /// Its GST state code.
+    pub state: Option<String>,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// IANA time zone.
+    pub time_zone: String,
+}
+
 /// The identity service, registered in [`AppState`] (handlers reach it as
 /// [`IdentityService`]).
 pub struct Identity {
@@ -330,6 +345,21 @@ impl Identity {
             m.insert(tenant, entry);
         }
         Ok(t.settings.0)
+    }
+
+    /// The company as other domains need it (its name, GSTIN, state,
+    /// currency and time zone), read fresh: documents record it as it was.
+    pub async fn company(&self, access: &TenantAccess) -> Result<Company> {
+        let mut conn = self.db.pool().acquire().await?;
+        let t =
+            repo::tenant(&mut conn, access.tenant()).await?.ok_or(IdentityError::SessionEnded)?;
+        Ok(Company {
+            name: t.name,
+            gstin: t.gstin,
+            state: t.state,
+            currency: t.currency,
+            time_zone: t.time_zone,
+        })
     }
 
     fn verify_jwt(&self, token: &str, now: i64) -> std::result::Result<AccessClaims, TokenError> {

@@ -1,0 +1,349 @@
+//! Invoices through the API: GST by place of supply (CGST + SGST, UTGST,
+//! IGST, exports), rates by date, rounding, gapless numbering under
+//! concurrent issuing, immutability, credit notes, quotations, the lock
+//! date, and the journal every issued document posts.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use futures::future::join_all;
+use serde_json::json;
+use testkit::TestApp;
+
+#[tokio::test]
+async fn an_invoice_in_the_companys_state_splits_cgst_and_sgst_and_posts_a_balanced_journal() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "sahyadri", MAHARASHTRA).await;
+    let buyer = customer(&app, &t, "Mumbai Traders", MUMBAI_BUYER).await;
+    let item = laptop(&app, &t, "50000").await;
+
+    let inv = invoice(&app, &t, &buyer, json!([{ "item_id": item, "quantity": "2" }])).await;
+    assert_eq!(inv["status"], "issued");
+    assert_eq!(inv["place_of_supply"], "27");
+    assert_eq!(d(&inv["taxable_value"]), dec("100000"));
+    assert_eq!(d(&inv["cgst"]), dec("9000"));
+    assert_eq!(d(&inv["sgst"]), dec("9000"));
+    assert_eq!(d(&inv["igst"]), dec("0"));
+    assert_eq!(d(&inv["total"]), dec("118000"));
+    assert_eq!(d(&inv["balance_due"]), dec("118000"));
+    let line = &inv["lines"][0];
+    assert_eq!(line["hsn_sac"], "84713010");
+    assert_eq!(d(&line["gst_rate"]), dec("18"));
+    assert!(inv["number"].as_str().unwrap().starts_with("INV/"), "{inv}");
+
+    // Debtors owe the total; sales and output tax are credited.
+    assert_eq!(balance(&app, &t, "1100").await, dec("118000"));
+    assert_eq!(balance(&app, &t, "4000").await, dec("-100000"));
+    assert_eq!(balance(&app, &t, "2100").await, dec("-9000"));
+    assert_eq!(balance(&app, &t, "2101").await, dec("-9000"));
+    assert_balanced(&app, &t).await;
+}
+
+#[tokio::test]
+async fn another_state_pays_igst_a_union_territory_pays_utgst_and_exports_follow_their_option() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "kaveri", MAHARASHTRA).await;
+    let item = laptop(&app, &t, "1000").await;
+    let lines = json!([{ "item_id": item, "quantity": "1" }]);
+
+    let bengaluru = customer(&app, &t, "Bengaluru Stores", KARNATAKA).await;
+    let inv = invoice(&app, &t, &bengaluru, lines.clone()).await;
+    assert_eq!(inv["place_of_supply"], "29");
+    assert_eq!(
+        (d(&inv["igst"]), d(&inv["cgst"]), d(&inv["sgst"])),
+        (dec("180"), dec("0"), dec("0"))
+    );
+    assert_eq!(balance(&app, &t, "2103").await, dec("-180"));
+
+    // Overseas: with payment of tax, IGST; under a bond (LUT), none.
+    let overseas = post(
+        &app,
+        &t,
+        "/api/v1/parties",
+        json!({ "is_customer": true, "legal_name": "Acme GmbH", "registration": "overseas",
+                "billing_address": { "line1": "Hauptstrasse 1", "city": "Berlin", "state_code": "96", "country": "DE" } }),
+        201,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (supply, igst) in [("export_with_tax", "180"), ("export_without_tax", "0")] {
+        let v = post(
+            &app,
+            &t,
+            "/api/v1/invoices",
+            json!({ "party_id": overseas, "supply_type": supply, "lines": lines }),
+            201,
+        )
+        .await;
+        assert_eq!(v["place_of_supply"], "96", "{v}");
+        assert_eq!(d(&v["igst"]), dec(igst), "{supply}: {v}");
+        assert_eq!(d(&v["cgst"]), dec("0"), "{supply}: {v}");
+    }
+
+    // A company in Chandigarh selling within Chandigarh: CGST + UTGST.
+    let ut = company(&app, "sukhna", CHANDIGARH).await;
+    let item = laptop(&app, &ut, "1000").await;
+    let local = customer(&app, &ut, "Sector 17 Retail", CHANDIGARH_BUYER).await;
+    let inv = invoice(&app, &ut, &local, json!([{ "item_id": item, "quantity": "1" }])).await;
+    assert_eq!(
+        (d(&inv["cgst"]), d(&inv["utgst"]), d(&inv["sgst"]), d(&inv["igst"])),
+        (dec("90"), dec("90"), dec("0"), dec("0")),
+        "{inv}"
+    );
+    assert_eq!(balance(&app, &ut, "2102").await, dec("-90"));
+    assert_balanced(&app, &ut).await;
+    assert_balanced(&app, &t).await;
+}
+
+#[tokio::test]
+async fn a_document_takes_the_rate_in_force_on_its_date_and_rounds_to_the_rupee() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "godavari", MAHARASHTRA).await;
+    let buyer = customer(&app, &t, "Pune Foods", MUMBAI_BUYER).await;
+    // Packaged namkeen: 12% until 21 September 2025, 5% from the 22nd.
+    let item = post(
+        &app,
+        &t,
+        "/api/v1/items",
+        json!({ "name": "Namkeen 1 kg", "hsn_sac": "2106", "unit": "KGS", "price": "99.99",
+                "rates": [{ "effective_from": "2017-07-01", "rate": "12" }, { "effective_from": "2025-09-22", "rate": "5" }] }),
+        201,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lines = json!([{ "item_id": item, "quantity": "7" }]);
+    for (date, rate) in [("2025-09-21", "12"), ("2025-09-22", "5")] {
+        let v = post(
+            &app,
+            &t,
+            "/api/v1/invoices/preview",
+            json!({ "party_id": buyer, "date": date, "lines": lines }),
+            200,
+        )
+        .await;
+        assert_eq!(d(&v["lines"][0]["gst_rate"]), dec(rate), "{date}: {v}");
+        let tot = &v["totals"];
+        let taxable = d(&tot["taxable_value"]);
+        assert_eq!(taxable, dec("699.93"));
+        assert_eq!(d(&tot["cgst"]), d(&tot["sgst"]));
+        let tax = d(&tot["cgst"]) + d(&tot["sgst"]);
+        assert!((tax - taxable * dec(rate) / dec("100")).abs() <= dec("0.01"), "{v}");
+        let total = d(&tot["total"]);
+        assert_eq!(total, total.round(), "rounded to the rupee: {v}");
+        assert_eq!(total, taxable + tax + d(&tot["round_off"]), "{v}");
+        assert!(d(&tot["round_off"]).abs() <= dec("0.50"), "{v}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_issuing_numbers_without_gaps_or_repeats() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "narmada", MAHARASHTRA).await;
+    let buyer = customer(&app, &t, "Nashik Mart", MUMBAI_BUYER).await;
+    let item = laptop(&app, &t, "100").await;
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        let v = draft(&app, &t, &buyer, json!([{ "item_id": item, "quantity": "1" }])).await;
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    let issued = join_all(ids.iter().map(|id| {
+        let app = &app;
+        let t = &t;
+        async move {
+            let r = app.post(&format!("/api/v1/invoices/{id}/issue")).bearer(t).send().await;
+            assert_eq!(r.status().as_u16(), 200, "{}", r.text());
+            r.json()["number"].as_str().unwrap().to_string()
+        }
+    }))
+    .await;
+    let mut seqs: Vec<u32> =
+        issued.iter().map(|n| n.rsplit('/').next().unwrap().parse().unwrap()).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=12).collect::<Vec<_>>(), "{issued:?}");
+    for n in &issued {
+        assert!(n.len() <= 16 && !n.starts_with(['0', '/', '-']), "{n}");
+        assert!(n.chars().all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '-'), "{n}");
+    }
+    // A refused issue (the lock date) takes no number.
+    let next = draft(&app, &t, &buyer, json!([{ "item_id": item, "quantity": "1" }])).await;
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string();
+    let old = post(
+        &app,
+        &t,
+        "/api/v1/invoices",
+        json!({ "party_id": buyer, "date": yesterday, "lines": [{ "item_id": item, "quantity": "1" }] }),
+        201,
+    )
+    .await;
+    let settings = get(&app, &t, "/api/v1/ledger/settings").await;
+    let mut locked = settings.clone();
+    locked["books_locked_until"] = json!(yesterday);
+    let r = app.put("/api/v1/ledger/settings").bearer(&t).json(&locked).send().await;
+    r.assert_status(200);
+    let p = app
+        .post(&format!("/api/v1/invoices/{}/issue", old["id"].as_str().unwrap()))
+        .bearer(&t)
+        .send()
+        .await
+        .assert_problem(422, "books_locked");
+    assert_eq!(p["errors"][0]["field"], "date", "{p}");
+    let v = post(
+        &app,
+        &t,
+        &format!("/api/v1/invoices/{}/issue", next["id"].as_str().unwrap()),
+        json!(null),
+        200,
+    )
+    .await;
+    assert!(v["number"].as_str().unwrap().ends_with("/0013"), "{v}");
+}
+
+#[tokio::test]
+async fn an_issued_invoice_is_immutable_and_corrected_by_a_credit_note() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "tapti", MAHARASHTRA).await;
+    let buyer = customer(&app, &t, "Surat Silks", KARNATAKA).await;
+    let item = laptop(&app, &t, "1000").await;
+    let inv = invoice(&app, &t, &buyer, json!([{ "item_id": item, "quantity": "3" }])).await;
+    let id = inv["id"].as_str().unwrap();
+
+    let r = app
+        .put(&format!("/api/v1/invoices/{id}"))
+        .bearer(&t)
+        .json(&json!({ "party_id": buyer, "lines": [{ "item_id": item, "quantity": "1" }] }))
+        .send()
+        .await;
+    assert_eq!(r.status().as_u16(), 409, "{}", r.text());
+    app.delete(&format!("/api/v1/invoices/{id}")).bearer(&t).send().await.assert_status(409);
+
+    // One laptop comes back: a credit note against the invoice.
+    let note = post(
+        &app,
+        &t,
+        "/api/v1/invoices",
+        json!({ "kind": "credit_note", "party_id": buyer, "against_id": id, "reason": "one unit returned",
+                "lines": [{ "item_id": item, "quantity": "1" }] }),
+        201,
+    )
+    .await;
+    let note_id = note["id"].as_str().unwrap();
+    let note = post(&app, &t, &format!("/api/v1/invoices/{note_id}/issue"), json!(null), 200).await;
+    assert!(note["number"].as_str().unwrap().starts_with("CN/"), "{note}");
+    assert_eq!(d(&note["igst"]), dec("180"));
+    let after = get(&app, &t, &format!("/api/v1/invoices/{id}")).await;
+    assert_eq!(d(&after["balance_due"]), dec("3540") - dec("1180"), "{after}");
+    assert_eq!(after["status"], "partially_paid", "{after}");
+    assert_eq!(balance(&app, &t, "1100").await, dec("2360"));
+    assert_eq!(balance(&app, &t, "2103").await, dec("-360"));
+
+    // A note cannot credit more than the invoice still owes.
+    let big = post(
+        &app,
+        &t,
+        "/api/v1/invoices",
+        json!({ "kind": "credit_note", "party_id": buyer, "against_id": id, "reason": "too much",
+                "lines": [{ "item_id": item, "quantity": "5" }] }),
+        201,
+    )
+    .await;
+    let r = app
+        .post(&format!("/api/v1/invoices/{}/issue", big["id"].as_str().unwrap()))
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(r.status().as_u16(), 422, "{}", r.text());
+    assert_eq!(balance(&app, &t, "1100").await, dec("2360"), "nothing half-posted");
+
+    // A Sales Rep drafts invoices but cannot issue credit notes.
+    let rep = member(&app, &t, "rep@tapti.example", &["sales"]).await;
+    let r = app
+        .post(&format!("/api/v1/invoices/{}/issue", big["id"].as_str().unwrap()))
+        .bearer(&rep)
+        .send()
+        .await;
+    assert_eq!(r.status().as_u16(), 403, "{}", r.text());
+    assert_balanced(&app, &t).await;
+}
+
+#[tokio::test]
+async fn a_quotation_converts_to_a_draft_invoice_and_cancelling_reverses_the_postings() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "krishna", MAHARASHTRA).await;
+    let buyer = customer(&app, &t, "Kolhapur Agro", MUMBAI_BUYER).await;
+    let item = laptop(&app, &t, "2500").await;
+    let q = post(
+        &app,
+        &t,
+        "/api/v1/quotations",
+        json!({ "party_id": buyer, "lines": [{ "item_id": item, "quantity": "4", "discount": "1000" }] }),
+        201,
+    )
+    .await;
+    let qid = q["id"].as_str().unwrap();
+    assert_eq!(d(&q["taxable_value"]), dec("9000"), "{q}");
+    let q = post(&app, &t, &format!("/api/v1/quotations/{qid}/issue"), json!(null), 200).await;
+    assert!(q["number"].as_str().unwrap().starts_with("QT/"), "{q}");
+    assert_eq!(balance(&app, &t, "1100").await, dec("0"), "a quotation posts nothing");
+
+    let inv = post(&app, &t, &format!("/api/v1/quotations/{qid}/convert"), json!(null), 201).await;
+    assert_eq!(inv["kind"], "invoice");
+    assert_eq!(inv["status"], "draft");
+    assert_eq!(inv["converted_from"], qid);
+    assert_eq!(d(&inv["total"]), dec("10620"));
+    let id = inv["id"].as_str().unwrap();
+    post(&app, &t, &format!("/api/v1/invoices/{id}/issue"), json!(null), 200).await;
+    assert_eq!(balance(&app, &t, "1100").await, dec("10620"));
+    let stock = get(&app, &t, &format!("/api/v1/items/{item}")).await;
+    assert_eq!(d(&stock["stock"]), dec("-4"), "{stock}");
+
+    let c = post(
+        &app,
+        &t,
+        &format!("/api/v1/invoices/{id}/cancel"),
+        json!({ "reason": "order withdrawn" }),
+        200,
+    )
+    .await;
+    assert_eq!(c["status"], "cancelled");
+    assert_eq!(c["cancel_reason"], "order withdrawn");
+    assert_eq!(balance(&app, &t, "1100").await, dec("0"));
+    assert_eq!(balance(&app, &t, "4000").await, dec("0"));
+    let stock = get(&app, &t, &format!("/api/v1/items/{item}")).await;
+    assert_eq!(d(&stock["stock"]), dec("0"), "{stock}");
+    assert_balanced(&app, &t).await;
+}
+
+#[tokio::test]
+async fn bad_lines_are_named_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "mahanadi", MAHARASHTRA).await;
+    let buyer = customer(&app, &t, "Cuttack Cloth", MUMBAI_BUYER).await;
+    let before = get(&app, &t, "/api/v1/invoices").await["items"].as_array().unwrap().len();
+    let r = app
+        .post("/api/v1/invoices")
+        .bearer(&t)
+        .json(&json!({ "party_id": buyer, "lines": [
+            { "description": "Consulting", "hsn_sac": "998311", "quantity": "1", "unit_price": "1000", "gst_rate": "18" },
+            { "description": "Cable", "hsn_sac": "85", "quantity": "1", "unit_price": "10", "gst_rate": "18" },
+        ] }))
+        .send()
+        .await;
+    let p = r.assert_problem(422, "validation_failed");
+    let fields: Vec<&str> =
+        p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.iter().any(|f| f.contains("lines[1]") && f.contains("hsn_sac")), "{p}");
+    let r = app
+        .post("/api/v1/invoices")
+        .bearer(&t)
+        .json(&json!({ "party_id": buyer, "lines": [] }))
+        .send()
+        .await;
+    r.assert_problem(422, "validation_failed");
+    let after = get(&app, &t, "/api/v1/invoices").await["items"].as_array().unwrap().len();
+    assert_eq!(before, after);
+}
