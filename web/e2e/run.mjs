@@ -437,6 +437,100 @@ async function knowledge(page) {
   if ((await model.inputValue()) !== "all-MiniLM-L6-v2") throw new Error(`the embedding model shows ${await model.inputValue()}`);
 }
 
+async function ledger(page) {
+  // Documents are issued under the company's GSTIN (Maharashtra).
+  const login = await api("POST", "/api/v1/auth/login", null, { email: owner.email, password: PASSWORD });
+  const gstin = await api("PATCH", "/api/v1/tenant", login.body.access_token, { gstin: "27AAPFU0939F1ZV" });
+  if (gstin.status !== 200) throw new Error(`setting the GSTIN gave ${gstin.status}`);
+
+  // A customer in Karnataka; a PIN code the server refuses is named beside it.
+  await nav(page, "Parties", "Parties");
+  await page.getByRole("button", { name: "Add party" }).click();
+  let dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Legal name").fill("Deccan Systems Pvt Ltd");
+  await dialog.getByLabel("GSTIN", { exact: true }).fill("29AABCT1332L1ZA");
+  await dialog.getByLabel("Address line 1").fill("12 Residency Road");
+  await dialog.getByLabel("City").fill("Bengaluru");
+  await dialog.getByLabel("PIN code").fill("56001");
+  await dialog.getByRole("button", { name: "Add party" }).click();
+  await dialog.getByText("Must be six digits").waitFor();
+  if ((await dialog.getByLabel("PIN code").getAttribute("aria-invalid")) !== "true") throw new Error("the PIN code is not marked invalid");
+  if ((await dialog.getByLabel("State", { exact: true }).inputValue()) !== "29") throw new Error("the GSTIN did not set the state");
+  await audit(page, "party dialog with an error");
+  await dialog.getByLabel("PIN code").fill("560025");
+  await dialog.getByRole("button", { name: "Add party" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  await page.getByRole("link", { name: "Deccan Systems Pvt Ltd" }).click();
+  await page.getByRole("heading", { name: "Deccan Systems Pvt Ltd", level: 1 }).waitFor();
+  await expectText(page, "Karnataka (29)");
+  await page.getByRole("heading", { name: "Statement" }).waitFor();
+  await page.getByRole("status").filter({ hasText: "Loading" }).waitFor({ state: "detached" }).catch(() => {});
+  await audit(page, "party");
+
+  // An item: a laptop at ₹50,000 plus 18% GST.
+  await nav(page, "Items", "Items");
+  await page.getByRole("button", { name: "Add item" }).click();
+  dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name", { exact: true }).fill("Laptop");
+  await dialog.getByLabel("HSN code").fill("8471");
+  await dialog.getByLabel("Price (₹)").fill("50000");
+  await dialog.getByRole("button", { name: "Add rate" }).click();
+  await dialog.getByLabel("Effective from (rate 1)").fill("2017-07-01");
+  await dialog.getByLabel("GST rate % (rate 1)").fill("18");
+  await audit(page, "item dialog");
+  await dialog.getByRole("button", { name: "Add item" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  await page.getByRole("row").filter({ hasText: "Laptop" }).getByText("18%").waitFor();
+
+  // An invoice for two, its tax worked out while it is drafted.
+  await nav(page, "Invoices", "Invoices");
+  await page.getByRole("link", { name: "New invoice" }).click();
+  await page.getByRole("heading", { name: "New invoice", level: 1 }).waitFor();
+  await page.getByLabel("Customer").selectOption({ label: "Deccan Systems Pvt Ltd (29AABCT1332L1ZA)" });
+  await page.getByLabel("Item, line 1").selectOption({ label: "Laptop" });
+  await page.getByLabel("Quantity, line 1").fill("2");
+  const totals = page.locator(".totals");
+  await totals.getByRole("row", { name: /IGST/ }).getByText("₹18,000.00").waitFor();
+  await totals.getByRole("row", { name: /Total/ }).getByText("₹1,18,000.00").waitFor();
+  if (await totals.getByRole("row", { name: /CGST/ }).count()) throw new Error("an inter-state invoice shows CGST");
+  await audit(page, "invoice editor");
+  await shot(page, "7-invoice-preview");
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await page.waitForURL(/\/invoices\/[0-9a-f-]{36}$/);
+  await page.getByRole("heading", { name: "Draft tax invoice", level: 1 }).waitFor();
+  await page.getByRole("button", { name: "Issue", exact: true }).click();
+  const heading = page.getByRole("heading", { name: /^INV\//, level: 1 });
+  await heading.waitFor();
+  const number = await heading.innerText();
+
+  // A full receipt from the invoice's page settles it.
+  await page.getByRole("button", { name: "Record receipt" }).click();
+  dialog = page.getByRole("dialog");
+  if ((await dialog.getByLabel("Amount received (₹)").inputValue()) !== "118000.00") throw new Error("the receipt is not for the balance due");
+  await audit(page, "receipt dialog");
+  await dialog.getByRole("button", { name: "Record receipt" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  await page.locator(".badge", { hasText: /^Paid$/ }).first().waitFor();
+  await expectText(page, "Receipt of ₹1,18,000.00 recorded");
+  await audit(page, `invoice ${number}`);
+  await shot(page, "7-invoice-paid");
+
+  // The trial balance balances, and downloads as CSV.
+  await nav(page, "Reports", "Reports");
+  const debit = await page.locator('[data-total="debit"]').innerText();
+  const credit = await page.locator('[data-total="credit"]').innerText();
+  if (debit !== credit || debit !== "₹2,36,000.00") throw new Error(`the trial balance totals ${debit} debit and ${credit} credit`);
+  const [csv, file] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/api/v1/reports/trial-balance") && r.url().includes("format=csv")),
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download CSV" }).click(),
+  ]);
+  if (csv.status() !== 200 || !/^text\/csv/.test(csv.headers()["content-type"] ?? "")) throw new Error(`the CSV answered ${csv.status()} ${csv.headers()["content-type"]}`);
+  const body = readFileSync(await file.path(), "utf8");
+  if (file.suggestedFilename() !== "trial-balance.csv" || !body.includes("Output IGST")) throw new Error(`the CSV download is ${file.suggestedFilename()}: ${body.slice(0, 300)}`);
+  await shot(page, "7-trial-balance");
+}
+
 async function everyOtherPage(page) {
   for (const [label, heading] of [
     ["Company", "Company"],
@@ -446,8 +540,21 @@ async function everyOtherPage(page) {
     ["Providers", "Providers"],
     ["Playground", "Playground"],
     ["Knowledge settings", "Knowledge settings"],
+    ["Quotations", "Quotations"],
+    ["Purchase bills", "Purchase bills"],
+    ["Payments", "Payments"],
+    ["Books", "Books"],
   ]) {
     await nav(page, label, heading);
+  }
+  for (const [path, name] of [
+    ["/books?view=journals", "Books: journals"],
+    ["/books?view=settings", "Books: settings"],
+    ["/books?view=series", "Books: number series"],
+    ["/quotations/new", "New quotation"],
+    ["/bills/new", "New purchase bill"],
+  ]) {
+    await visit(page, path, name.startsWith("Books") ? "Books" : name, name);
   }
   await visit(page, "/account", "Your account");
   // At 360 px every page still works (the menu opens the navigation).
@@ -479,6 +586,7 @@ const steps = [
   ["webhook ping delivered", async () => webhook(state.page)],
   ["budget shown on usage", async () => budget(state.page)],
   ["upload a PDF, ask about it, open the cited passage", async () => knowledge(state.page)],
+  ["ledger: customer, item, invoice previewed, issued and paid, trial balance", async () => ledger(state.page)],
   ["every page, narrow screen, sign out", async () => everyOtherPage(state.page)],
 ];
 let state;

@@ -9,7 +9,7 @@ export interface PageRoute {
   path: string;
   title: string;
   /** The navigation group; none: not in the navigation. */
-  group?: "Company" | "Knowledge" | "Developers" | "AI";
+  group?: "Company" | "Ledger" | "Knowledge" | "Developers" | "AI";
   permission?: string;
   page: LazyExoticComponent<ComponentType<{ params: Record<string, string> }>>;
 }
@@ -22,6 +22,21 @@ export const ROUTES: PageRoute[] = [
   { path: "/team", title: "Team", group: "Company", permission: "users:read", page: page(() => import("./pages/Team")) },
   { path: "/team/roles", title: "Roles", group: "Company", permission: "roles:read", page: page(() => import("./pages/Roles")) },
   { path: "/audit", title: "Audit log", group: "Company", permission: "audit:read", page: page(() => import("./pages/Audit")) },
+  { path: "/parties", title: "Parties", group: "Ledger", permission: "parties:read", page: page(() => import("./pages/Parties")) },
+  { path: "/parties/:id", title: "Party", permission: "parties:read", page: page(() => import("./pages/Party")) },
+  { path: "/items", title: "Items", group: "Ledger", permission: "items:read", page: page(() => import("./pages/Items")) },
+  { path: "/invoices", title: "Invoices", group: "Ledger", permission: "invoices:read", page: page(() => import("./pages/LedgerDocs").then((m) => ({ default: m.Invoices }))) },
+  { path: "/invoices/new", title: "New invoice", permission: "invoices:write", page: page(() => import("./pages/LedgerDoc").then((m) => ({ default: m.NewInvoice }))) },
+  { path: "/invoices/:id", title: "Invoice", permission: "invoices:read", page: page(() => import("./pages/LedgerDoc").then((m) => ({ default: m.InvoicePage }))) },
+  { path: "/quotations", title: "Quotations", group: "Ledger", permission: "quotations:read", page: page(() => import("./pages/LedgerDocs").then((m) => ({ default: m.Quotations }))) },
+  { path: "/quotations/new", title: "New quotation", permission: "quotations:write", page: page(() => import("./pages/LedgerDoc").then((m) => ({ default: m.NewQuotation }))) },
+  { path: "/quotations/:id", title: "Quotation", permission: "quotations:read", page: page(() => import("./pages/LedgerDoc").then((m) => ({ default: m.QuotationPage }))) },
+  { path: "/bills", title: "Purchase bills", group: "Ledger", permission: "invoices:read", page: page(() => import("./pages/LedgerDocs").then((m) => ({ default: m.Bills }))) },
+  { path: "/bills/new", title: "New purchase bill", permission: "invoices:adjust", page: page(() => import("./pages/LedgerDoc").then((m) => ({ default: m.NewBill }))) },
+  { path: "/bills/:id", title: "Purchase bill", permission: "invoices:read", page: page(() => import("./pages/LedgerDoc").then((m) => ({ default: m.BillPage }))) },
+  { path: "/payments", title: "Payments", group: "Ledger", permission: "payments:read", page: page(() => import("./pages/Payments")) },
+  { path: "/books", title: "Books", group: "Ledger", permission: "books:read", page: page(() => import("./pages/Books")) },
+  { path: "/reports", title: "Reports", group: "Ledger", permission: "books:read", page: page(() => import("./pages/Reports")) },
   { path: "/documents", title: "Documents", group: "Knowledge", permission: "documents:read", page: page(() => import("./pages/Documents")) },
   { path: "/documents/:id", title: "Document", permission: "documents:read", page: page(() => import("./pages/Document")) },
   { path: "/search", title: "Search", group: "Knowledge", permission: "knowledge:ask", page: page(() => import("./pages/Search")) },
