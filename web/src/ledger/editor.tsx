@@ -7,10 +7,10 @@ import { api, call, type Schemas } from "../api/client";
 import { useSession } from "../auth/session";
 import { navigate } from "../router";
 import { Alert, Button, Check, Field } from "../ui";
-import { toApiError, useForm, useLoad } from "../ui/hooks";
+import { useForm, useLoad } from "../ui/hooks";
 import { humaneProblem, showProblem } from "../ui/problems";
 import { lineAmount } from "./money";
-import { FAMILY, HEADS, KIND_NAMES, SUPPLY_TYPES, rupees, stateName, today, useParties, type DocKind, type Family, type Item, type LedgerDoc } from "./parts";
+import { FAMILY, HEADS, UNITS, KIND_NAMES, SUPPLY_TYPES, rupees, stateName, today, useParties, type DocKind, type Family, type Item, type LedgerDoc } from "./parts";
 
 export interface LineValues {
   item_id: string;
@@ -42,8 +42,8 @@ export interface DocValues {
 
 export const NEW_LINE: LineValues = { item_id: "", description: "", hsn_sac: "", quantity: "1", unit: "", unit_price: "", discount: "", gst_rate: "" };
 
-const LINE_KEYS: (keyof LineValues)[] = ["item_id", "description", "hsn_sac", "quantity", "unit", "unit_price", "discount", "gst_rate"];
-const TOP_FIELDS = ["kind", "party_id", "date", "due_date", "valid_until", "supply_type", "reverse_charge", "against_id", "reference", "notes", "reason", "supplier_number", "supplier_date", "place_of_supply", "lines"];
+const LINE_KEYS: string[] = ["item_id", "description", "hsn_sac", "quantity", "unit", "unit_price", "discount", "gst_rate", "is_service", "taxability"];
+const TOP_FIELDS = ["kind", "party_id", "date", "due_date", "valid_until", "supply_type", "reverse_charge", "against_id", "reference", "notes", "reason", "supplier_number", "supplier_date", "place_of_supply"];
 
 export function newValues(family: Family, timeZone: string, seed: Partial<DocValues> = {}): DocValues {
   return {
@@ -116,8 +116,10 @@ export function inputOf(v: DocValues): Schemas["DocumentInput"] {
       item_id: opt(l.item_id),
       description: opt(l.description),
       hsn_sac: opt(l.hsn_sac),
+      // Without an item, a SAC (99…) says it is a service.
+      is_service: l.item_id ? undefined : l.hsn_sac.trim().startsWith("99"),
       quantity: l.quantity.trim(),
-      unit: opt(l.unit) as Schemas["Unit"] | undefined,
+      unit: (opt(l.unit) ?? (!l.item_id && l.hsn_sac.trim().startsWith("99") ? "OTH" : undefined)) as Schemas["Unit"] | undefined,
       unit_price: opt(l.unit_price),
       discount: opt(l.discount),
       gst_rate: opt(l.gst_rate),
@@ -175,7 +177,8 @@ export function DocEditor({ family, doc, initial, onSaved }: { family: Family; d
   const items = useItems();
   const formRef = useRef<HTMLFormElement>(null);
   const [issuing, setIssuing] = useState(false);
-  const fields = [...TOP_FIELDS, ...initialLineFields(40)];
+  // A line's own field comes before "lines", which takes what is left.
+  const fields = [...TOP_FIELDS, ...initialLineFields(40), "lines"];
   const form = useForm<DocValues>(initial, fields);
   const v = form.values;
   const err = form.errors;
@@ -193,6 +196,7 @@ export function DocEditor({ family, doc, initial, onSaved }: { family: Family; d
   };
   const save = async (issue: boolean) => {
     let saved: LedgerDoc | undefined;
+    let refusal: string | undefined;
     setIssuing(issue);
     const body = inputOf(v);
     const base = f.path as "/api/v1/invoices";
@@ -203,9 +207,9 @@ export function DocEditor({ family, doc, initial, onSaved }: { family: Family; d
           : await call(api.POST(`/api/v1${base}` as "/api/v1/invoices", { body }))) as unknown as LedgerDoc;
         if (issue) saved = (await call(api.POST(`/api/v1${f.path}/{id}/issue` as "/api/v1/invoices/{id}/issue", { params: { path: { id: saved.id } } }))) as unknown as LedgerDoc;
       } catch (e) {
-        // A draft saved but refused at issue is kept; its page says why.
+        // A new draft saved but refused at issue is kept; its page says why.
         if (saved && issue && !doc) {
-          navigate(`${f.path}/${saved.id}?refused=${encodeURIComponent(toApiError(e).message)}`);
+          refusal = humaneProblem(e).message;
           return;
         }
         throw humaneProblem(e);
@@ -214,7 +218,8 @@ export function DocEditor({ family, doc, initial, onSaved }: { family: Family; d
     setIssuing(false);
     if (ok && saved) {
       form.reset(valuesOfDoc(saved));
-      if (onSaved) onSaved(saved);
+      if (refusal) navigate(`${f.path}/${saved.id}?refused=${encodeURIComponent(refusal)}`);
+      else if (onSaved) onSaved(saved);
       else navigate(`${f.path}/${saved.id}`);
     } else if (formRef.current) showProblem(formRef.current);
   };
@@ -380,7 +385,19 @@ export function DocEditor({ family, doc, initial, onSaved }: { family: Family; d
                       <Cell label={`Quantity, line ${i + 1}`} error={e("quantity")}>
                         {(pp) => <input {...pp} inputMode="decimal" value={l.quantity} onChange={(ev) => setLine(i, { quantity: ev.target.value })} />}
                       </Cell>
-                      {l.unit ? <span className="muted">{l.unit}</span> : null}
+                      <Cell label={`Unit, line ${i + 1}`} error={e("unit")}>
+                        {(pp) => (
+                          <select {...pp} value={l.unit} onChange={(ev) => setLine(i, { unit: ev.target.value })}>
+                            <option value="">{l.item_id ? "Item's" : l.hsn_sac.startsWith("99") ? "OTH" : "Unit…"}</option>
+                            {UNITS.map(([u, n]) => (
+                              <option key={u} value={u} title={n}>
+                                {u}
+                              </option>
+                            ))}
+                            {l.unit && !UNITS.some(([u]) => u === l.unit) ? <option value={l.unit}>{l.unit}</option> : null}
+                          </select>
+                        )}
+                      </Cell>
                     </td>
                     <td>
                       <Cell label={`Unit price, line ${i + 1}`} error={e("unit_price")}>

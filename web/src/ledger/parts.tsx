@@ -129,6 +129,13 @@ export function stateName(code: string | null | undefined): string {
   return s ? `${s[1]} (${code})` : code;
 }
 
+/** Unit quantity codes (UQC) in common use. */
+export const UNITS: [Schemas["Unit"], string][] = [
+  ["NOS", "Numbers"], ["PCS", "Pieces"], ["KGS", "Kilograms"], ["GMS", "Grams"], ["LTR", "Litres"], ["MLT", "Millilitres"], ["MTR", "Metres"],
+  ["SQM", "Square metres"], ["BOX", "Boxes"], ["PAC", "Packs"], ["SET", "Sets"], ["DOZ", "Dozens"], ["PRS", "Pairs"], ["BAG", "Bags"],
+  ["BTL", "Bottles"], ["CTN", "Cartons"], ["ROL", "Rolls"], ["TON", "Tonnes"], ["QTL", "Quintals"], ["UNT", "Units"], ["OTH", "Others (services)"],
+];
+
 export const SUPPLY_TYPES: [Schemas["SupplyType"], string][] = [
   ["regular", "Regular"],
   ["export_with_tax", "Export, tax paid"],

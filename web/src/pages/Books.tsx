@@ -261,7 +261,7 @@ function JournalDialog({ accounts, onClose }: { accounts: Account[]; onClose: (s
   const formId = useId();
   const blank: JLine = { account_id: "", debit: "", credit: "" };
   const lineFields = Array.from({ length: 30 }, (_, i) => [`lines[${i}].account_id`, `lines[${i}].debit`, `lines[${i}].credit`]).flat();
-  const form = useForm({ date: today(timeZone), narration: "", lines: [blank, blank] }, ["date", "narration", "lines", ...lineFields]);
+  const form = useForm({ date: today(timeZone), narration: "", lines: [blank, blank] }, ["date", "narration", ...lineFields, "lines"]);
   const v = form.values;
   const err = form.errors;
   const t = journalTotals(v.lines);

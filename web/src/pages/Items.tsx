@@ -9,13 +9,7 @@ import { setQuery, useLocation } from "../router";
 import { Alert, Badge, Button, Check, Dialog, Field, PageHeader, Pager, States, confirmAction } from "../ui";
 import { toApiError, useForm, useLoad, usePaged } from "../ui/hooks";
 import { askBeforeClosing, humaneProblem, showProblem } from "../ui/problems";
-import { rupees, type Item } from "../ledger/parts";
-
-export const UNITS: [Schemas["Unit"], string][] = [
-  ["NOS", "Numbers"], ["PCS", "Pieces"], ["KGS", "Kilograms"], ["GMS", "Grams"], ["LTR", "Litres"], ["MLT", "Millilitres"], ["MTR", "Metres"],
-  ["SQM", "Square metres"], ["BOX", "Boxes"], ["PAC", "Packs"], ["SET", "Sets"], ["DOZ", "Dozens"], ["PRS", "Pairs"], ["BAG", "Bags"],
-  ["BTL", "Bottles"], ["CTN", "Cartons"], ["ROL", "Rolls"], ["TON", "Tonnes"], ["QTL", "Quintals"], ["UNT", "Units"], ["OTH", "Others (services)"],
-];
+import { UNITS, rupees, type Item } from "../ledger/parts";
 
 export default function Items() {
   const { can, timeZone } = useSession();
@@ -180,7 +174,7 @@ function ItemDialog({ item, onClose }: { item?: Item; onClose: (saved: Item | nu
   const formId = useId();
   const initial = item ? valuesOf(item) : EMPTY;
   const rateFields = initial.rates.length + 10;
-  const fields = ["name", "sku", "is_service", "hsn_sac", "unit", "price", "price_includes_tax", "taxability", "rates", ...Array.from({ length: rateFields }, (_, i) => [`rates[${i}].effective_from`, `rates[${i}].rate`, `rates[${i}].cess_rate`]).flat()];
+  const fields = ["name", "sku", "is_service", "hsn_sac", "unit", "price", "price_includes_tax", "taxability", ...Array.from({ length: rateFields }, (_, i) => [`rates[${i}].effective_from`, `rates[${i}].rate`, `rates[${i}].cess_rate`]).flat(), "rates"];
   const form = useForm<Values>(initial, fields);
   const v = form.values;
   const err = form.errors;

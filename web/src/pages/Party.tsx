@@ -117,6 +117,15 @@ export default function PartyPage({ params }: { params: Record<string, string> }
   );
 }
 
+const REGISTRATIONS: Record<string, string> = {
+  regular: "Regular",
+  composition: "Composition",
+  unregistered: "Unregistered business",
+  consumer: "Consumer",
+  overseas: "Overseas",
+  sez: "SEZ",
+};
+
 function Details({ party }: { party: Party }) {
   const a = party.billing_address;
   const contact = party.contacts[0];
@@ -127,7 +136,7 @@ function Details({ party }: { party: Party }) {
       </h2>
       <Figures
         rows={[
-          ["Registration", party.registration],
+          ["Registration", REGISTRATIONS[party.registration] ?? party.registration],
           ["PAN", party.pan ?? "—"],
           ["State", stateName(party.state_code)],
           ["Billing address", [a.line1, a.line2, a.city, a.pincode].filter(Boolean).join(", ")],
@@ -266,13 +275,13 @@ function Statement({ party }: { party: Party }) {
               </thead>
               <tbody>
                 <tr>
-                  <td>{formatDate(s.from, timeZone)}</td>
+                  <td className="nowrap">{formatDate(s.from, timeZone)}</td>
                   <td colSpan={4}>Opening balance</td>
                   <td className="num">{rupees(s.opening)}</td>
                 </tr>
                 {s.lines.map((l, i) => (
                   <tr key={i}>
-                    <td>{formatDate(l.date, timeZone)}</td>
+                    <td className="nowrap">{formatDate(l.date, timeZone)}</td>
                     <td>{l.narration}</td>
                     <td>{l.reference ?? ""}</td>
                     <td className="num">{Number(l.debit) ? rupees(l.debit) : ""}</td>
@@ -283,7 +292,7 @@ function Statement({ party }: { party: Party }) {
               </tbody>
               <tfoot>
                 <tr>
-                  <td>{formatDate(s.to, timeZone)}</td>
+                  <td className="nowrap">{formatDate(s.to, timeZone)}</td>
                   <td colSpan={4}>Closing balance</td>
                   <td className="num">{rupees(s.closing)}</td>
                 </tr>
