@@ -102,7 +102,7 @@ validated_string!(
 
 validated_string!(
     /// A name or label of 1–200 characters.
-    pub Name,
+    pub Label,
     schema: |s| s.min_length(Some(1)).max_length(Some(200)),
     parse: |raw| identity::model::display_text(raw, 200)
 );
@@ -206,9 +206,9 @@ pub struct PartyInput {
     #[serde(default)]
     pub is_supplier: bool,
     /// Legal name (as on the GST registration).
-    pub legal_name: Name,
+    pub legal_name: Label,
     /// Trade name.
-    pub trade_name: Option<Name>,
+    pub trade_name: Option<Label>,
     /// GSTIN; its state is the party's state.
     pub gstin: Option<Gstin>,
     /// PAN (inside the GSTIN when there is one).
@@ -332,7 +332,7 @@ pub struct ScheduleRate {
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
     /// Name.
-    pub name: Name,
+    pub name: Label,
     /// Stock-keeping code.
     #[schema(min_length = 1, max_length = 60)]
     pub sku: Option<String>,
@@ -683,6 +683,7 @@ impl TryFrom<String> for TaxabilityText {
 
 /// A document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = LedgerDocument)]
 pub struct Document {
     /// Its id.
     pub id: Uuid,
@@ -1030,7 +1031,7 @@ pub struct AccountInput {
     #[schema(pattern = "^[0-9A-Za-z.-]{1,20}$")]
     pub code: String,
     /// Name.
-    pub name: Name,
+    pub name: Label,
     /// Kind (fixed once the account has postings).
     pub kind: AccountKind,
     /// Archived: no new postings.

@@ -84,6 +84,7 @@ impl Composition {
         let mut subscribers = Vec::new();
         let mut channels: Vec<String> = Vec::new();
         let mut uploads = Vec::new();
+        let mut schemas: BTreeMap<String, (&'static str, serde_json::Value)> = BTreeMap::new();
         for d in domains.iter_mut() {
             uploads.extend_from_slice(d.upload_paths());
             for (tag, description) in d.tags() {
@@ -96,6 +97,7 @@ impl Composition {
             }
             if let Some(routes) = d.take_routes() {
                 check_tags(d, routes.get_openapi())?;
+                check_schema_names(d, routes.get_openapi(), &mut schemas)?;
                 api = api.merge(routes);
             }
             periodic.extend(
@@ -167,6 +169,30 @@ impl Composition {
 }
 
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+
+/// Two domains' schemas of one name would silently become one in the
+/// document (the later one wins), describing the other's responses wrongly.
+fn check_schema_names(
+    d: &Domain,
+    doc: &utoipa::openapi::OpenApi,
+    seen: &mut BTreeMap<String, (&'static str, serde_json::Value)>,
+) -> anyhow::Result<()> {
+    let Some(components) = &doc.components else { return Ok(()) };
+    for (name, schema) in &components.schemas {
+        let schema = serde_json::to_value(schema)?;
+        match seen.get(name) {
+            Some((other, earlier)) if *other != d.name() && *earlier != schema => anyhow::bail!(
+                "the schema `{name}` is defined differently by {other} and {}: \
+                 name one of them with #[schema(as = …)]",
+                d.name()
+            ),
+            _ => {
+                seen.insert(name.clone(), (d.name(), schema));
+            }
+        }
+    }
+    Ok(())
+}
 
 fn check_tags(d: &Domain, doc: &utoipa::openapi::OpenApi) -> anyhow::Result<()> {
     let doc = serde_json::to_value(doc)?;

@@ -66,6 +66,28 @@ fn an_operation_id_used_twice_stops_the_build() {
     assert!(e.contains("operation id `signup`"), "{e}");
 }
 
+/// A schema whose name the knowledge base's documents already have.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Document {
+    shelf: String,
+}
+
+/// A route answering with it.
+#[utoipa::path(get, path = "/test/shelved", tag = "test", responses((status = 200, body = Document)))]
+async fn shelved() -> &'static str {
+    "x"
+}
+
+#[test]
+fn a_schema_name_two_domains_define_differently_stops_the_build() {
+    let d = Domain::new("test", "Shelves").routes(OpenApiRouter::new().routes(routes!(shelved)));
+    let e = compose(d).err().unwrap().to_string();
+    assert!(
+        e.contains("schema `Document`") && e.contains("knowledge") && e.contains("test"),
+        "{e}"
+    );
+}
+
 #[test]
 fn a_tag_declared_twice_stops_the_build() {
     let e = compose(Domain::new("jobs", "Again")).err().unwrap().to_string();

@@ -446,6 +446,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bills/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A purchase bill as an A4 PDF. */
+        get: operations["bill_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/chats": {
         parameters: {
             query?: never;
@@ -845,6 +862,26 @@ export interface paths {
          *     invoice. Credit notes also need `invoices:adjust`.
          */
         post: operations["issue_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An invoice or note as an A4 PDF: every particular a tax invoice needs,
+         *     the amount in words and an HSN summary; a draft is marked as one.
+         */
+        get: operations["invoice_pdf"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1337,6 +1374,23 @@ export interface paths {
         put?: never;
         /** Issues (numbers) a quotation; nothing is posted. */
         post: operations["issue_quotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quotations/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A quotation as an A4 PDF. */
+        get: operations["quotation_pdf"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1961,7 +2015,7 @@ export interface components {
             /** @description Kind (fixed once the account has postings). */
             kind: components["schemas"]["AccountKind"];
             /** @description Name. */
-            name: components["schemas"]["Name"];
+            name: components["schemas"]["Label"];
         };
         /**
          * @description An account by the role it plays; the company's chart maps each to one
@@ -3029,7 +3083,7 @@ export interface components {
             /** @description A service (SAC) rather than goods (HSN). */
             is_service?: boolean;
             /** @description Name. */
-            name: components["schemas"]["Name"];
+            name: components["schemas"]["Label"];
             /** @description Default price of one unit. */
             price?: string;
             /** @description Whether `price` includes GST. */
@@ -3219,6 +3273,135 @@ export interface components {
              * @description Pages of the ready documents that have pages (PDF).
              */
             pages: number;
+        };
+        /** @description A name or label of 1–200 characters. */
+        Label: string;
+        /** @description A document. */
+        LedgerDocument: {
+            /**
+             * Format: uuid
+             * @description A note's invoice.
+             */
+            against_id?: string | null;
+            /** @description Still owed. */
+            balance_due: string;
+            /** @description Why it was cancelled. */
+            cancel_reason?: string | null;
+            /**
+             * Format: date-time
+             * @description Cancelled.
+             */
+            cancelled_at?: string | null;
+            /** @description Cess. */
+            cess: string;
+            /** @description CGST. */
+            cgst: string;
+            /**
+             * Format: uuid
+             * @description A quotation's invoice, or an invoice's quotation.
+             */
+            converted_from?: string | null;
+            /**
+             * Format: uuid
+             * @description A quotation's invoice.
+             */
+            converted_to?: string | null;
+            /**
+             * Format: date-time
+             * @description Created.
+             */
+            created_at: string;
+            /**
+             * Format: date
+             * @description Its date.
+             */
+            date: string;
+            /** @description Sum of discounts. */
+            discount: string;
+            /**
+             * Format: date
+             * @description Due date.
+             */
+            due_date?: string | null;
+            /** @description Financial year (`2025-26`), once issued. */
+            financial_year?: string | null;
+            /** @description Where its tax goes. */
+            heads: components["schemas"]["Heads"];
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description IGST. */
+            igst: string;
+            /**
+             * Format: date-time
+             * @description Issued.
+             */
+            issued_at?: string | null;
+            /** @description Kind. */
+            kind: components["schemas"]["DocKind"];
+            /** @description Lines. */
+            lines: components["schemas"]["Line"][];
+            /** @description Notes. */
+            notes?: string | null;
+            /** @description Its number (once issued). */
+            number?: string | null;
+            /**
+             * Format: uuid
+             * @description The customer or supplier.
+             */
+            party_id: string;
+            /** @description The party's name. */
+            party_name: string;
+            /** @description The party as it was when issued (name, GSTIN, state, address). */
+            party_snapshot?: Record<string, never> | null;
+            /** @description Place of supply. */
+            place_of_supply: string;
+            /** @description Reason (notes). */
+            reason?: string | null;
+            /** @description Reference. */
+            reference?: string | null;
+            /** @description Reverse charge. */
+            reverse_charge: boolean;
+            /** @description Round-off. */
+            round_off: string;
+            /**
+             * Format: uuid
+             * @description The numbering series.
+             */
+            series_id?: string | null;
+            /** @description Settled by payments, TDS, credit notes and advances. */
+            settled: string;
+            /** @description SGST. */
+            sgst: string;
+            /** @description Status. */
+            status: components["schemas"]["DocStatus"];
+            /**
+             * Format: date
+             * @description A purchase bill's own date.
+             */
+            supplier_date?: string | null;
+            /** @description A purchase bill's own number. */
+            supplier_number?: string | null;
+            /** @description Kind of supply. */
+            supply_type: components["schemas"]["SupplyType"];
+            /** @description Sum of taxable values. */
+            taxable_value: string;
+            /** @description Total. */
+            total: string;
+            /**
+             * Format: date-time
+             * @description Changed.
+             */
+            updated_at: string;
+            /** @description UTGST. */
+            utgst: string;
+            /**
+             * Format: date
+             * @description A quotation's last day.
+             */
+            valid_until?: string | null;
         };
         /** @description The company's ledger settings. */
         LedgerSettings: {
@@ -4372,7 +4555,7 @@ export interface components {
             /** @description Bought from. */
             is_supplier?: boolean;
             /** @description Legal name (as on the GST registration). */
-            legal_name: components["schemas"]["Name"];
+            legal_name: components["schemas"]["Label"];
             /** @description Notes. */
             notes?: string | null;
             /**
@@ -4395,7 +4578,7 @@ export interface components {
             /** @description GST registration. */
             registration: components["schemas"]["Registration"];
             shipping_address?: components["schemas"]["Address"] | null;
-            trade_name?: components["schemas"]["Name"] | null;
+            trade_name?: components["schemas"]["Label"] | null;
         };
         /** @description A password change. */
         PasswordChange: {
@@ -6819,7 +7002,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6857,7 +7040,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6896,7 +7079,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6995,7 +7178,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -7048,7 +7231,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -7071,6 +7254,44 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    bill_pdf: {
+        parameters: {
+            query?: {
+                /** @description Save it (`Content-Disposition: attachment`) instead of showing it. */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8150,7 +8371,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -8228,7 +8449,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -8267,7 +8488,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -8366,7 +8587,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -8419,7 +8640,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -8442,6 +8663,44 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    invoice_pdf: {
+        parameters: {
+            query?: {
+                /** @description Save it (`Content-Disposition: attachment`) instead of showing it. */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9774,7 +10033,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -9812,7 +10071,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -9851,7 +10110,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -9950,7 +10209,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -10003,7 +10262,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -10054,7 +10313,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Document"];
+                    "application/json": components["schemas"]["LedgerDocument"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -10069,6 +10328,44 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    quotation_pdf: {
+        parameters: {
+            query?: {
+                /** @description Save it (`Content-Disposition: attachment`) instead of showing it. */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

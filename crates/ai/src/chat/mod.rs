@@ -56,6 +56,7 @@ pub struct FunctionCall {
 
 /// One message of a conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ChatMessage)]
 pub struct Message {
     /// Who wrote it.
     pub role: Role,
