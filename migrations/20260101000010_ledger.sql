@@ -197,6 +197,7 @@ CREATE UNIQUE INDEX ledger_documents_number ON ledger_documents (tenant_id, kind
 CREATE UNIQUE INDEX ledger_documents_seq ON ledger_documents (tenant_id, series_id, fy, seq) WHERE seq IS NOT NULL;
 CREATE INDEX ledger_documents_recent ON ledger_documents (tenant_id, kind, doc_date DESC, id DESC);
 CREATE INDEX ledger_documents_party ON ledger_documents (tenant_id, party_id, doc_date);
+CREATE INDEX ledger_documents_status ON ledger_documents (tenant_id, status, doc_date DESC, id DESC);
 CREATE INDEX ledger_documents_open ON ledger_documents (tenant_id, due_date)
     WHERE status IN ('issued', 'partially_paid', 'overdue');
 CREATE INDEX ledger_documents_against ON ledger_documents (tenant_id, against_id) WHERE against_id IS NOT NULL;
@@ -294,6 +295,7 @@ CREATE TABLE payment_allocations (
 );
 CREATE INDEX payment_allocations_document ON payment_allocations (tenant_id, document_id);
 CREATE INDEX payment_allocations_payment ON payment_allocations (tenant_id, payment_id);
+CREATE INDEX payment_allocations_on ON payment_allocations (tenant_id, allocated_on);
 
 CREATE TABLE journals (
     tenant_id    uuid        NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,

@@ -207,6 +207,108 @@ pub fn format_number(
     }
 }
 
+/// An amount in words in the Indian numbering system, as a tax invoice
+/// states it: "Rupees One Lakh Eighteen Thousand and Fifty Paise Only".
+pub fn amount_in_words(amount: rust_decimal::Decimal) -> String {
+    use rust_decimal::prelude::ToPrimitive;
+    let amount = amount.abs().round_dp(2);
+    let rupees = amount.trunc().to_u64().unwrap_or(0);
+    let paise =
+        ((amount - amount.trunc()) * rust_decimal::Decimal::ONE_HUNDRED).to_u64().unwrap_or(0);
+    let mut out = format!("Rupees {}", indian_words(rupees));
+    if paise > 0 {
+        out.push_str(&format!(" and {} Paise", indian_words(paise)));
+    }
+    out.push_str(" Only");
+    out
+}
+
+/// A whole number in words, grouped in crores, lakhs, thousands and hundreds.
+pub fn indian_words(n: u64) -> String {
+    const ONES: [&str; 20] = [
+        "Zero",
+        "One",
+        "Two",
+        "Three",
+        "Four",
+        "Five",
+        "Six",
+        "Seven",
+        "Eight",
+        "Nine",
+        "Ten",
+        "Eleven",
+        "Twelve",
+        "Thirteen",
+        "Fourteen",
+        "Fifteen",
+        "Sixteen",
+        "Seventeen",
+        "Eighteen",
+        "Nineteen",
+    ];
+    const TENS: [&str; 10] =
+        ["", "", "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety"];
+    fn below_hundred(n: u64) -> String {
+        if n < 20 {
+            ONES[n as usize].to_string()
+        } else if n.is_multiple_of(10) {
+            TENS[(n / 10) as usize].to_string()
+        } else {
+            format!("{} {}", TENS[(n / 10) as usize], ONES[(n % 10) as usize])
+        }
+    }
+    fn below_thousand(n: u64) -> String {
+        match (n / 100, n % 100) {
+            (0, r) => below_hundred(r),
+            (h, 0) => format!("{} Hundred", ONES[h as usize]),
+            (h, r) => format!("{} Hundred {}", ONES[h as usize], below_hundred(r)),
+        }
+    }
+    if n == 0 {
+        return "Zero".to_string();
+    }
+    let mut parts = Vec::new();
+    let crores = n / 10_000_000;
+    if crores > 0 {
+        // Beyond 99 crore the crores are themselves counted in words.
+        parts.push(format!("{} Crore", indian_words(crores)));
+    }
+    let rest = n % 10_000_000;
+    for (unit, name) in [(100_000, "Lakh"), (1_000, "Thousand")] {
+        let k = (rest / unit) % 100;
+        if k > 0 {
+            parts.push(format!("{} {name}", below_hundred(k)));
+        }
+    }
+    if !rest.is_multiple_of(1000) {
+        parts.push(below_thousand(rest % 1000));
+    }
+    parts.join(" ")
+}
+
+/// Rupees with two decimals in Indian digit grouping: `1,18,000.00`.
+pub fn format_inr(amount: rust_decimal::Decimal) -> String {
+    let a = amount.round_dp(2);
+    let neg = a.is_sign_negative() && !a.is_zero();
+    let s = format!("{:.2}", a.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut groups = Vec::new();
+    let (head, last3) = if int.len() > 3 { int.split_at(int.len() - 3) } else { ("", int) };
+    let mut h = head;
+    while h.len() > 2 {
+        let (a, b) = h.split_at(h.len() - 2);
+        groups.push(b);
+        h = a;
+    }
+    if !h.is_empty() {
+        groups.push(h);
+    }
+    groups.reverse();
+    groups.push(last3);
+    format!("{}{}.{frac}", if neg { "-" } else { "" }, groups.join(","))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +383,41 @@ mod tests {
         assert!(format_number("{SEQ}", 2025, 1, 4).unwrap_err().contains("start"));
         assert!(format_number("INVOICE/{FYYY}/{SEQ}", 2025, 1, 5).unwrap_err().contains("16"));
         assert!(format_number("INV", 2025, 1, 4).unwrap_err().contains("{SEQ}"));
+    }
+
+    #[test]
+    fn amounts_are_written_in_the_indian_system() {
+        use std::str::FromStr;
+        let d = |s: &str| rust_decimal::Decimal::from_str(s).unwrap();
+        assert_eq!(indian_words(0), "Zero");
+        assert_eq!(indian_words(15), "Fifteen");
+        assert_eq!(indian_words(40), "Forty");
+        assert_eq!(indian_words(101), "One Hundred One");
+        assert_eq!(indian_words(1_000), "One Thousand");
+        assert_eq!(indian_words(118_000), "One Lakh Eighteen Thousand");
+        assert_eq!(indian_words(10_000_000), "One Crore");
+        assert_eq!(
+            indian_words(123_456_789),
+            "Twelve Crore Thirty Four Lakh Fifty Six Thousand Seven Hundred Eighty Nine"
+        );
+        assert_eq!(indian_words(1_000_000_000_000), "One Lakh Crore");
+        assert_eq!(amount_in_words(d("118000")), "Rupees One Lakh Eighteen Thousand Only");
+        assert_eq!(
+            amount_in_words(d("1180.50")),
+            "Rupees One Thousand One Hundred Eighty and Fifty Paise Only"
+        );
+        assert_eq!(amount_in_words(d("0.05")), "Rupees Zero and Five Paise Only");
+    }
+
+    #[test]
+    fn rupees_are_grouped_in_lakhs_and_crores() {
+        use std::str::FromStr;
+        let f = |s: &str| format_inr(rust_decimal::Decimal::from_str(s).unwrap());
+        assert_eq!(f("0"), "0.00");
+        assert_eq!(f("999"), "999.00");
+        assert_eq!(f("1000"), "1,000.00");
+        assert_eq!(f("118000"), "1,18,000.00");
+        assert_eq!(f("12345678.5"), "1,23,45,678.50");
+        assert_eq!(f("-1180.456"), "-1,180.46");
     }
 }

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod model;
 pub mod permissions;
 pub mod posting;
+pub mod print;
 pub mod repo;
 pub mod reports;
 pub mod service;

@@ -347,3 +347,53 @@ async fn bad_lines_are_named_and_nothing_is_stored() {
     let after = get(&app, &t, "/api/v1/invoices").await["items"].as_array().unwrap().len();
     assert_eq!(before, after);
 }
+
+#[tokio::test]
+async fn an_invoice_prints_as_a_pdf_with_the_particulars_the_law_asks_for() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "vaigai", MAHARASHTRA).await;
+    let buyer = customer(&app, &t, "Madurai Textiles", KARNATAKA).await;
+    let item = laptop(&app, &t, "50000").await;
+    let inv = invoice(&app, &t, &buyer, json!([{ "item_id": item, "quantity": "2" }])).await;
+    let id = inv["id"].as_str().unwrap();
+    let number = inv["number"].as_str().unwrap();
+
+    let r = app.get(&format!("/api/v1/invoices/{id}/pdf?download=true")).bearer(&t).send().await;
+    r.assert_status(200);
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    let disposition = r.header("content-disposition").unwrap();
+    assert!(disposition.starts_with("attachment") && disposition.contains(".pdf"), "{disposition}");
+    let bytes = r.bytes().to_vec();
+    assert!(bytes.starts_with(b"%PDF"), "not a PDF");
+    let text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Tax Invoice",
+        number,
+        MAHARASHTRA,
+        KARNATAKA,
+        "Madurai Textiles",
+        "Karnataka (29)",
+        "84713010",
+        "IGST",
+        "1,18,000.00",
+        "Rupees One Lakh Eighteen Thousand Only",
+        "Authorised signatory",
+    ] {
+        assert!(flat.contains(expected), "the PDF lacks {expected:?}: {flat}");
+    }
+
+    // A draft prints too, marked as one; another company's is not found.
+    let draft = draft(&app, &t, &buyer, json!([{ "item_id": item, "quantity": "1" }])).await;
+    let r = app
+        .get(&format!("/api/v1/invoices/{}/pdf", draft["id"].as_str().unwrap()))
+        .bearer(&t)
+        .send()
+        .await;
+    r.assert_status(200);
+    assert!(r.header("content-disposition").unwrap().starts_with("inline"));
+    let text = pdf_extract::extract_text_from_mem(r.bytes()).unwrap();
+    assert!(text.contains("DRAFT"), "{text}");
+    let other = company(&app, "palar", MAHARASHTRA).await;
+    app.get(&format!("/api/v1/invoices/{id}/pdf")).bearer(&other).send().await.assert_status(404);
+}

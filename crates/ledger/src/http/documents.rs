@@ -11,13 +11,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::TAG;
+use super::{PdfQuery, TAG, pdf_response};
 use crate::LedgerService;
 use crate::model::{DocKind, DocStatus, Document, DocumentInput, DocumentSummary, Line};
 use crate::permissions::*;
 use crate::repo::documents::Filter;
 use crate::service::documents as svc;
 use crate::tax::{Heads, SupplyType, Totals};
+use axum::response::Response;
 
 const SALES: [DocKind; 4] =
     [DocKind::Invoice, DocKind::BillOfSupply, DocKind::CreditNote, DocKind::DebitNote];
@@ -474,4 +475,46 @@ pub async fn cancel_bill(
     Json(c): Json<CancelRequest>,
 ) -> ApiResult<Json<Document>> {
     Ok(Json(svc::cancel(&l, &g, DocKind::PurchaseBill, id, &c.reason).await?))
+}
+
+// ── printing ─────────────────────────────────────────────────────────────
+
+/// An invoice or note as an A4 PDF: every particular a tax invoice needs,
+/// the amount in words and an HSN summary; a draft is marked as one.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/pdf", tag = TAG, params(("id" = Uuid, Path), PdfQuery), security(("bearer" = ["invoices:read"])),
+    responses((status = 200, content((Vec<u8> = "application/pdf"))), (status = 404, body = kernel::error::Problem)))]
+pub async fn invoice_pdf(
+    l: LedgerService,
+    g: Granted<InvoicesRead>,
+    Path(id): Path<Uuid>,
+    Query(q): Query<PdfQuery>,
+) -> ApiResult<Response> {
+    let (name, bytes) = svc::pdf(&l, &g, &SALES, id).await?;
+    Ok(pdf_response(&name, bytes, q.download))
+}
+
+/// A quotation as an A4 PDF.
+#[utoipa::path(get, path = "/api/v1/quotations/{id}/pdf", tag = TAG, params(("id" = Uuid, Path), PdfQuery), security(("bearer" = ["quotations:read"])),
+    responses((status = 200, content((Vec<u8> = "application/pdf"))), (status = 404, body = kernel::error::Problem)))]
+pub async fn quotation_pdf(
+    l: LedgerService,
+    g: Granted<QuotationsRead>,
+    Path(id): Path<Uuid>,
+    Query(q): Query<PdfQuery>,
+) -> ApiResult<Response> {
+    let (name, bytes) = svc::pdf(&l, &g, &[DocKind::Quotation], id).await?;
+    Ok(pdf_response(&name, bytes, q.download))
+}
+
+/// A purchase bill as an A4 PDF.
+#[utoipa::path(get, path = "/api/v1/bills/{id}/pdf", tag = TAG, params(("id" = Uuid, Path), PdfQuery), security(("bearer" = ["invoices:read"])),
+    responses((status = 200, content((Vec<u8> = "application/pdf"))), (status = 404, body = kernel::error::Problem)))]
+pub async fn bill_pdf(
+    l: LedgerService,
+    g: Granted<InvoicesRead>,
+    Path(id): Path<Uuid>,
+    Query(q): Query<PdfQuery>,
+) -> ApiResult<Response> {
+    let (name, bytes) = svc::pdf(&l, &g, &[DocKind::PurchaseBill], id).await?;
+    Ok(pdf_response(&name, bytes, q.download))
 }

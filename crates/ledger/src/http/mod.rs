@@ -34,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::get_invoice, documents::put_invoice, documents::delete_invoice))
         .routes(routes!(documents::issue_invoice))
         .routes(routes!(documents::cancel_invoice))
+        .routes(routes!(documents::invoice_pdf))
         .routes(routes!(documents::list_quotations, documents::create_quotation))
         .routes(routes!(
             documents::get_quotation,
@@ -43,10 +44,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::issue_quotation))
         .routes(routes!(documents::cancel_quotation))
         .routes(routes!(documents::convert_quotation))
+        .routes(routes!(documents::quotation_pdf))
         .routes(routes!(documents::list_bills, documents::create_bill))
         .routes(routes!(documents::get_bill, documents::put_bill, documents::delete_bill))
         .routes(routes!(documents::issue_bill))
         .routes(routes!(documents::cancel_bill))
+        .routes(routes!(documents::bill_pdf))
         .routes(routes!(payments::list_payments, payments::record_payment))
         .routes(routes!(payments::get_payment))
         .routes(routes!(payments::apply_payment))
@@ -71,6 +74,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// How a report is sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = ReportFormat)]
 pub enum Format {
     /// JSON.
     #[default]
@@ -88,4 +92,24 @@ pub fn csv_response(name: &str, body: String) -> Response {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     r
+}
+
+/// A PDF named `name`: shown in the browser (`inline`) or saved.
+pub fn pdf_response(name: &str, body: Vec<u8>, download: bool) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    let how = if download { "attachment" } else { "inline" };
+    if let Ok(v) = HeaderValue::from_str(&format!("{how}; filename=\"{name}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+/// How a PDF is sent.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PdfQuery {
+    /// Save it (`Content-Disposition: attachment`) instead of showing it.
+    #[serde(default)]
+    pub download: bool,
 }

@@ -436,6 +436,11 @@ pub async fn list(
 ) -> Result<Vec<DocumentSummary>, sqlx::Error> {
     let tenant = tx.tenant();
     let (after_date, after_id) = after.unzip();
+    // Planned for this call's filters: a generic plan cannot tell an
+    // absent filter from a present one, nor pick the status index.
+    sqlx::query(kernel::sql!("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"))
+        .execute(&mut **tx)
+        .await?;
     sqlx::query_as(kernel::sql!(
         "SELECT d.id, d.kind, d.status, d.number, d.party_id, p.legal_name AS party_name, d.doc_date AS date,
                 d.due_date, d.place_of_supply, d.taxable_value, d.total,
@@ -753,4 +758,20 @@ pub async fn next_seq(tx: &mut TenantTx, series_id: Uuid, fy: i32) -> Result<i64
     .fetch_one(&mut **tx)
     .await?;
     Ok(seq)
+}
+
+/// The company as it was when a document was issued (none for a draft).
+pub async fn company_snapshot(
+    tx: &mut TenantTx,
+    id: Uuid,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    let tenant = tx.tenant();
+    let row: Option<(Option<serde_json::Value>,)> = sqlx::query_as(kernel::sql!(
+        "SELECT company_snapshot FROM ledger_documents WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.and_then(|(v,)| v))
 }

@@ -45,12 +45,21 @@ pub async fn aging(
 ) -> Result<Vec<AgingRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(kernel::sql!(
-        "SELECT d.party_id, p.legal_name AS party_name, d.id AS document_id, d.number, d.doc_date,
+        "WITH candidates AS (
+             -- Open now, or settled (in part) only after the day: nothing
+             -- else can have been open on it.
+             SELECT id FROM ledger_documents
+              WHERE tenant_id = $1 AND status IN ('issued', 'partially_paid', 'overdue')
+             UNION
+             SELECT document_id FROM payment_allocations WHERE tenant_id = $1 AND allocated_on > $3)
+         SELECT d.party_id, p.legal_name AS party_name, d.id AS document_id, d.number, d.doc_date,
                 coalesce(d.due_date, d.doc_date) AS due_date,
                 d.total - coalesce((SELECT sum(a.amount) FROM payment_allocations a
                                      WHERE a.tenant_id = d.tenant_id AND a.document_id = d.id
                                        AND a.allocated_on <= $3), 0) AS balance
-           FROM ledger_documents d JOIN parties p ON p.tenant_id = d.tenant_id AND p.id = d.party_id
+           FROM candidates c
+           JOIN ledger_documents d ON d.tenant_id = $1 AND d.id = c.id
+           JOIN parties p ON p.tenant_id = d.tenant_id AND p.id = d.party_id
           WHERE d.tenant_id = $1 AND d.doc_date <= $3 AND ($4::uuid IS NULL OR d.party_id = $4)
             AND d.status NOT IN ('draft', 'cancelled', 'converted', 'expired')
             AND (($2 AND d.kind = 'purchase_bill')

@@ -920,3 +920,49 @@ pub fn fy_start(d: NaiveDate) -> NaiveDate {
 pub fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
 }
+
+/// A document as an A4 PDF: its file name and bytes. An issued document
+/// prints the company and party as they were when it was issued; a draft
+/// prints them as they are now, marked as a draft.
+pub async fn pdf(
+    ledger: &Ledger,
+    g: &identity::Caller,
+    kinds: &[DocKind],
+    id: Uuid,
+) -> Result<(String, Vec<u8>)> {
+    let company = ledger.identity().company(g.access()).await?;
+    let mut tx = g.read_tx(ledger.db()).await?;
+    let doc = repo::documents::get(&mut tx, id)
+        .await?
+        .filter(|d| kinds.contains(&d.kind))
+        .ok_or(LedgerError::NotFound(kinds.first().map_or("document", |k| k.label())))?;
+    let company_snapshot = match repo::documents::company_snapshot(&mut tx, id).await? {
+        Some(c) => c,
+        None => {
+            let settings = repo::books::settings(&mut tx).await?;
+            crate::print::company_now(&company, &settings)
+        }
+    };
+    let party_snapshot = match &doc.party_snapshot {
+        Some(p) => p.clone(),
+        None => {
+            let p = repo::parties::get(&mut tx, doc.party_id)
+                .await?
+                .ok_or(LedgerError::NotFound("party"))?;
+            snapshot_party(&p)
+        }
+    };
+    let against = match doc.against_id {
+        Some(a) => repo::documents::header(&mut tx, a).await?.and_then(|h| h.number),
+        None => None,
+    };
+    drop(tx);
+    let data = crate::print::print_data(&doc, &company_snapshot, &party_snapshot, against);
+    let name =
+        format!("{}.pdf", doc.number.as_deref().unwrap_or("draft").replace(['/', '\\'], "-"));
+    let bytes = tokio::task::spawn_blocking(move || crate::print::render(&data))
+        .await
+        .map_err(|e| LedgerError::Api(kernel::ApiError::internal(e)))?
+        .map_err(|e| LedgerError::Api(kernel::ApiError::internal(e)))?;
+    Ok((name, bytes))
+}
