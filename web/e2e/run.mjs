@@ -503,23 +503,40 @@ async function ledger(page) {
   await heading.waitFor();
   const number = await heading.innerText();
 
-  // A full receipt from the invoice's page settles it.
+  // The invoice downloads as a PDF.
+  const [pdf] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/pdf?download=true")),
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download PDF" }).click(),
+  ]);
+  if (pdf.status() !== 200 || pdf.headers()["content-type"] !== "application/pdf") throw new Error(`the PDF answered ${pdf.status()} ${pdf.headers()["content-type"]}`);
+
+  // A part payment from the invoice's page leaves it partly paid.
   await page.getByRole("button", { name: "Record receipt" }).click();
   dialog = page.getByRole("dialog");
   if ((await dialog.getByLabel("Amount received (₹)").inputValue()) !== "118000.00") throw new Error("the receipt is not for the balance due");
+  await dialog.getByLabel("Amount received (₹)").fill("50000");
+  await dialog.getByRole("button", { name: "Allocate oldest first" }).click();
   await audit(page, "receipt dialog");
   await dialog.getByRole("button", { name: "Record receipt" }).click();
   await dialog.waitFor({ state: "hidden" });
-  await page.locator(".badge", { hasText: /^Paid$/ }).first().waitFor();
-  await expectText(page, "Receipt of ₹1,18,000.00 recorded");
+  await page.locator(".badge", { hasText: /^Partly paid$/ }).first().waitFor();
+  await expectText(page, "₹68,000.00");
   await audit(page, `invoice ${number}`);
-  await shot(page, "7-invoice-paid");
+  await shot(page, "7-invoice-partly-paid");
+
+  // The receivables aging shows what is still owed.
+  await nav(page, "Reports", "Reports");
+  await page.getByLabel("Report").selectOption("receivables-aging");
+  await page.getByRole("row", { name: /Deccan Systems/ }).getByText("₹68,000.00").first().waitFor();
+  await audit(page, "receivables aging");
+  await page.getByLabel("Report").selectOption("trial-balance");
+  await page.locator('[data-total="debit"]').waitFor();
 
   // The trial balance balances, and downloads as CSV.
-  await nav(page, "Reports", "Reports");
   const debit = await page.locator('[data-total="debit"]').innerText();
   const credit = await page.locator('[data-total="credit"]').innerText();
-  if (debit !== credit || debit !== "₹2,36,000.00") throw new Error(`the trial balance totals ${debit} debit and ${credit} credit`);
+  if (debit !== credit || debit !== "₹1,68,000.00") throw new Error(`the trial balance totals ${debit} debit and ${credit} credit`);
   const [csv, file] = await Promise.all([
     page.waitForResponse((r) => r.url().includes("/api/v1/reports/trial-balance") && r.url().includes("format=csv")),
     page.waitForEvent("download"),
@@ -586,7 +603,7 @@ const steps = [
   ["webhook ping delivered", async () => webhook(state.page)],
   ["budget shown on usage", async () => budget(state.page)],
   ["upload a PDF, ask about it, open the cited passage", async () => knowledge(state.page)],
-  ["ledger: customer, item, invoice previewed, issued and paid, trial balance", async () => ledger(state.page)],
+  ["ledger: customer, item, invoice previewed, issued, printed, part paid, aging, trial balance", async () => ledger(state.page)],
   ["every page, narrow screen, sign out", async () => everyOtherPage(state.page)],
 ];
 let state;

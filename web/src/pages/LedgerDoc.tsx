@@ -13,7 +13,7 @@ import { useForm, useLoad } from "../ui/hooks";
 import { humaneProblem, showProblem } from "../ui/problems";
 import { DocEditor, TaxSummary, newValues, valuesOfDoc } from "../ledger/editor";
 import { PaymentDialog } from "../ledger/payment";
-import { FAMILY, Figures, KIND_NAMES, StatusBadge, rupees, stateName, SUPPLY_TYPES, type DocKind, type Family, type LedgerDoc } from "../ledger/parts";
+import { CsvButton, FAMILY, Figures, KIND_NAMES, StatusBadge, rupees, stateName, SUPPLY_TYPES, type DocKind, type Family, type LedgerDoc } from "../ledger/parts";
 
 function NewDoc({ family }: { family: Family }) {
   const f = FAMILY[family];
@@ -95,6 +95,11 @@ function DocPage({ family, id }: { family: Family; id: string }) {
   const actions = doc ? (
     <>
       {doc.status !== "draft" ? <Button onClick={() => window.print()}>Print</Button> : null}
+      <CsvButton
+        url={`/api/v1/${family}/${doc.id}/pdf?download=true`}
+        fileName={`${(doc.number ?? "draft").replace(/[\\/]/g, "-")}.pdf`}
+        label="Download PDF"
+      />
       {doc.status === "draft" && writable ? (
         <>
           <Button variant="primary" busy={busy === "issue"} onClick={() => void issue()}>

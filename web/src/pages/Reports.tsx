@@ -7,6 +7,7 @@ import { useSession } from "../auth/session";
 import { formatDate } from "../format";
 import { Link, setQuery, useLocation } from "../router";
 import { Field, PageHeader, States } from "../ui";
+import { BarChart } from "../ui/charts";
 import { useLoad } from "../ui/hooks";
 import { CsvButton, financialYearStart, qs, rupees, today } from "../ledger/parts";
 
@@ -35,7 +36,12 @@ export default function Reports() {
   const asOf = query.get("as_of") ?? now;
   const params = span === "period" ? { from, to } : { as_of: asOf };
   const url = `/api/v1/reports/${report}`;
-  const loaded = useLoad(() => call(api.GET(url as "/api/v1/reports/trial-balance", { params: { query: params } })) as Promise<unknown>, [url, JSON.stringify(params)]);
+  // The answer remembers which report it is: while another loads, the
+  // previous one's figures are never drawn as the new one's.
+  const loaded = useLoad(
+    async () => ({ report, data: (await call(api.GET(url as "/api/v1/reports/trial-balance", { params: { query: params } }))) as unknown }),
+    [url, JSON.stringify(params)],
+  );
   return (
     <>
       <PageHeader title="Reports" description="Worked out from the books as they stand: every issued document, receipt, payment and journal." />
@@ -64,7 +70,7 @@ export default function Reports() {
       <section aria-labelledby="report-h">
         <h2 id="report-h">{name}</h2>
         <States loading={loaded.loading} error={loaded.error} empty={loaded.data === undefined} emptyText="" onRetry={loaded.reload}>
-          {loaded.data !== undefined && !loaded.loading ? <Body report={report} data={loaded.data} timeZone={timeZone} /> : null}
+          {loaded.data !== undefined && loaded.data.report === report && !loaded.loading ? <Body report={report} data={loaded.data.data} timeZone={timeZone} /> : null}
         </States>
       </section>
     </>
@@ -229,7 +235,11 @@ const BUCKETS: [keyof Schemas["AgingBuckets"], string][] = [
 ];
 
 function Aging({ aging }: { aging: Schemas["Aging"] }) {
+  // 0–30 includes what is not yet due, so the four buckets add up to the total.
+  const data = BUCKETS.filter(([k]) => k !== "not_due" && k !== "total").map(([k, n]) => ({ label: n, value: Number(aging.total[k]) }));
   return (
+    <>
+    <BarChart title="Outstanding by days past due" data={data} format={(v) => rupees(String(v))} layout="columns" noun={["bucket", "buckets"]} />
     <Table
       caption={`Aging as of ${aging.as_of}`}
       head={["Party", ...BUCKETS.map(([, n]) => [n, "num"] as [string, "num"])]}
@@ -258,6 +268,7 @@ function Aging({ aging }: { aging: Schemas["Aging"] }) {
         </tr>
       ))}
     </Table>
+    </>
   );
 }
 
