@@ -128,6 +128,10 @@ validated_string!(
         if !gstin_shape(&g) {
             return Err("is not a GSTIN (15 characters: state code, PAN, entity, Z, check)".into());
         }
+        // 99: registrations under the Centre's jurisdiction (OIDAR suppliers).
+        if !(GST_STATES.iter().any(|(c, _)| *c == &g[..2]) || &g[..2] == "99") {
+            return Err(format!("starts with {}, which is not a GST state code", &g[..2]));
+        }
         let expected = gstin_check_char(&g[..14]).ok_or("is not a GSTIN")?;
         if g.as_bytes()[14] as char != expected {
             return Err(format!("has a wrong check character (expected {expected})"));
@@ -379,6 +383,28 @@ mod tests {
         assert!(Gstin::parse("27AAPFU0939F1ZA").unwrap_err().contains("check character"));
         assert!(Gstin::parse("27AAPFU0939F1Y").is_err());
         assert_eq!(Gstin::parse("27AAPFU0939F1ZV").unwrap().state_code(), "27");
+    }
+
+    #[test]
+    fn every_state_code_makes_a_gstin_and_others_do_not() {
+        const CHARS: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        for (code, name) in GST_STATES.iter().chain(&[("99", "Centre")]) {
+            let first = format!("{code}AAPFU0939F1Z");
+            let check = gstin_check_char(&first).unwrap();
+            let good = format!("{first}{check}");
+            let g = Gstin::parse(&good).unwrap_or_else(|e| panic!("{name}: {good}: {e}"));
+            assert_eq!(g.state_code(), *code);
+            // Every other check character is refused.
+            for wrong in CHARS.chars().filter(|c| *c != check) {
+                let bad = format!("{first}{wrong}");
+                assert!(Gstin::parse(&bad).unwrap_err().contains("check character"), "{bad}");
+            }
+        }
+        for code in ["00", "39", "40", "95", "96", "98"] {
+            let first = format!("{code}AAPFU0939F1Z");
+            let good = format!("{first}{}", gstin_check_char(&first).unwrap());
+            assert!(Gstin::parse(&good).unwrap_err().contains("not a GST state code"), "{good}");
+        }
     }
 
     #[test]

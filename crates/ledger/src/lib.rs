@@ -18,6 +18,7 @@ pub mod model;
 pub mod permissions;
 pub mod posting;
 pub mod print;
+pub mod query;
 pub mod repo;
 pub mod reports;
 pub mod service;

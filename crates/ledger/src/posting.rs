@@ -356,4 +356,108 @@ mod tests {
         assert_eq!(reversed(&j).len(), j.len());
         assert!(balanced(&reversed(&j)));
     }
+
+    /// Every journal of every kind balances, over thousands of random
+    /// documents (states, supply types, reverse charge, inclusive prices,
+    /// discounts, cess, many lines) and payments.
+    #[test]
+    fn every_posting_balances_over_random_documents() {
+        struct Rng(u64);
+        impl Rng {
+            fn next(&mut self) -> u64 {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                self.0
+            }
+            fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+                from[(self.next() % from.len() as u64) as usize]
+            }
+            fn money(&mut self, max_paise: u64) -> Decimal {
+                Decimal::new((self.next() % max_paise) as i64, 2)
+            }
+        }
+        let mut r = Rng(0x2545_f491_4f6c_dd1d);
+        let states = ["27", "29", "04", "07", "26", "38", "97", "96"];
+        let rates = ["0", "0.25", "3", "5", "12", "18", "28", "40"];
+        let supplies = [
+            SupplyType::Regular,
+            SupplyType::ExportWithTax,
+            SupplyType::ExportWithoutTax,
+            SupplyType::SezWithTax,
+            SupplyType::SezWithoutTax,
+        ];
+        let mut checked = 0;
+        for _ in 0..3000 {
+            let supply = supplies[(r.next() % supplies.len() as u64) as usize];
+            let pos = if matches!(supply, SupplyType::ExportWithTax | SupplyType::ExportWithoutTax)
+            {
+                "96"
+            } else {
+                r.pick(&states[..7])
+            };
+            let reverse = r.next().is_multiple_of(5) && supply == SupplyType::Regular;
+            let doc = DocumentInput {
+                supplier_state: r.pick(&states[..7]),
+                place_of_supply: pos,
+                supply_type: supply,
+                reverse_charge: reverse,
+                bill_of_supply: r.next().is_multiple_of(10),
+            };
+            let n = 1 + r.next() % 40;
+            let lines: Vec<LineInput> = (0..n)
+                .map(|_| {
+                    let unit_price = r.money(10_000_000);
+                    let quantity = Decimal::new(1 + (r.next() % 5000) as i64, 3);
+                    let gross = (unit_price * quantity).round_dp(2);
+                    LineInput {
+                        quantity,
+                        unit_price,
+                        discount: if r.next().is_multiple_of(3) {
+                            (gross / Decimal::TWO).round_dp(2)
+                        } else {
+                            Decimal::ZERO
+                        },
+                        rate: Decimal::from_str(r.pick(&rates)).unwrap(),
+                        cess_rate: if r.next().is_multiple_of(7) {
+                            dec("12")
+                        } else {
+                            Decimal::ZERO
+                        },
+                        price_includes_tax: r.next().is_multiple_of(4),
+                        taxability: match r.next() % 12 {
+                            0 => Taxability::Exempt,
+                            1 => Taxability::NilRated,
+                            2 => Taxability::NonGst,
+                            _ => Taxability::Taxable,
+                        },
+                    }
+                })
+                .collect();
+            let Ok((_, _, t)) = tax::compute(&doc, &lines) else { continue };
+            assert!(t.round_off.abs() <= dec("0.50"), "{t:?}");
+            assert_eq!(t.total, t.total.round(), "{t:?}");
+            for (what, j) in [
+                ("sale", sale(&t, reverse)),
+                ("sale return", sale_return(&t, reverse)),
+                ("purchase", purchase(&t, reverse)),
+            ] {
+                assert!(balanced(&j), "{what} does not balance: {t:?} {j:?}");
+                assert!(j.iter().all(|l| l.debit >= Decimal::ZERO && l.credit >= Decimal::ZERO));
+            }
+            let amount = r.money(100_000_000);
+            let tds = r.money(1_000_000);
+            let allocated = ((amount + tds) * Decimal::new((r.next() % 101) as i64, 2)).round_dp(2);
+            for j in [
+                receipt(AccountKey::Bank, amount, tds, allocated),
+                payment(AccountKey::Cash, amount, tds, allocated),
+                apply_advance(r.next().is_multiple_of(2), amount),
+                opening_balance(r.next().is_multiple_of(2), amount - dec("500000")),
+            ] {
+                assert!(balanced(&j), "{j:?}");
+            }
+            checked += 1;
+        }
+        assert!(checked > 2500, "only {checked} documents could be taxed");
+    }
 }

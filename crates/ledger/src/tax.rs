@@ -546,4 +546,32 @@ mod tests {
         assert!(t.round_off.abs() <= dec("0.50"));
         assert!(taxed.iter().all(|l| l.cgst == l.sgst));
     }
+
+    #[test]
+    fn the_total_rounds_to_the_rupee_at_the_half() {
+        for (price, total, round_off) in [
+            ("100.50", "101", "0.50"),
+            ("100.49", "100", "-0.49"),
+            ("100.51", "101", "0.49"),
+            ("0.50", "1", "0.50"),
+            ("0.49", "0", "-0.49"),
+        ] {
+            let (_, _, t) = compute(&doc("27", "27"), &[line("1", price, "0")]).unwrap();
+            assert_eq!((t.total, t.round_off), (dec(total), dec(round_off)), "{price}");
+        }
+        // 18% within the state on 2.12: 0.19 + 0.19 → 2.50 → 3.
+        let (_, _, t) = compute(&doc("27", "27"), &[line("1", "2.12", "18")]).unwrap();
+        assert_eq!(
+            (t.cgst, t.sgst, t.total, t.round_off),
+            (dec("0.19"), dec("0.19"), dec("3"), dec("0.50"))
+        );
+        // A hundred lines of a third of a rupee: each line is rounded to
+        // the paisa, then the sum to the rupee once.
+        let lines: Vec<_> = (0..100).map(|_| line("1", "0.33", "5")).collect();
+        let (_, ls, t) = compute(&doc("27", "29"), &lines).unwrap();
+        assert!(ls.iter().all(|l| l.igst == dec("0.02")));
+        assert_eq!(t.taxable_value, dec("33.00"));
+        assert_eq!(t.igst, dec("2.00"));
+        assert_eq!((t.total, t.round_off), (dec("35"), dec("0.00")));
+    }
 }

@@ -209,3 +209,31 @@ async fn a_purchase_bill_claims_input_tax_and_a_supplier_payment_clears_the_cred
     assert_eq!(balance(&app, &t, "1010").await, dec("-141600"));
     assert_balanced(&app, &t).await;
 }
+
+#[tokio::test]
+async fn a_retried_receipt_with_its_idempotency_key_is_recorded_once() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "periyar", MAHARASHTRA).await;
+    let buyer = customer(&app, &t, "Kochi Spices", MUMBAI_BUYER).await;
+    let body = json!({ "kind": "receipt", "party_id": buyer, "mode": "upi", "amount": "700" });
+    let first = app
+        .post("/api/v1/payments")
+        .bearer(&t)
+        .header("idempotency-key", "receipt-7f3a")
+        .json(&body)
+        .send()
+        .await;
+    first.assert_status(201);
+    let again = app
+        .post("/api/v1/payments")
+        .bearer(&t)
+        .header("idempotency-key", "receipt-7f3a")
+        .json(&body)
+        .send()
+        .await;
+    again.assert_status(201);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(first.json()["id"], again.json()["id"]);
+    assert_eq!(get(&app, &t, "/api/v1/payments").await["items"].as_array().unwrap().len(), 1);
+    assert_eq!(balance(&app, &t, "1010").await, dec("700"));
+}

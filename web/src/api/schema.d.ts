@@ -807,6 +807,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invoices/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finds invoices from a question in plain words: status, party, amount
+         *     and period are read by rules and returned as the filters used, with
+         *     what was not understood, so a person (or an assistant) sees exactly
+         *     what was searched.
+         */
+        post: operations["search_invoices"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invoices/{id}": {
         parameters: {
             query?: never;
@@ -3041,6 +3063,32 @@ export interface components {
             /** @description Roles they will get. */
             role_ids: string[];
         };
+        /** @description What a question was read as, and the invoices that match. */
+        InvoiceAnswer: {
+            /** @description The filters used. */
+            filters: components["schemas"]["Parsed"];
+            /** @description Matching invoices and notes, newest first. */
+            items: components["schemas"]["DocumentSummary"][];
+            /** @description What could not be used, for a person ("no party is named …"). */
+            notes: string[];
+            /**
+             * Format: uuid
+             * @description The party the name was matched to.
+             */
+            party_id?: string | null;
+            /** @description Its name as stored. */
+            party_name?: string | null;
+        };
+        /** @description A question about invoices in plain words. */
+        InvoiceQuestion: {
+            /**
+             * Format: int64
+             * @description At most this many invoices (default 50).
+             */
+            limit?: number | null;
+            /** @description "unpaid invoices of Sharma Traders above 50,000 from October". */
+            query: string;
+        };
         /** @description An item. */
         Item: {
             /** @description Archived. */
@@ -4474,6 +4522,31 @@ export interface components {
         };
         /** @description A PAN: five letters, four digits, a letter (the fourth letter is the holder's kind). */
         Pan: string;
+        /** @description The filters a question was read into. */
+        Parsed: {
+            /**
+             * Format: date
+             * @description From this day.
+             */
+            from?: string | null;
+            /** @description Total at most. */
+            max_total?: string | null;
+            /** @description Total at least. */
+            min_total?: string | null;
+            /** @description A document number asked for. */
+            number?: string | null;
+            /** @description The party's name as written (matched against the company's parties). */
+            party?: string | null;
+            /** @description Statuses asked for (none: any). */
+            statuses: string[];
+            /**
+             * Format: date
+             * @description Up to this day.
+             */
+            to?: string | null;
+            /** @description Words the rules did not use. */
+            unparsed: string[];
+        };
         /** @description A customer or supplier. */
         Party: {
             /** @description Archived (kept for its documents, hidden from new ones). */
@@ -6961,6 +7034,10 @@ export interface operations {
                 to?: string;
                 /** @description Number or party name contains. */
                 q?: string;
+                /** @description Total at least. */
+                min_total?: string;
+                /** @description Total at most. */
+                max_total?: string;
             };
             header?: never;
             path?: never;
@@ -8330,6 +8407,10 @@ export interface operations {
                 to?: string;
                 /** @description Number or party name contains. */
                 q?: string;
+                /** @description Total at least. */
+                min_total?: string;
+                /** @description Total at most. */
+                max_total?: string;
             };
             header?: never;
             path?: never;
@@ -8412,6 +8493,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Preview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    search_invoices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvoiceQuestion"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceAnswer"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -9992,6 +10113,10 @@ export interface operations {
                 to?: string;
                 /** @description Number or party name contains. */
                 q?: string;
+                /** @description Total at least. */
+                min_total?: string;
+                /** @description Total at most. */
+                max_total?: string;
             };
             header?: never;
             path?: never;

@@ -67,6 +67,12 @@ pub struct InvoicesQuery {
     /// Number or party name contains.
     #[param(max_length = 100)]
     pub q: Option<String>,
+    /// Total at least.
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$")]
+    pub min_total: Option<rust_decimal::Decimal>,
+    /// Total at most.
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$")]
+    pub max_total: Option<rust_decimal::Decimal>,
 }
 
 /// Filters of a document list.
@@ -85,6 +91,12 @@ pub struct DocumentsQuery {
     /// Number or party name contains.
     #[param(max_length = 100)]
     pub q: Option<String>,
+    /// Total at least.
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$")]
+    pub min_total: Option<rust_decimal::Decimal>,
+    /// Total at most.
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$")]
+    pub max_total: Option<rust_decimal::Decimal>,
 }
 
 async fn list(
@@ -102,6 +114,8 @@ async fn list(
         from: q.from,
         to: q.to,
         q: q.q.filter(|s| !s.is_empty()),
+        min_total: q.min_total,
+        max_total: q.max_total,
     };
     let after: Option<(NaiveDate, Uuid)> = page.after()?;
     let rows = svc::list(l, g, &f, after, page.fetch()).await?;
@@ -148,8 +162,15 @@ pub async fn list_invoices(
         Some(k) => vec![k.into()],
         None => SALES.to_vec(),
     };
-    let rest =
-        DocumentsQuery { status: q.status, party_id: q.party_id, from: q.from, to: q.to, q: q.q };
+    let rest = DocumentsQuery {
+        status: q.status,
+        party_id: q.party_id,
+        from: q.from,
+        to: q.to,
+        q: q.q,
+        min_total: q.min_total,
+        max_total: q.max_total,
+    };
     list(&l, &g, &page, rest, &family).await
 }
 
@@ -517,4 +538,39 @@ pub async fn bill_pdf(
 ) -> ApiResult<Response> {
     let (name, bytes) = svc::pdf(&l, &g, &[DocKind::PurchaseBill], id).await?;
     Ok(pdf_response(&name, bytes, q.download))
+}
+
+// ── questions in plain words ─────────────────────────────────────────────
+
+/// A question about invoices in plain words.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceQuestion {
+    /// "unpaid invoices of Sharma Traders above 50,000 from October".
+    #[schema(min_length = 1, max_length = 500)]
+    pub query: String,
+    /// At most this many invoices (default 50).
+    #[schema(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+/// Finds invoices from a question in plain words: status, party, amount
+/// and period are read by rules and returned as the filters used, with
+/// what was not understood, so a person (or an assistant) sees exactly
+/// what was searched.
+#[utoipa::path(post, path = "/api/v1/invoices/search", tag = TAG, request_body = InvoiceQuestion, security(("bearer" = ["invoices:read"])),
+    responses((status = 200, body = svc::InvoiceAnswer), (status = 422, body = kernel::error::Problem)))]
+pub async fn search_invoices(
+    l: LedgerService,
+    g: Granted<InvoicesRead>,
+    Json(q): Json<InvoiceQuestion>,
+) -> ApiResult<Json<svc::InvoiceAnswer>> {
+    if q.query.trim().is_empty() || q.query.chars().count() > 500 {
+        return Err(ApiError::invalid("query", "must be 1–500 characters"));
+    }
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be 1–200"));
+    }
+    Ok(Json(svc::search(&l, &g, &SALES, &q.query, limit).await?))
 }

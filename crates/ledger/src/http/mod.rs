@@ -31,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(parties::gst_rates))
         .routes(routes!(documents::list_invoices, documents::create_invoice))
         .routes(routes!(documents::preview_invoice))
+        .routes(routes!(documents::search_invoices))
         .routes(routes!(documents::get_invoice, documents::put_invoice, documents::delete_invoice))
         .routes(routes!(documents::issue_invoice))
         .routes(routes!(documents::cancel_invoice))

@@ -425,6 +425,10 @@ pub struct Filter {
     pub to: Option<NaiveDate>,
     /// Number contains.
     pub q: Option<String>,
+    /// Total at least.
+    pub min_total: Option<Decimal>,
+    /// Total at most.
+    pub max_total: Option<Decimal>,
 }
 
 /// Documents, newest first.
@@ -456,6 +460,8 @@ pub async fn list(
             AND ($7::text IS NULL OR strpos(upper(coalesce(d.number, '')), upper($7)) > 0
                  OR strpos(lower(p.legal_name), lower($7)) > 0)
             AND ($8::date IS NULL OR (d.doc_date, d.id) < ($8, $9))
+            AND ($11::numeric IS NULL OR d.total >= $11)
+            AND ($12::numeric IS NULL OR d.total <= $12)
           ORDER BY d.doc_date DESC, d.id DESC LIMIT $10"
     ))
     .bind(tenant)
@@ -468,6 +474,8 @@ pub async fn list(
     .bind(after_date)
     .bind(after_id)
     .bind(limit)
+    .bind(f.min_total)
+    .bind(f.max_total)
     .fetch_all(&mut **tx)
     .await
 }

@@ -966,3 +966,79 @@ pub async fn pdf(
         .map_err(|e| LedgerError::Api(kernel::ApiError::internal(e)))?;
     Ok((name, bytes))
 }
+
+/// What a question was read as, and the invoices that match.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct InvoiceAnswer {
+    /// The filters used.
+    pub filters: crate::query::Parsed,
+    /// The party the name was matched to.
+    pub party_id: Option<Uuid>,
+    /// Its name as stored.
+    pub party_name: Option<String>,
+    /// What could not be used, for a person ("no party is named …").
+    pub notes: Vec<String>,
+    /// Matching invoices and notes, newest first.
+    pub items: Vec<DocumentSummary>,
+}
+
+/// Invoices matching a question in plain words (see [`crate::query`]):
+/// the party's name is matched against the company's parties (an exact
+/// name first, else the only one containing it).
+pub async fn search(
+    ledger: &Ledger,
+    g: &identity::Caller,
+    kinds: &[DocKind],
+    question: &str,
+    limit: i64,
+) -> Result<InvoiceAnswer> {
+    let company = ledger.identity().company(g.access()).await?;
+    let today = super::today(&company.time_zone);
+    let parsed = crate::query::parse(question, today);
+    let mut notes = Vec::new();
+    if !parsed.unparsed.is_empty() {
+        notes.push(format!("not understood: {}", parsed.unparsed.join(" ")));
+    }
+    let mut tx = g.read_tx(ledger.db()).await?;
+    let mut party = None;
+    if let Some(name) = &parsed.party {
+        let f =
+            repo::parties::Filter { q: Some(name.clone()), archived: true, ..Default::default() };
+        let found = repo::parties::list(&mut tx, &f, None, 20).await?;
+        let exact: Vec<&crate::model::Party> =
+            found.iter().filter(|p| p.legal_name.eq_ignore_ascii_case(name)).collect();
+        let found: Vec<&crate::model::Party> = found.iter().collect();
+        party = match (exact.as_slice(), found.as_slice()) {
+            ([one], _) | ([], [one]) => Some((one.id, one.legal_name.clone())),
+            ([], []) => {
+                notes.push(format!("no party is named “{name}”"));
+                None
+            }
+            _ => {
+                notes.push(format!(
+                    "“{name}” matches {} parties: {}",
+                    found.len(),
+                    found.iter().map(|p| p.legal_name.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+                None
+            }
+        };
+    }
+    let items = if parsed.party.is_some() && party.is_none() {
+        Vec::new()
+    } else {
+        let f = Filter {
+            kinds: kinds.iter().map(|k| k.as_str()).collect(),
+            statuses: (!parsed.statuses.is_empty()).then(|| parsed.statuses.clone()),
+            party_id: party.as_ref().map(|p| p.0),
+            from: parsed.from,
+            to: parsed.to,
+            q: parsed.number.clone(),
+            min_total: parsed.min_total,
+            max_total: parsed.max_total,
+        };
+        repo::documents::list(&mut tx, &f, None, limit).await?
+    };
+    let (party_id, party_name) = party.unzip();
+    Ok(InvoiceAnswer { filters: parsed, party_id, party_name, notes, items })
+}
