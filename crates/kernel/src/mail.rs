@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
 
@@ -22,6 +22,20 @@ pub struct Mail {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// Files attached (an invoice's PDF).
+    #[serde(skip)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Its file name.
+    pub name: String,
+    /// Its media type (`application/pdf`).
+    pub content_type: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// Sends e-mail.
@@ -77,13 +91,24 @@ impl SmtpMailer {
 }
 
 fn message(from: &Mailbox, mail: &Mail) -> Result<Message> {
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(mail.to.parse().with_context(|| format!("{} is not an address", mail.to))?)
-        .subject(&mail.subject)
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone())
-        .context("building the message")
+        .subject(&mail.subject);
+    if mail.attachments.is_empty() {
+        return builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())
+            .context("building the message");
+    }
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(mail.body.clone()));
+    for a in &mail.attachments {
+        let ct = ContentType::parse(&a.content_type)
+            .with_context(|| format!("{} is not a media type", a.content_type))?;
+        parts = parts
+            .singlepart(lettre::message::Attachment::new(a.name.clone()).body(a.bytes.clone(), ct));
+    }
+    builder.multipart(parts).context("building the message")
 }
 
 #[async_trait::async_trait]

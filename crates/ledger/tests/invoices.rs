@@ -446,3 +446,67 @@ async fn a_question_in_plain_words_finds_invoices_and_says_how_it_was_read() {
         .await
         .assert_problem(422, "validation_failed");
 }
+
+#[tokio::test]
+async fn an_issued_invoice_is_mailed_to_the_customer_with_its_pdf() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "kosi", MAHARASHTRA).await;
+    let buyer = post(
+        &app,
+        &t,
+        "/api/v1/parties",
+        json!({ "is_customer": true, "legal_name": "Patna Paper Mart", "gstin": KARNATAKA, "registration": "regular",
+                "billing_address": { "line1": "5 Exhibition Road", "city": "Bengaluru", "state_code": "29", "pincode": "560001" },
+                "contacts": [{ "name": "Accounts", "email": "accounts@patna-paper.example" }] }),
+        201,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let item = laptop(&app, &t, "1000").await;
+    let d = draft(&app, &t, &buyer, json!([{ "item_id": item, "quantity": "1" }])).await;
+    let id = d["id"].as_str().unwrap();
+    // A draft is not sent.
+    app.post(&format!("/api/v1/invoices/{id}/send"))
+        .bearer(&t)
+        .json(&json!({}))
+        .send()
+        .await
+        .assert_problem(409, "not_sendable");
+    let inv = post(&app, &t, &format!("/api/v1/invoices/{id}/issue"), json!(null), 200).await;
+    let sent = post(
+        &app,
+        &t,
+        &format!("/api/v1/invoices/{id}/send"),
+        json!({ "message": "Thank you for your order." }),
+        200,
+    )
+    .await;
+    assert_eq!(sent["to"], "accounts@patna-paper.example");
+    let mail = app.mailer().last_to("accounts@patna-paper.example").expect("a mail was sent");
+    let number = inv["number"].as_str().unwrap();
+    assert!(
+        mail.subject.contains(number) && mail.subject.contains("Tax Invoice"),
+        "{}",
+        mail.subject
+    );
+    assert!(
+        mail.body.starts_with("Thank you for your order.") && mail.body.contains("1,180.00"),
+        "{}",
+        mail.body
+    );
+    assert_eq!(mail.attachments.len(), 1);
+    assert_eq!(mail.attachments[0].content_type, "application/pdf");
+    assert!(mail.attachments[0].bytes.starts_with(b"%PDF"));
+    // Another address on request.
+    post(
+        &app,
+        &t,
+        &format!("/api/v1/invoices/{id}/send"),
+        json!({ "to": "cfo@patna-paper.example" }),
+        200,
+    )
+    .await;
+    assert!(app.mailer().last_to("cfo@patna-paper.example").is_some());
+}

@@ -87,6 +87,7 @@ pub async fn invite(
             tenant.name,
             token.encode()
         ),
+        attachments: Vec::new(),
     };
     if let Err(e) = id.mailer.send(mail).await {
         tracing::error!(error = %e, "cannot send the invitation e-mail");

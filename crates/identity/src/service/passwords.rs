@@ -120,6 +120,7 @@ pub async fn request_reset(id: &Identity, email: &Email) -> Result<()> {
              POST /api/v1/auth/password/reset:\n{}\n\nIf it was not you, ignore this message; your password is unchanged.\n",
             token.encode()
         ),
+        attachments: Vec::new(),
     };
     if let Err(e) = id.mailer.send(mail).await {
         tracing::error!(error = %e, "cannot send the password reset e-mail");

@@ -574,3 +574,50 @@ pub async fn search_invoices(
     }
     Ok(Json(svc::search(&l, &g, &SALES, &q.query, limit).await?))
 }
+
+/// Whom to send a document to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendRequest {
+    /// The address (the party's first contact with one by default).
+    pub to: Option<identity::model::Email>,
+    /// A few words above the standard text.
+    #[schema(max_length = 2000)]
+    pub message: Option<String>,
+}
+
+/// E-mails an issued invoice or note as a PDF attachment.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/send", tag = TAG, params(("id" = Uuid, Path)), request_body = SendRequest,
+    security(("bearer" = ["invoices:write"])),
+    responses((status = 200, body = svc::Sent), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
+              (status = 422, body = kernel::error::Problem)))]
+pub async fn send_invoice(
+    l: LedgerService,
+    g: Granted<InvoicesWrite>,
+    Path(id): Path<Uuid>,
+    Json(r): Json<SendRequest>,
+) -> ApiResult<Json<svc::Sent>> {
+    if r.message.as_ref().is_some_and(|m| m.chars().count() > 2000) {
+        return Err(ApiError::invalid("message", "at most 2000 characters"));
+    }
+    let to = r.to.map(|t| t.as_str().to_string());
+    Ok(Json(svc::send(&l, &g, &SALES, id, to, r.message).await?))
+}
+
+/// E-mails an issued quotation as a PDF attachment.
+#[utoipa::path(post, path = "/api/v1/quotations/{id}/send", tag = TAG, params(("id" = Uuid, Path)), request_body = SendRequest,
+    security(("bearer" = ["quotations:write"])),
+    responses((status = 200, body = svc::Sent), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
+              (status = 422, body = kernel::error::Problem)))]
+pub async fn send_quotation(
+    l: LedgerService,
+    g: Granted<QuotationsWrite>,
+    Path(id): Path<Uuid>,
+    Json(r): Json<SendRequest>,
+) -> ApiResult<Json<svc::Sent>> {
+    if r.message.as_ref().is_some_and(|m| m.chars().count() > 2000) {
+        return Err(ApiError::invalid("message", "at most 2000 characters"));
+    }
+    let to = r.to.map(|t| t.as_str().to_string());
+    Ok(Json(svc::send(&l, &g, &[DocKind::Quotation], id, to, r.message).await?))
+}

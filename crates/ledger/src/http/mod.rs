@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::issue_invoice))
         .routes(routes!(documents::cancel_invoice))
         .routes(routes!(documents::invoice_pdf))
+        .routes(routes!(documents::send_invoice))
         .routes(routes!(documents::list_quotations, documents::create_quotation))
         .routes(routes!(
             documents::get_quotation,
@@ -46,6 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::cancel_quotation))
         .routes(routes!(documents::convert_quotation))
         .routes(routes!(documents::quotation_pdf))
+        .routes(routes!(documents::send_quotation))
         .routes(routes!(documents::list_bills, documents::create_bill))
         .routes(routes!(documents::get_bill, documents::put_bill, documents::delete_bill))
         .routes(routes!(documents::issue_bill))

@@ -1042,3 +1042,111 @@ pub async fn search(
     let (party_id, party_name) = party.unzip();
     Ok(InvoiceAnswer { filters: parsed, party_id, party_name, notes, items })
 }
+
+/// Where an issued document was sent.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Sent {
+    /// The address.
+    pub to: String,
+    /// The message's subject.
+    pub subject: String,
+}
+
+/// Sends an issued document's PDF by e-mail: to `to`, or to the party's
+/// first contact with an address.
+pub async fn send(
+    ledger: &Ledger,
+    g: &identity::Caller,
+    kinds: &[DocKind],
+    id: Uuid,
+    to: Option<String>,
+    message: Option<String>,
+) -> Result<Sent> {
+    let company = ledger.identity().company(g.access()).await?;
+    let (doc, party) = {
+        let mut tx = g.read_tx(ledger.db()).await?;
+        let doc = repo::documents::get(&mut tx, id)
+            .await?
+            .filter(|d| kinds.contains(&d.kind))
+            .ok_or(LedgerError::NotFound(kinds.first().map_or("document", |k| k.label())))?;
+        let party = repo::parties::get(&mut tx, doc.party_id).await?;
+        (doc, party)
+    };
+    if matches!(doc.status, DocStatus::Draft | DocStatus::Cancelled) {
+        return Err(LedgerError::state(
+            "not_sendable",
+            format!("a {} {} is not sent", doc.status.as_str(), doc.kind.label()),
+        ));
+    }
+    let to = match to {
+        Some(t) => t,
+        None => party
+            .as_ref()
+            .and_then(|p| p.contacts.iter().find_map(|c| c.email.as_ref().map(|e| e.to_string())))
+            .ok_or_else(|| {
+                LedgerError::invalid(
+                    "to",
+                    "the party has no contact with an e-mail address: give one",
+                )
+            })?,
+    };
+    let (name, bytes) = pdf(ledger, g, kinds, id).await?;
+    let number = doc.number.clone().unwrap_or_default();
+    let subject = format!("{} {number} from {}", title_of(doc.kind), company.name);
+    let mut body = String::new();
+    if let Some(m) = message.as_deref().filter(|m| !m.trim().is_empty()) {
+        body.push_str(m.trim());
+        body.push_str("\n\n");
+    }
+    body.push_str(&format!(
+        "Please find attached {} {number} dated {} for ₹{}.",
+        title_of(doc.kind).to_lowercase(),
+        doc.date.format("%d-%m-%Y"),
+        india::format_inr(doc.total)
+    ));
+    if doc.balance_due > Decimal::ZERO {
+        body.push_str(&format!(" ₹{} is due", india::format_inr(doc.balance_due)));
+        if let Some(due) = doc.due_date {
+            body.push_str(&format!(" by {}", due.format("%d-%m-%Y")));
+        }
+        body.push('.');
+    }
+    body.push_str(&format!("\n\n{}\n", company.name));
+    let mail = kernel::mail::Mail {
+        to: to.clone(),
+        subject: subject.clone(),
+        body,
+        attachments: vec![kernel::mail::Attachment {
+            name,
+            content_type: "application/pdf".into(),
+            bytes,
+        }],
+    };
+    ledger
+        .identity()
+        .mailer
+        .send(mail)
+        .await
+        .map_err(|e| LedgerError::Api(kernel::ApiError::internal(e)))?;
+    let mut tx = g.tx(ledger.db()).await?;
+    g.audit(
+        &mut tx,
+        "invoice.sent",
+        "document",
+        Some(id.to_string()),
+        Changes::new().set("to", json!(to)),
+    );
+    tx.commit().await?;
+    Ok(Sent { to, subject })
+}
+
+fn title_of(kind: DocKind) -> &'static str {
+    match kind {
+        DocKind::Quotation => "Quotation",
+        DocKind::Invoice => "Tax Invoice",
+        DocKind::BillOfSupply => "Bill of Supply",
+        DocKind::CreditNote => "Credit Note",
+        DocKind::DebitNote => "Debit Note",
+        DocKind::PurchaseBill => "Purchase Bill",
+    }
+}
