@@ -439,3 +439,22 @@ pub async fn posted_by(tx: &mut TenantTx, source_id: Uuid) -> Result<Vec<NewLine
         })
         .collect())
 }
+
+/// Names a document's journal once the document has its number.
+pub async fn name_journal(
+    tx: &mut TenantTx,
+    document: Uuid,
+    narration: &str,
+) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(kernel::sql!(
+        "UPDATE journals SET narration = $3
+          WHERE tenant_id = $1 AND source_id = $2 AND source = 'document'"
+    ))
+    .bind(tenant)
+    .bind(document)
+    .bind(narration)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

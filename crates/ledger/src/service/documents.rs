@@ -599,14 +599,6 @@ pub async fn issue(
         LedgerError::state("no_series", format!("no numbering series for {}s", kind.label()))
     })?;
     let fy = india::financial_year(h.doc_date);
-    let seq = repo::documents::next_seq(&mut tx, series.id, fy).await?;
-    let number = india::format_number(&series.template, fy, seq as u64, series.width as usize)
-        .map_err(|why| {
-            LedgerError::invalid(
-                "series_id",
-                format!("series “{}” would number this {why}: change its template", series.name),
-            )
-        })?;
     if kind == DocKind::PurchaseBill
         && let Some(n) = &h.supplier_number
         && supplier_number_taken(&mut tx, h.party_id, n, fy, id).await?
@@ -623,18 +615,6 @@ pub async fn issue(
         "name": company.name, "gstin": company.gstin, "state_code": company.state,
         "address": settings.company_address, "phone": settings.company_phone, "email": settings.company_email,
     });
-    repo::documents::issue(
-        &mut tx,
-        id,
-        series.id,
-        fy,
-        seq,
-        &number,
-        None,
-        &snapshot_party(&party),
-        &company_snapshot,
-    )
-    .await?;
     let totals = h.totals();
     let lines = repo::documents::lines(&mut tx, id).await?;
     let journal = match kind {
@@ -646,7 +626,9 @@ pub async fn issue(
         DocKind::PurchaseBill => posting::purchase(&totals, h.reverse_charge),
     };
     let roles = repo::books::roles(&mut tx).await?;
-    let narration = format!("{} {number} — {}", capitalise(kind.label()), party.legal_name);
+    // Posted before the number is taken, so the counter row (which
+    // serialises issuing in a series) is held only for the last steps.
+    let narration = format!("{} — {}", capitalise(kind.label()), party.legal_name);
     post(
         &mut tx,
         &roles,
@@ -679,7 +661,13 @@ pub async fn issue(
             .await?
             .ok_or(LedgerError::NotFound("invoice"))?;
         check_against(kind, &inv, h.party_id, h.doc_date)?;
+        // Issued notes against it, and this one (still a draft here).
         let (credited, debited) = repo::documents::notes_against(&mut tx, against).await?;
+        let (credited, debited) = match kind {
+            DocKind::CreditNote => (credited + totals.total, debited),
+            DocKind::DebitNote => (credited, debited + totals.total),
+            _ => (credited, debited),
+        };
         if kind == DocKind::CreditNote && credited > inv.total + debited {
             return Err(LedgerError::invalid(
                 "lines",
@@ -702,6 +690,34 @@ pub async fn issue(
             }
         }
     }
+    // Numbered last: the counter row stays locked until commit, so
+    // numbers have no gaps, and nothing slow happens while it is held.
+    let seq = repo::documents::next_seq(&mut tx, series.id, fy).await?;
+    let number = india::format_number(&series.template, fy, seq as u64, series.width as usize)
+        .map_err(|why| {
+            LedgerError::invalid(
+                "series_id",
+                format!("series “{}” would number this {why}: change its template", series.name),
+            )
+        })?;
+    repo::documents::issue(
+        &mut tx,
+        id,
+        series.id,
+        fy,
+        seq,
+        &number,
+        None,
+        &snapshot_party(&party),
+        &company_snapshot,
+    )
+    .await?;
+    repo::books::name_journal(
+        &mut tx,
+        id,
+        &format!("{} {number} — {}", capitalise(kind.label()), party.legal_name),
+    )
+    .await?;
     if kind.is_sale() || kind == DocKind::CreditNote {
         kernel::outbox::publish(
             &mut tx,
