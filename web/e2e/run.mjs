@@ -511,6 +511,17 @@ async function ledger(page) {
   ]);
   if (pdf.status() !== 200 || pdf.headers()["content-type"] !== "application/pdf") throw new Error(`the PDF answered ${pdf.status()} ${pdf.headers()["content-type"]}`);
 
+  // It is mailed with its PDF (the server without SMTP keeps it in its outbox).
+  await page.getByRole("button", { name: "Email" }).click();
+  dialog = page.getByRole("dialog");
+  await dialog.getByLabel("To").fill("accounts@deccan.example");
+  await audit(page, "email dialog");
+  await dialog.getByRole("button", { name: "Send" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  await expectText(page, "Sent to accounts@deccan.example with its PDF attached.");
+  const outbox = readdirSync(join(dataDir, "outbox"));
+  if (!outbox.some((f) => f.includes("accounts@deccan.example"))) throw new Error(`nothing was mailed: ${outbox}`);
+
   // A part payment from the invoice's page leaves it partly paid.
   await page.getByRole("button", { name: "Record receipt" }).click();
   dialog = page.getByRole("dialog");

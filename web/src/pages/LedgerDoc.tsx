@@ -57,7 +57,7 @@ function DocPage({ family, id }: { family: Family; id: string }) {
   const refused = query.get("refused");
   const [notice, setNotice] = useState<Notice>(refused ? { kind: "error", text: `Saved as a draft, but not issued: ${refused}` } : null);
   const [busy, setBusy] = useState<string>();
-  const [dialog, setDialog] = useState<"pay" | "cancel" | null>(null);
+  const [dialog, setDialog] = useState<"pay" | "cancel" | "send" | null>(null);
   const writable = can(f.write);
   const run = async (name: string, work: () => Promise<void>) => {
     setBusy(name);
@@ -100,6 +100,11 @@ function DocPage({ family, id }: { family: Family; id: string }) {
         fileName={`${(doc.number ?? "draft").replace(/[\\/]/g, "-")}.pdf`}
         label="Download PDF"
       />
+      {family !== "bills" && doc.status !== "draft" && doc.status !== "cancelled" && writable ? (
+        <Button onClick={() => setDialog("send")} aria-haspopup="dialog">
+          Email
+        </Button>
+      ) : null}
       {doc.status === "draft" && writable ? (
         <>
           <Button variant="primary" busy={busy === "issue"} onClick={() => void issue()}>
@@ -168,6 +173,16 @@ function DocPage({ family, id }: { family: Family; id: string }) {
                     setNotice({ kind: "success", text: `${saved.kind === "receipt" ? "Receipt" : "Payment"} of ${rupees(saved.amount)} recorded.` });
                     loaded.reload();
                   }
+                }}
+              />
+            ) : null}
+            {dialog === "send" ? (
+              <SendDialog
+                family={family}
+                doc={doc}
+                onClose={(to) => {
+                  setDialog(null);
+                  if (to) setNotice({ kind: "success", text: `Sent to ${to} with its PDF attached.` });
                 }}
               />
             ) : null}
@@ -304,6 +319,62 @@ function ReadOnly({ doc }: { doc: LedgerDoc }) {
       </section>
       {doc.notes ? <p>{doc.notes}</p> : null}
     </>
+  );
+}
+
+function SendDialog({ family, doc, onClose }: { family: Family; doc: LedgerDoc; onClose: (to: string | null) => void }) {
+  const f = FAMILY[family];
+  const formId = useId();
+  const form = useForm({ to: "", message: "" }, ["to", "message"]);
+  const submit = async (el: HTMLFormElement) => {
+    let to = "";
+    const ok = await form.submit(async (v) => {
+      try {
+        const sent = await call(
+          api.POST(`/api/v1${f.path}/{id}/send` as "/api/v1/invoices/{id}/send", {
+            params: { path: { id: doc.id } },
+            body: { to: v.to.trim() || undefined, message: v.message.trim() || undefined },
+          }),
+        );
+        to = sent.to;
+      } catch (e) {
+        throw humaneProblem(e);
+      }
+    });
+    if (ok) onClose(to);
+    else showProblem(el);
+  };
+  return (
+    <Dialog
+      open
+      title={`Email ${doc.number ?? f.one.toLowerCase()}`}
+      onClose={() => onClose(null)}
+      footer={
+        <>
+          <Button onClick={() => onClose(null)}>Close</Button>
+          <Button type="submit" form={formId} variant="primary" busy={form.busy}>
+            Send
+          </Button>
+        </>
+      }
+    >
+      <form
+        id={formId}
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit(e.currentTarget);
+        }}
+      >
+        {form.failure ? <Alert>{form.failure}</Alert> : null}
+        <Field label="To" hint="Leave empty to send to the party's first contact with an e-mail address." error={form.errors.to}>
+          {(p) => <input {...p} type="email" autoComplete="off" value={form.values.to} onChange={(e) => form.set("to", e.target.value)} />}
+        </Field>
+        <Field label="Message" hint="Shown above the standard text; the PDF is attached." error={form.errors.message}>
+          {(p) => <textarea {...p} rows={3} value={form.values.message} onChange={(e) => form.set("message", e.target.value)} />}
+        </Field>
+      </form>
+    </Dialog>
   );
 }
 
