@@ -162,6 +162,15 @@ async fn issue() {
 }
 
 async fn concurrent() {
+    for think_ms in [0u64, 1000] {
+        crowd(think_ms).await;
+    }
+}
+
+/// 100 users of one company issuing and listing: back to back (the
+/// throughput the machine reaches), or with a think time between requests
+/// as people work.
+async fn crowd(think_ms: u64) {
     let app =
         Arc::new(TestApp::builder().config(|c| c.database.max_connections = 60).build().await);
     let (token, customer, items) = company(&app, "crowd").await;
@@ -190,6 +199,11 @@ async fn concurrent() {
         async move {
             let mut out = Vec::new();
             for r in 0..rounds {
+                if think_ms > 0 {
+                    // A person between clicks: 0.5–1.5 × the think time.
+                    let ms = think_ms / 2 + (u as u64 * 7919 + r as u64 * 104_729) % think_ms;
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                }
                 let t = Instant::now();
                 let status = if (u + r) % 2 == 0 {
                     let id = drafts.lock().unwrap().pop();
@@ -239,7 +253,12 @@ async fn concurrent() {
         println!("  errors by status: {by_status:?}");
     }
     let mut lat: Vec<f64> = all.iter().map(|(_, l)| *l).collect();
-    report(&format!("{users} users issuing and listing at once"), &mut lat);
+    let how = if think_ms == 0 {
+        "back to back".to_string()
+    } else {
+        format!("{think_ms} ms apart on average")
+    };
+    report(&format!("{users} users issuing and listing, {how}"), &mut lat);
     println!(
         "  {} requests in {secs:.1} s = {:.0}/s, {errors} errors",
         all.len(),
