@@ -448,6 +448,18 @@ impl DocKind {
     }
 
     /// What a person calls it.
+    /// The title it is printed and mailed under.
+    pub fn title(self) -> &'static str {
+        match self {
+            DocKind::Quotation => "Quotation",
+            DocKind::Invoice => "Tax Invoice",
+            DocKind::BillOfSupply => "Bill of Supply",
+            DocKind::CreditNote => "Credit Note",
+            DocKind::DebitNote => "Debit Note",
+            DocKind::PurchaseBill => "Purchase Bill",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             DocKind::Quotation => "quotation",

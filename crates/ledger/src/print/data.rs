@@ -150,14 +150,7 @@ pub fn print_data(
     party: &Value,
     against_number: Option<String>,
 ) -> PrintData {
-    let title = match doc.kind {
-        DocKind::Quotation => "Quotation",
-        DocKind::Invoice => "Tax Invoice",
-        DocKind::BillOfSupply => "Bill of Supply",
-        DocKind::CreditNote => "Credit Note",
-        DocKind::DebitNote => "Debit Note",
-        DocKind::PurchaseBill => "Purchase Bill",
-    };
+    let title = doc.kind.title();
     let mark = match doc.status {
         DocStatus::Draft => Some("DRAFT"),
         DocStatus::Cancelled => Some("CANCELLED"),

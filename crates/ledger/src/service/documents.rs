@@ -611,10 +611,7 @@ pub async fn issue(
             ),
         });
     }
-    let company_snapshot = json!({
-        "name": company.name, "gstin": company.gstin, "state_code": company.state,
-        "address": settings.company_address, "phone": settings.company_phone, "email": settings.company_email,
-    });
+    let company_snapshot = crate::print::company_now(&company, &settings);
     let totals = h.totals();
     let lines = repo::documents::lines(&mut tx, id).await?;
     let journal = match kind {
@@ -1108,7 +1105,7 @@ pub async fn send(
     };
     let (name, bytes) = pdf(ledger, g, kinds, id).await?;
     let number = doc.number.clone().unwrap_or_default();
-    let subject = format!("{} {number} from {}", title_of(doc.kind), company.name);
+    let subject = format!("{} {number} from {}", doc.kind.title(), company.name);
     let mut body = String::new();
     if let Some(m) = message.as_deref().filter(|m| !m.trim().is_empty()) {
         body.push_str(m.trim());
@@ -1116,7 +1113,7 @@ pub async fn send(
     }
     body.push_str(&format!(
         "Please find attached {} {number} dated {} for ₹{}.",
-        title_of(doc.kind).to_lowercase(),
+        doc.kind.title().to_lowercase(),
         doc.date.format("%d-%m-%Y"),
         india::format_inr(doc.total)
     ));
@@ -1154,15 +1151,4 @@ pub async fn send(
     );
     tx.commit().await?;
     Ok(Sent { to, subject })
-}
-
-fn title_of(kind: DocKind) -> &'static str {
-    match kind {
-        DocKind::Quotation => "Quotation",
-        DocKind::Invoice => "Tax Invoice",
-        DocKind::BillOfSupply => "Bill of Supply",
-        DocKind::CreditNote => "Credit Note",
-        DocKind::DebitNote => "Debit Note",
-        DocKind::PurchaseBill => "Purchase Bill",
-    }
 }
