@@ -482,6 +482,15 @@ async function ledger(page) {
   await dialog.waitFor({ state: "hidden" });
   await page.getByRole("row").filter({ hasText: "Laptop" }).getByText("18%").waitFor();
 
+  // The company's logo, printed at the top of its documents.
+  await visit(page, "/books?view=settings", "Books", "Books: settings");
+  await page.getByLabel("Upload logo").setInputFiles(join(here, "../../crates/ledger/tests/data/logo.png"));
+  await expectText(page, "logo.png is the logo now.");
+  const logo = page.getByRole("img", { name: "The company's logo" });
+  await logo.waitFor();
+  await until("the logo to show", async () => (await logo.evaluate((img) => img.complete && img.naturalWidth)) === 180);
+  await audit(page, "logo uploaded");
+
   // An invoice for two, its tax worked out while it is drafted.
   await nav(page, "Invoices", "Invoices");
   await page.getByRole("link", { name: "New invoice" }).click();

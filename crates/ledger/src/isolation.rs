@@ -106,4 +106,15 @@ pub(crate) async fn fixture(fx: &Fixture) {
     fx.post("/api/v1/number-series", json!({ "kind": "invoice", "name": format!("{name} export"), "template": "EXP/{FY}/{SEQ}" }))
         .await;
     fx.mark(&format!("{name} export"));
+    // The logo's route takes an image body, which the fixture does not
+    // send; its row is made directly.
+    let mut su = fx.superuser().await;
+    let logo = sqlx::query(
+        "INSERT INTO company_logos (tenant_id, content_type, bytes) VALUES ($1::uuid, 'image/png', $2)",
+    )
+    .bind(fx.tenant_id())
+    .bind(include_bytes!("../tests/data/logo.png").as_slice())
+    .execute(&mut su)
+    .await;
+    assert!(logo.is_ok(), "{logo:?}");
 }

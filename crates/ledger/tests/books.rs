@@ -238,6 +238,42 @@ async fn the_reports_are_computed_from_the_postings_and_balance() {
         .send()
         .await;
     r.assert_status(403);
+    // The rep drafts an invoice for the accountant to issue.
+    let draft = app
+        .post("/api/v1/invoices")
+        .bearer(&rep)
+        .json(&json!({ "party_id": buyer, "lines": [{ "description": "Silk saree", "hsn_sac": "5007", "unit": "NOS", "quantity": "1", "unit_price": "1000", "gst_rate": "5" }] }))
+        .send()
+        .await;
+    draft.assert_status(201);
+    let draft = draft.json()["id"].as_str().unwrap().to_string();
+    let r = app.post(&format!("/api/v1/invoices/{draft}/issue")).bearer(&rep).send().await;
+    r.assert_status(403);
+    assert!(r.text().contains("invoices:issue"), "the refusal names the permission: {}", r.text());
     let accountant = member(&app, &t, "ca@cauvery.example", &["accountant"]).await;
     app.get("/api/v1/reports/trial-balance").bearer(&accountant).send().await.assert_status(200);
+    app.post(&format!("/api/v1/invoices/{draft}/issue")).bearer(&accountant).send().await.assert_status(200);
+
+    // Settings and the lock are separate actions: a key that may change
+    // the settings cannot move the lock date.
+    let key = app
+        .post("/api/v1/api-keys")
+        .bearer(&t)
+        .json(&json!({ "name": "settings", "permissions": ["books:read", "books:settings"] }))
+        .send()
+        .await;
+    key.assert_status(201);
+    let key = key.json()["secret"].as_str().unwrap().to_string();
+    let mut settings = get(&app, &t, "/api/v1/ledger/settings").await;
+    settings["default_due_days"] = json!(45);
+    let r = app.put("/api/v1/ledger/settings").bearer(&key).json(&settings).send().await;
+    r.assert_status(200);
+    let locked = settings["books_locked_until"].clone();
+    settings["books_locked_until"] = json!("2001-03-31");
+    let r = app.put("/api/v1/ledger/settings").bearer(&key).json(&settings).send().await;
+    r.assert_status(403);
+    assert!(r.text().contains("books:lock"), "{}", r.text());
+    let now = get(&app, &t, "/api/v1/ledger/settings").await;
+    assert_eq!(now["books_locked_until"], locked, "the lock did not move");
+    assert_eq!(now["default_due_days"], 45);
 }

@@ -399,6 +399,85 @@ async fn an_invoice_prints_as_a_pdf_with_the_particulars_the_law_asks_for() {
 }
 
 #[tokio::test]
+async fn the_companys_logo_is_checked_kept_and_printed_on_its_documents() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "tungabhadra", MAHARASHTRA).await;
+    let buyer = customer(&app, &t, "Hampi Handicrafts", KARNATAKA).await;
+    let item = laptop(&app, &t, "50000").await;
+    let inv = invoice(&app, &t, &buyer, json!([{ "item_id": item, "quantity": "1" }])).await;
+    let path = format!("/api/v1/invoices/{}/pdf", inv["id"].as_str().unwrap());
+    async fn fetch(app: &TestApp, path: &str, t: &str) -> Vec<u8> {
+        let r = app.get(path).bearer(t).send().await;
+        r.assert_status(200);
+        r.bytes().to_vec()
+    }
+    let pdf = |app| fetch(app, &path, &t);
+    let plain = pdf(&app).await;
+    app.get("/api/v1/ledger/logo").bearer(&t).send().await.assert_problem(404, "not_found");
+
+    // Not an image, a broken one, or one that is not what it says: refused.
+    let r = app.put("/api/v1/ledger/logo").bearer(&t).raw("image/png", "not a picture").send().await;
+    let v = r.assert_problem(422, "validation_failed");
+    assert_eq!(v["errors"][0]["field"], "body", "{v}");
+    let logo = include_bytes!("data/logo.png").to_vec();
+    let broken = logo[..logo.len() / 2].to_vec();
+    let v = app
+        .put("/api/v1/ledger/logo")
+        .bearer(&t)
+        .raw("image/png", broken)
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
+    assert!(v.to_string().contains("readable"), "{v}");
+    app.put("/api/v1/ledger/logo")
+        .bearer(&t)
+        .raw("image/jpeg", logo.clone())
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
+    let mut huge = logo.clone();
+    huge.resize(1024 * 1024 + 1, 0);
+    app.put("/api/v1/ledger/logo")
+        .bearer(&t)
+        .raw("image/png", huge)
+        .send()
+        .await
+        .assert_problem(413, "logo_too_large");
+    assert_eq!(pdf(&app).await, plain, "nothing was kept");
+
+    // A real PNG is kept, served back, and printed.
+    let r = app.put("/api/v1/ledger/logo").bearer(&t).raw("image/png", logo.clone()).send().await;
+    r.assert_status(200);
+    assert_eq!(r.json()["content_type"], "image/png");
+    assert_eq!(r.json()["size"], logo.len());
+    let r = app.get("/api/v1/ledger/logo").bearer(&t).send().await;
+    r.assert_status(200);
+    assert_eq!(r.header("content-type"), Some("image/png"));
+    assert_eq!(r.bytes().to_vec(), logo);
+    let printed = pdf(&app).await;
+    let has_image = |b: &[u8]| {
+        let doc = pdf_extract::Document::load_mem(b).unwrap();
+        doc.objects.values().any(|o| match o {
+            pdf_extract::Object::Stream(s) => {
+                s.dict.get(b"Subtype").and_then(|v| v.as_name()).is_ok_and(|n| n == b"Image")
+            }
+            _ => false,
+        })
+    };
+    assert!(!has_image(&plain), "the plain invoice has no image");
+    assert!(has_image(&printed), "the logo is printed");
+    let text = pdf_extract::extract_text_from_mem(&printed).unwrap();
+    assert!(text.contains("Hampi Handicrafts"), "{text}");
+
+    // Another company sees none of it; removing it prints without again.
+    let other = company(&app, "kaveri", MAHARASHTRA).await;
+    app.get("/api/v1/ledger/logo").bearer(&other).send().await.assert_status(404);
+    app.delete("/api/v1/ledger/logo").bearer(&t).send().await.assert_status(204);
+    app.get("/api/v1/ledger/logo").bearer(&t).send().await.assert_status(404);
+    assert!(!has_image(&pdf(&app).await));
+}
+
+#[tokio::test]
 async fn a_question_in_plain_words_finds_invoices_and_says_how_it_was_read() {
     let app = TestApp::spawn().await;
     let t = company(&app, "sabarmati", MAHARASHTRA).await;

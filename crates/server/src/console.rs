@@ -22,7 +22,7 @@ struct Dist;
 
 /// The policy of every console page: this origin only, no inline script.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+    img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Paths that belong to the API and the operators, never to the console.

@@ -881,7 +881,7 @@ export interface paths {
         /**
          * Issues a draft: numbered (gapless per series and financial year),
          *     posted to the books, stock moved; a credit note is applied to its
-         *     invoice. Credit notes also need `invoices:adjust`.
+         *     invoice. Credit notes also need `invoices:credit`.
          */
         post: operations["issue_invoice"];
         delete?: never;
@@ -1110,6 +1110,29 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The company's logo as uploaded. */
+        get: operations["get_logo"];
+        /**
+         * Uploads the company's logo (PNG or JPEG, at most 1 MiB, sent as the
+         *     request body), printed at the top of its documents. The file is decoded
+         *     before it is kept; one that cannot be printed is refused.
+         */
+        put: operations["put_logo"];
+        post?: never;
+        /** Removes the company's logo. */
+        delete: operations["delete_logo"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3606,6 +3629,21 @@ export interface components {
             /** @description Which company (by URL name); the last one used when absent. */
             slug?: string | null;
         };
+        /** @description What is stored of the company's logo. */
+        LogoInfo: {
+            /** @description `image/png` or `image/jpeg`. */
+            content_type: string;
+            /**
+             * Format: int64
+             * @description Its size in bytes.
+             */
+            size: number;
+            /**
+             * Format: date-time
+             * @description When it was uploaded.
+             */
+            updated_at: string;
+        };
         /** @description Sign-out. */
         LogoutRequest: {
             /** @description The session's refresh token (else the bearer token's session ends). */
@@ -4814,7 +4852,7 @@ export interface components {
          * @description A permission, `resource:action` (see `GET /api/v1/permissions`).
          * @enum {string}
          */
-        PermissionName: "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "books:read" | "books:write" | "chats:admin" | "documents:read" | "documents:write" | "invoices:adjust" | "invoices:read" | "invoices:write" | "items:read" | "items:write" | "jobs:read" | "jobs:write" | "knowledge:admin" | "knowledge:ask" | "parties:read" | "parties:write" | "payments:read" | "payments:write" | "quotations:read" | "quotations:write" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
+        PermissionName: "accounts:write" | "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "bills:read" | "bills:write" | "books:lock" | "books:read" | "books:settings" | "chats:admin" | "documents:read" | "documents:write" | "invoices:cancel" | "invoices:create" | "invoices:credit" | "invoices:issue" | "invoices:read" | "items:create" | "items:read" | "items:update" | "jobs:read" | "jobs:write" | "journals:create" | "knowledge:admin" | "knowledge:ask" | "parties:create" | "parties:read" | "parties:update" | "payments:create" | "payments:read" | "quotations:create" | "quotations:issue" | "quotations:read" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
         /** @description A permission of the catalog. */
         PermissionView: {
             /** @description What it allows. */
@@ -9506,6 +9544,119 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": number[];
+                    "image/png": number[];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No logo was uploaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "image/jpeg": number[];
+                "image/png": number[];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogoInfo"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The file is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a PNG or JPEG that can be printed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No logo was uploaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

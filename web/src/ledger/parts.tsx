@@ -67,10 +67,10 @@ export interface LedgerDoc {
 /** Where each family of documents lives in the API and the console. */
 export type Family = "invoices" | "quotations" | "bills";
 
-export const FAMILY: Record<Family, { title: string; one: string; path: string; read: string; write: string; parties: "customer" | "supplier" }> = {
-  invoices: { title: "Invoices", one: "Invoice", path: "/invoices", read: "invoices:read", write: "invoices:write", parties: "customer" },
-  quotations: { title: "Quotations", one: "Quotation", path: "/quotations", read: "quotations:read", write: "quotations:write", parties: "customer" },
-  bills: { title: "Purchase bills", one: "Purchase bill", path: "/bills", read: "invoices:read", write: "invoices:adjust", parties: "supplier" },
+export const FAMILY: Record<Family, { title: string; one: string; path: string; read: string; write: string; issue: string; cancel: string; parties: "customer" | "supplier" }> = {
+  invoices: { title: "Invoices", one: "Invoice", path: "/invoices", read: "invoices:read", write: "invoices:create", issue: "invoices:issue", cancel: "invoices:cancel", parties: "customer" },
+  quotations: { title: "Quotations", one: "Quotation", path: "/quotations", read: "quotations:read", write: "quotations:create", issue: "quotations:issue", cancel: "quotations:issue", parties: "customer" },
+  bills: { title: "Purchase bills", one: "Purchase bill", path: "/bills", read: "bills:read", write: "bills:write", issue: "bills:write", cancel: "bills:write", parties: "supplier" },
 };
 
 export function familyOf(kind: DocKind): Family {

@@ -1,7 +1,8 @@
 // Books: the chart of accounts (add, rename), journals (every posting, and
 // a manual journal whose debits equal its credits), the ledger settings
 // (books locked until, default due days, the company's address on
-// documents) and the number series documents are numbered from.
+// documents, the logo they print) and the number series documents are
+// numbered from.
 import { useEffect, useId, useState } from "react";
 import type { ReactNode } from "react";
 import { api, call, type Schemas } from "../api/client";
@@ -13,6 +14,7 @@ import { useForm, useLoad, usePaged, type Loaded } from "../ui/hooks";
 import { askBeforeClosing, humaneProblem, showProblem } from "../ui/problems";
 import { journalTotals } from "../ledger/money";
 import { KIND_NAMES, STATES, rupees, today } from "../ledger/parts";
+import { authorizedFetch, problemOf } from "../knowledge/transfer";
 
 type Account = Schemas["Account"];
 type View = "accounts" | "journals" | "settings" | "series";
@@ -39,7 +41,12 @@ export default function Books() {
       </nav>
       {view === "accounts" ? <Accounts accounts={accounts} /> : null}
       {view === "journals" ? <Journals accounts={accounts} /> : null}
-      {view === "settings" ? <Settings /> : null}
+      {view === "settings" ? (
+        <>
+          <Settings />
+          <Logo />
+        </>
+      ) : null}
       {view === "series" ? <Series /> : null}
     </>
   );
@@ -56,7 +63,7 @@ const KINDS: [Schemas["AccountKind"], string][] = [
 function Accounts({ accounts }: { accounts: Loaded<Account[]> }) {
   const { can } = useSession();
   const [editing, setEditing] = useState<Account | "new" | null>(null);
-  const writable = can("books:write");
+  const writable = can("accounts:write");
   const list = accounts.data ?? [];
   return (
     <section aria-labelledby="accounts-h">
@@ -188,7 +195,7 @@ function Journals({ accounts }: { accounts: Loaded<Account[]> }) {
     <section aria-labelledby="journals-h">
       <div className="page-header">
         <h2 id="journals-h">Journals</h2>
-        {can("books:write") ? (
+        {can("journals:create") ? (
           <Button onClick={() => setPosting(true)} aria-haspopup="dialog">
             Post a journal
           </Button>
@@ -385,7 +392,86 @@ function settingsValues(s: Schemas["LedgerSettings"]): SettingsValues {
   };
 }
 
+/** The company's logo: shown, replaced (PNG or JPEG, at most 1 MiB) or removed. */
+function Logo() {
+  const { can } = useSession();
+  const writable = can("books:settings");
+  const [src, setSrc] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ kind: "success" | "error"; text: string } | null>(null);
+  const [version, setVersion] = useState(0);
+  const inputId = useId();
+  useEffect(() => {
+    let url: string | null = null;
+    let live = true;
+    authorizedFetch("/api/v1/ledger/logo")
+      .then(async (r) => {
+        if (!live) return;
+        if (r.ok) {
+          url = URL.createObjectURL(await r.blob());
+          setSrc(url);
+        } else setSrc(null);
+      })
+      .catch(() => setSrc(null));
+    return () => {
+      live = false;
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [version]);
+  const send = async (init: RequestInit, done: string) => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      const r = await authorizedFetch("/api/v1/ledger/logo", init);
+      if (!r.ok) {
+        const e = humaneProblem(await problemOf(r));
+        const field = e.problem?.errors?.[0]?.message;
+        throw new Error(field ?? e.problem?.detail ?? e.message);
+      }
+      setMessage({ kind: "success", text: done });
+      setVersion((v) => v + 1);
+    } catch (e) {
+      setMessage({ kind: "error", text: e instanceof Error ? e.message : String(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section aria-labelledby="logo-h">
+      <h2 id="logo-h">Logo</h2>
+      <p className="muted">Printed at the top of invoices, quotations and notes. PNG or JPEG, at most 1 MiB.</p>
+      {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
+      {src ? <img className="company-logo" src={src} alt="The company's logo" style={{ maxHeight: "4rem", maxWidth: "16rem" }} /> : <p>No logo yet.</p>}
+      {writable ? (
+        <div className="row">
+          <label className="btn" htmlFor={inputId} aria-disabled={busy}>
+            {src ? "Replace logo" : "Upload logo"}
+          </label>
+          <input
+            id={inputId}
+            type="file"
+            accept="image/png,image/jpeg"
+            className="visually-hidden"
+            disabled={busy}
+            onChange={(e) => {
+              const file = e.currentTarget.files?.[0];
+              e.currentTarget.value = "";
+              if (file) void send({ method: "PUT", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } }, `${file.name} is the logo now.`);
+            }}
+          />
+          {src ? (
+            <Button variant="danger" busy={busy} onClick={() => void send({ method: "DELETE" }, "The logo was removed.")}>
+              Remove logo
+            </Button>
+          ) : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
 function Settings() {
+  const { can } = useSession();
   const loaded = useLoad(() => call(api.GET("/api/v1/ledger/settings")), []);
   const form = useForm<SettingsValues>(settingsValues({ default_due_days: 30 }), [
     "books_locked_until",
@@ -405,9 +491,9 @@ function Settings() {
   }, [loaded.data]);
   const v = form.values;
   const err = form.errors;
-  const text = (k: keyof SettingsValues, label: string, errKey: string, extra: { hint?: ReactNode; type?: string; inputMode?: "numeric" | "email" | "tel" } = {}) => (
+  const text = (k: keyof SettingsValues, label: string, errKey: string, extra: { hint?: ReactNode; type?: string; inputMode?: "numeric" | "email" | "tel"; disabled?: boolean } = {}) => (
     <Field label={label} hint={extra.hint} error={err[errKey]}>
-      {(p) => <input {...p} type={extra.type ?? "text"} inputMode={extra.inputMode} value={v[k]} onChange={(e) => form.set(k, e.target.value)} />}
+      {(p) => <input {...p} type={extra.type ?? "text"} inputMode={extra.inputMode} disabled={extra.disabled} value={v[k]} onChange={(e) => form.set(k, e.target.value)} />}
     </Field>
   );
   const submit = async (el: HTMLFormElement) => {
@@ -450,7 +536,7 @@ function Settings() {
           {form.failure ? <Alert>{form.failure}</Alert> : null}
           {saved && !form.dirty ? <Alert kind="success">The settings were saved.</Alert> : null}
           <div className="grid-2">
-            {text("books_locked_until", "Books locked until", "books_locked_until", { type: "date", hint: "Nothing dated on or before this day can be posted, changed or cancelled. Blank: open." })}
+            {text("books_locked_until", "Books locked until", "books_locked_until", { type: "date", disabled: !can("books:lock"), hint: "Nothing dated on or before this day can be posted, changed or cancelled. Blank: open." })}
             {text("default_due_days", "Default due days", "default_due_days", { type: "number", inputMode: "numeric", hint: "Days to pay when a party has no terms of its own." })}
           </div>
           <fieldset>
@@ -478,11 +564,13 @@ function Settings() {
             {text("company_phone", "Phone", "company_phone", { type: "tel", inputMode: "tel" })}
             {text("company_email", "E-mail", "company_email", { type: "email", inputMode: "email" })}
           </div>
-          <div className="form-actions">
-            <Button type="submit" variant="primary" busy={form.busy} disabled={!form.dirty}>
-              Save settings
-            </Button>
-          </div>
+          {can("books:settings") ? (
+            <div className="form-actions">
+              <Button type="submit" variant="primary" busy={form.busy} disabled={!form.dirty}>
+                Save settings
+              </Button>
+            </div>
+          ) : null}
         </form>
       </States>
     </section>
@@ -497,7 +585,7 @@ function Series() {
     <section aria-labelledby="series-h">
       <div className="page-header">
         <h2 id="series-h">Number series</h2>
-        {can("books:write") ? (
+        {can("books:settings") ? (
           <Button onClick={() => setAdding(true)} aria-haspopup="dialog">
             Add series
           </Button>

@@ -19,7 +19,8 @@ export default function Items() {
   const [editing, setEditing] = useState<Item | "new" | null>(null);
   const list = usePaged((cursor) => call(api.GET("/api/v1/items", { params: { query: { cursor, limit: 50, q: q || undefined } } })), [q]);
   const [notice, setNotice] = useState<{ kind: "success" | "error"; text: string } | null>(null);
-  const writable = can("items:write");
+  const creatable = can("items:create");
+  const writable = can("items:update");
   const remove = async (it: Item) => {
     if (!confirmAction(`Delete ${it.name}? An item used on documents is archived instead.`)) return;
     try {
@@ -36,7 +37,7 @@ export default function Items() {
         title="Items"
         description="Goods and services with their HSN or SAC code, unit, price and GST rate."
         actions={
-          writable ? (
+          creatable ? (
             <Button variant="primary" onClick={() => setEditing("new")} aria-haspopup="dialog">
               Add item
             </Button>
@@ -113,7 +114,7 @@ export default function Items() {
         </div>
       </States>
       <Pager hasPrevious={list.hasPrevious} hasNext={Boolean(list.data?.next_cursor)} onPrevious={list.previous} onNext={list.next} busy={list.loading} />
-      {writable && editing ? (
+      {editing && (editing === "new" ? creatable : writable) ? (
         <ItemDialog
           key={editing === "new" ? "new" : editing.id}
           item={editing === "new" ? undefined : editing}

@@ -100,37 +100,39 @@ function DocPage({ family, id }: { family: Family; id: string }) {
         fileName={`${(doc.number ?? "draft").replace(/[\\/]/g, "-")}.pdf`}
         label="Download PDF"
       />
-      {family !== "bills" && doc.status !== "draft" && doc.status !== "cancelled" && writable ? (
+      {family !== "bills" && doc.status !== "draft" && doc.status !== "cancelled" && can(f.issue) ? (
         <Button onClick={() => setDialog("send")} aria-haspopup="dialog">
           Email
         </Button>
       ) : null}
       {doc.status === "draft" && writable ? (
         <>
-          <Button variant="primary" busy={busy === "issue"} onClick={() => void issue()}>
-            Issue
-          </Button>
+          {can(f.issue) && (doc.kind !== "credit_note" || can("invoices:credit")) ? (
+            <Button variant="primary" busy={busy === "issue"} onClick={() => void issue()}>
+              Issue
+            </Button>
+          ) : null}
           <Button variant="danger" busy={busy === "delete"} onClick={remove}>
             Delete draft
           </Button>
         </>
       ) : null}
-      {payable && can("payments:write") ? (
+      {payable && can("payments:create") ? (
         <Button variant="primary" onClick={() => setDialog("pay")} aria-haspopup="dialog">
           {doc.kind === "purchase_bill" ? "Record payment" : "Record receipt"}
         </Button>
       ) : null}
-      {doc.kind === "invoice" && doc.status !== "draft" && doc.status !== "cancelled" && can("invoices:adjust") ? (
+      {doc.kind === "invoice" && doc.status !== "draft" && doc.status !== "cancelled" && can("invoices:credit") ? (
         <Link className="btn" href={`/invoices/new?kind=credit_note&party=${doc.party_id}&against=${doc.id}`}>
           Issue credit note
         </Link>
       ) : null}
-      {doc.kind === "quotation" && doc.status === "issued" && can("invoices:write") ? (
+      {doc.kind === "quotation" && doc.status === "issued" && can("invoices:create") ? (
         <Button variant="primary" busy={busy === "convert"} onClick={() => void convert()}>
           Convert to invoice
         </Button>
       ) : null}
-      {doc.status !== "draft" && doc.status !== "cancelled" && doc.status !== "converted" && can(family === "quotations" ? "quotations:write" : "invoices:adjust") ? (
+      {doc.status !== "draft" && doc.status !== "cancelled" && doc.status !== "converted" && can(f.cancel) ? (
         <Button variant="danger" onClick={() => setDialog("cancel")} aria-haspopup="dialog">
           Cancel {f.one.toLowerCase()}
         </Button>

@@ -28,7 +28,7 @@ export default function Parties() {
         title="Parties"
         description="Customers and suppliers, with what each owes the company (positive) or is owed (negative)."
         actions={
-          can("parties:write") ? (
+          can("parties:create") ? (
             <Button variant="primary" onClick={() => setAdding(true)} aria-haspopup="dialog">
               Add party
             </Button>
@@ -92,7 +92,7 @@ export default function Parties() {
         </div>
       </States>
       <Pager hasPrevious={list.hasPrevious} hasNext={Boolean(list.data?.next_cursor)} onPrevious={list.previous} onNext={list.next} busy={list.loading} />
-      {can("parties:write") ? (
+      {can("parties:create") ? (
         <PartyDialog
           open={adding}
           onClose={(saved) => {

@@ -51,7 +51,7 @@ export default function PartyPage({ params }: { params: Record<string, string> }
       setBusy(false);
     }
   };
-  const writable = can("parties:write");
+  const writable = can("parties:update");
   return (
     <>
       <p>
@@ -63,7 +63,7 @@ export default function PartyPage({ params }: { params: Record<string, string> }
         actions={
           party ? (
             <>
-              {party.is_customer && can("invoices:write") && !party.archived ? (
+              {party.is_customer && can("invoices:create") && !party.archived ? (
                 <Link className="btn btn-primary" href={`/invoices/new?party=${party.id}`}>
                   New invoice
                 </Link>

@@ -20,7 +20,7 @@ export default function Payments() {
   const [applying, setApplying] = useState<Payment | null>(null);
   const [notice, setNotice] = useState<string>();
   const list = usePaged((cursor) => call(api.GET("/api/v1/payments", { params: { query: { cursor, limit: 50, kind: kind || undefined } } })), [kind]);
-  const writable = can("payments:write");
+  const writable = can("payments:create");
   return (
     <>
       <PageHeader

@@ -1,9 +1,11 @@
 //! The chart of accounts, journals, settings and numbering series.
 
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use identity::Granted;
-use kernel::ApiResult;
+use kernel::{ApiError, ApiResult};
 use kernel::extract::{Json, Path, Query};
 use kernel::pagination::{Page, PageParams, PageRequest};
 use serde::Deserialize;
@@ -29,11 +31,11 @@ pub async fn list_accounts(
 }
 
 /// Adds an account.
-#[utoipa::path(post, path = "/api/v1/accounts", tag = TAG, request_body = AccountInput, security(("bearer" = ["books:write"])),
+#[utoipa::path(post, path = "/api/v1/accounts", tag = TAG, request_body = AccountInput, security(("bearer" = ["accounts:write"])),
     responses((status = 201, body = Account), (status = 409, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem)))]
 pub async fn create_account(
     l: LedgerService,
-    g: Granted<BooksWrite>,
+    g: Granted<AccountsWrite>,
     Json(a): Json<AccountInput>,
 ) -> ApiResult<(StatusCode, Json<Account>)> {
     Ok((StatusCode::CREATED, Json(books::save_account(&l, &g, None, a).await?)))
@@ -42,12 +44,12 @@ pub async fn create_account(
 /// Renames, recodes or archives an account (its kind is fixed once it has
 /// postings; accounts the postings use are never archived).
 #[utoipa::path(put, path = "/api/v1/accounts/{id}", tag = TAG, params(("id" = Uuid, Path)), request_body = AccountInput,
-    security(("bearer" = ["books:write"])),
+    security(("bearer" = ["accounts:write"])),
     responses((status = 200, body = Account), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn put_account(
     l: LedgerService,
-    g: Granted<BooksWrite>,
+    g: Granted<AccountsWrite>,
     Path(id): Path<Uuid>,
     Json(a): Json<AccountInput>,
 ) -> ApiResult<Json<Account>> {
@@ -81,11 +83,11 @@ pub async fn list_journals(
 }
 
 /// Posts a manual journal (debits must equal credits).
-#[utoipa::path(post, path = "/api/v1/journals", tag = TAG, request_body = JournalInput, security(("bearer" = ["books:write"])),
+#[utoipa::path(post, path = "/api/v1/journals", tag = TAG, request_body = JournalInput, security(("bearer" = ["journals:create"])),
     responses((status = 201, body = Journal), (status = 422, body = kernel::error::Problem)))]
 pub async fn post_journal(
     l: LedgerService,
-    g: Granted<BooksWrite>,
+    g: Granted<JournalsCreate>,
     Json(j): Json<JournalInput>,
 ) -> ApiResult<(StatusCode, Json<Journal>)> {
     Ok((StatusCode::CREATED, Json(books::post_journal(&l, &g, j).await?)))
@@ -115,14 +117,62 @@ pub async fn get_ledger_settings(
 
 /// Changes the ledger's settings (locking the books up to a date refuses
 /// every posting dated on or before it).
-#[utoipa::path(put, path = "/api/v1/ledger/settings", tag = TAG, request_body = LedgerSettings, security(("bearer" = ["books:write"])),
+#[utoipa::path(put, path = "/api/v1/ledger/settings", tag = TAG, request_body = LedgerSettings, security(("bearer" = ["books:settings"])),
     responses((status = 200, body = LedgerSettings), (status = 422, body = kernel::error::Problem)))]
 pub async fn put_ledger_settings(
     l: LedgerService,
-    g: Granted<BooksWrite>,
+    g: Granted<BooksSettings>,
     Json(s): Json<LedgerSettings>,
 ) -> ApiResult<Json<LedgerSettings>> {
     Ok(Json(books::put_settings(&l, &g, s).await?))
+}
+
+/// The company's logo as uploaded.
+#[utoipa::path(get, path = "/api/v1/ledger/logo", tag = TAG, security(("bearer" = ["books:read"])),
+    responses((status = 200, content((Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"))),
+              (status = 404, description = "No logo was uploaded", body = kernel::error::Problem)))]
+pub async fn get_logo(l: LedgerService, g: Granted<BooksRead>) -> ApiResult<Response> {
+    let logo = books::logo(&l, &g).await?.ok_or_else(|| ApiError::not_found("logo"))?;
+    let mut r = logo.bytes.into_response();
+    if let Ok(v) = HeaderValue::from_str(&logo.content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    Ok(r)
+}
+
+/// Uploads the company's logo (PNG or JPEG, at most 1 MiB, sent as the
+/// request body), printed at the top of its documents. The file is decoded
+/// before it is kept; one that cannot be printed is refused.
+#[utoipa::path(put, path = "/api/v1/ledger/logo", tag = TAG,
+    request_body(content((Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"))),
+    security(("bearer" = ["books:settings"])),
+    responses((status = 200, body = books::LogoInfo),
+              (status = 413, description = "The file is larger than 1 MiB", body = kernel::error::Problem),
+              (status = 422, description = "Not a PNG or JPEG that can be printed", body = kernel::error::Problem)))]
+pub async fn put_logo(
+    l: LedgerService,
+    g: Granted<BooksSettings>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<books::LogoInfo>> {
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .filter(|v| v.starts_with("image/"));
+    Ok(Json(books::put_logo(&l, &g, declared.as_deref(), body.to_vec()).await?))
+}
+
+/// Removes the company's logo.
+#[utoipa::path(delete, path = "/api/v1/ledger/logo", tag = TAG, security(("bearer" = ["books:settings"])),
+    responses((status = 204, description = "Removed"), (status = 404, description = "No logo was uploaded", body = kernel::error::Problem)))]
+pub async fn delete_logo(l: LedgerService, g: Granted<BooksSettings>) -> ApiResult<StatusCode> {
+    if books::delete_logo(&l, &g).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("logo"))
+    }
 }
 
 /// The numbering series.
@@ -134,11 +184,11 @@ pub async fn list_series(l: LedgerService, g: Granted<BooksRead>) -> ApiResult<J
 
 /// Adds a numbering series (its numbers must follow rule 46: at most 16
 /// characters of letters, digits, `/` and `-`).
-#[utoipa::path(post, path = "/api/v1/number-series", tag = TAG, request_body = SeriesInput, security(("bearer" = ["books:write"])),
+#[utoipa::path(post, path = "/api/v1/number-series", tag = TAG, request_body = SeriesInput, security(("bearer" = ["books:settings"])),
     responses((status = 201, body = Series), (status = 409, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem)))]
 pub async fn create_series(
     l: LedgerService,
-    g: Granted<BooksWrite>,
+    g: Granted<BooksSettings>,
     Json(s): Json<SeriesInput>,
 ) -> ApiResult<(StatusCode, Json<Series>)> {
     Ok((StatusCode::CREATED, Json(books::add_series(&l, &g, s).await?)))

@@ -176,11 +176,11 @@ pub async fn list_invoices(
 
 /// Drafts an invoice, bill of supply, credit or debit note (`kind`): each
 /// line taxed by the place of supply at the rate in force on its date.
-#[utoipa::path(post, path = "/api/v1/invoices", tag = TAG, request_body = DocumentInput, security(("bearer" = ["invoices:write"])),
+#[utoipa::path(post, path = "/api/v1/invoices", tag = TAG, request_body = DocumentInput, security(("bearer" = ["invoices:create"])),
     responses((status = 201, body = Document), (status = 422, body = kernel::error::Problem)))]
 pub async fn create_invoice(
     l: LedgerService,
-    g: Granted<InvoicesWrite>,
+    g: Granted<InvoicesCreate>,
     Json(d): Json<DocumentInput>,
 ) -> ApiResult<(StatusCode, Json<Document>)> {
     let kind = kind_of(&d, &SALES)?;
@@ -230,12 +230,12 @@ async fn kind_of_stored(
 
 /// Replaces a draft (an issued document never changes).
 #[utoipa::path(put, path = "/api/v1/invoices/{id}", tag = TAG, params(("id" = Uuid, Path)), request_body = DocumentInput,
-    security(("bearer" = ["invoices:write"])),
+    security(("bearer" = ["invoices:create"])),
     responses((status = 200, body = Document), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn put_invoice(
     l: LedgerService,
-    g: Granted<InvoicesWrite>,
+    g: Granted<InvoicesCreate>,
     Path(id): Path<Uuid>,
     Json(d): Json<DocumentInput>,
 ) -> ApiResult<Json<Document>> {
@@ -247,11 +247,11 @@ pub async fn put_invoice(
 }
 
 /// Deletes a draft.
-#[utoipa::path(delete, path = "/api/v1/invoices/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["invoices:write"])),
+#[utoipa::path(delete, path = "/api/v1/invoices/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["invoices:create"])),
     responses((status = 204, description = "Deleted"), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem)))]
 pub async fn delete_invoice(
     l: LedgerService,
-    g: Granted<InvoicesWrite>,
+    g: Granted<InvoicesCreate>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     let kind = kind_of_stored(&l, &g, id, &SALES).await?;
@@ -261,18 +261,18 @@ pub async fn delete_invoice(
 
 /// Issues a draft: numbered (gapless per series and financial year),
 /// posted to the books, stock moved; a credit note is applied to its
-/// invoice. Credit notes also need `invoices:adjust`.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/issue", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["invoices:write"])),
+/// invoice. Credit notes also need `invoices:credit`.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/issue", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["invoices:issue"])),
     responses((status = 200, body = Document), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn issue_invoice(
     l: LedgerService,
-    g: Granted<InvoicesWrite>,
+    g: Granted<InvoicesIssue>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Document>> {
     let kind = kind_of_stored(&l, &g, id, &SALES).await?;
     if kind == DocKind::CreditNote {
-        g.grant::<InvoicesAdjust>().map_err(ApiError::from)?;
+        g.grant::<InvoicesCredit>().map_err(ApiError::from)?;
     }
     Ok(Json(svc::issue(&l, &g, kind, id).await?))
 }
@@ -290,12 +290,12 @@ pub struct CancelRequest {
 /// reversed today. One that payments or notes settled must have those
 /// undone first.
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", tag = TAG, params(("id" = Uuid, Path)), request_body = CancelRequest,
-    security(("bearer" = ["invoices:adjust"])),
+    security(("bearer" = ["invoices:cancel"])),
     responses((status = 200, body = Document), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn cancel_invoice(
     l: LedgerService,
-    g: Granted<InvoicesAdjust>,
+    g: Granted<InvoicesCancel>,
     Path(id): Path<Uuid>,
     Json(c): Json<CancelRequest>,
 ) -> ApiResult<Json<Document>> {
@@ -318,11 +318,11 @@ pub async fn list_quotations(
 }
 
 /// Drafts a quotation.
-#[utoipa::path(post, path = "/api/v1/quotations", tag = TAG, request_body = DocumentInput, security(("bearer" = ["quotations:write"])),
+#[utoipa::path(post, path = "/api/v1/quotations", tag = TAG, request_body = DocumentInput, security(("bearer" = ["quotations:create"])),
     responses((status = 201, body = Document), (status = 422, body = kernel::error::Problem)))]
 pub async fn create_quotation(
     l: LedgerService,
-    g: Granted<QuotationsWrite>,
+    g: Granted<QuotationsCreate>,
     Json(d): Json<DocumentInput>,
 ) -> ApiResult<(StatusCode, Json<Document>)> {
     kind_of(&d, &[DocKind::Quotation])?;
@@ -342,12 +342,12 @@ pub async fn get_quotation(
 
 /// Replaces a draft quotation.
 #[utoipa::path(put, path = "/api/v1/quotations/{id}", tag = TAG, params(("id" = Uuid, Path)), request_body = DocumentInput,
-    security(("bearer" = ["quotations:write"])),
+    security(("bearer" = ["quotations:create"])),
     responses((status = 200, body = Document), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn put_quotation(
     l: LedgerService,
-    g: Granted<QuotationsWrite>,
+    g: Granted<QuotationsCreate>,
     Path(id): Path<Uuid>,
     Json(d): Json<DocumentInput>,
 ) -> ApiResult<Json<Document>> {
@@ -356,11 +356,11 @@ pub async fn put_quotation(
 }
 
 /// Deletes a draft quotation.
-#[utoipa::path(delete, path = "/api/v1/quotations/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["quotations:write"])),
+#[utoipa::path(delete, path = "/api/v1/quotations/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["quotations:create"])),
     responses((status = 204, description = "Deleted"), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem)))]
 pub async fn delete_quotation(
     l: LedgerService,
-    g: Granted<QuotationsWrite>,
+    g: Granted<QuotationsCreate>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     svc::delete_draft(&l, &g, DocKind::Quotation, id).await?;
@@ -368,11 +368,11 @@ pub async fn delete_quotation(
 }
 
 /// Issues (numbers) a quotation; nothing is posted.
-#[utoipa::path(post, path = "/api/v1/quotations/{id}/issue", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["quotations:write"])),
+#[utoipa::path(post, path = "/api/v1/quotations/{id}/issue", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["quotations:issue"])),
     responses((status = 200, body = Document), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem)))]
 pub async fn issue_quotation(
     l: LedgerService,
-    g: Granted<QuotationsWrite>,
+    g: Granted<QuotationsIssue>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Document>> {
     Ok(Json(svc::issue(&l, &g, DocKind::Quotation, id).await?))
@@ -380,12 +380,12 @@ pub async fn issue_quotation(
 
 /// Withdraws a quotation.
 #[utoipa::path(post, path = "/api/v1/quotations/{id}/cancel", tag = TAG, params(("id" = Uuid, Path)), request_body = CancelRequest,
-    security(("bearer" = ["quotations:write"])),
+    security(("bearer" = ["quotations:issue"])),
     responses((status = 200, body = Document), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn cancel_quotation(
     l: LedgerService,
-    g: Granted<QuotationsWrite>,
+    g: Granted<QuotationsIssue>,
     Path(id): Path<Uuid>,
     Json(c): Json<CancelRequest>,
 ) -> ApiResult<Json<Document>> {
@@ -394,26 +394,26 @@ pub async fn cancel_quotation(
 
 /// Turns an issued quotation into an invoice draft (today's date and
 /// rates); the quotation becomes `converted`.
-#[utoipa::path(post, path = "/api/v1/quotations/{id}/convert", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["invoices:write"])),
+#[utoipa::path(post, path = "/api/v1/quotations/{id}/convert", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["invoices:create"])),
     responses((status = 201, body = Document), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn convert_quotation(
     l: LedgerService,
-    g: Granted<InvoicesWrite>,
+    g: Granted<InvoicesCreate>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<(StatusCode, Json<Document>)> {
-    g.grant::<QuotationsWrite>().map_err(ApiError::from)?;
+    g.grant::<QuotationsCreate>().map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(svc::convert(&l, &g, id).await?)))
 }
 
 // ── purchase bills ───────────────────────────────────────────────────────
 
 /// Purchase bills (suppliers' invoices), newest first.
-#[utoipa::path(get, path = "/api/v1/bills", tag = TAG, params(PageParams, DocumentsQuery), security(("bearer" = ["invoices:read"])),
+#[utoipa::path(get, path = "/api/v1/bills", tag = TAG, params(PageParams, DocumentsQuery), security(("bearer" = ["bills:read"])),
     responses((status = 200, body = Page<DocumentSummary>)))]
 pub async fn list_bills(
     l: LedgerService,
-    g: Granted<InvoicesRead>,
+    g: Granted<BillsRead>,
     page: PageRequest,
     Query(q): Query<DocumentsQuery>,
 ) -> ApiResult<Json<Page<DocumentSummary>>> {
@@ -422,11 +422,11 @@ pub async fn list_bills(
 
 /// Drafts a purchase bill from a supplier's invoice (its number and date;
 /// its lines with the input tax).
-#[utoipa::path(post, path = "/api/v1/bills", tag = TAG, request_body = DocumentInput, security(("bearer" = ["invoices:adjust"])),
+#[utoipa::path(post, path = "/api/v1/bills", tag = TAG, request_body = DocumentInput, security(("bearer" = ["bills:write"])),
     responses((status = 201, body = Document), (status = 422, body = kernel::error::Problem)))]
 pub async fn create_bill(
     l: LedgerService,
-    g: Granted<InvoicesAdjust>,
+    g: Granted<BillsWrite>,
     Json(d): Json<DocumentInput>,
 ) -> ApiResult<(StatusCode, Json<Document>)> {
     kind_of(&d, &[DocKind::PurchaseBill])?;
@@ -434,11 +434,11 @@ pub async fn create_bill(
 }
 
 /// One purchase bill.
-#[utoipa::path(get, path = "/api/v1/bills/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["invoices:read"])),
+#[utoipa::path(get, path = "/api/v1/bills/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["bills:read"])),
     responses((status = 200, body = Document), (status = 404, body = kernel::error::Problem)))]
 pub async fn get_bill(
     l: LedgerService,
-    g: Granted<InvoicesRead>,
+    g: Granted<BillsRead>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Document>> {
     Ok(Json(svc::get(&l, &g, &[DocKind::PurchaseBill], id).await?))
@@ -446,12 +446,12 @@ pub async fn get_bill(
 
 /// Replaces a draft purchase bill.
 #[utoipa::path(put, path = "/api/v1/bills/{id}", tag = TAG, params(("id" = Uuid, Path)), request_body = DocumentInput,
-    security(("bearer" = ["invoices:adjust"])),
+    security(("bearer" = ["bills:write"])),
     responses((status = 200, body = Document), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn put_bill(
     l: LedgerService,
-    g: Granted<InvoicesAdjust>,
+    g: Granted<BillsWrite>,
     Path(id): Path<Uuid>,
     Json(d): Json<DocumentInput>,
 ) -> ApiResult<Json<Document>> {
@@ -460,11 +460,11 @@ pub async fn put_bill(
 }
 
 /// Deletes a draft purchase bill.
-#[utoipa::path(delete, path = "/api/v1/bills/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["invoices:adjust"])),
+#[utoipa::path(delete, path = "/api/v1/bills/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["bills:write"])),
     responses((status = 204, description = "Deleted"), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem)))]
 pub async fn delete_bill(
     l: LedgerService,
-    g: Granted<InvoicesAdjust>,
+    g: Granted<BillsWrite>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     svc::delete_draft(&l, &g, DocKind::PurchaseBill, id).await?;
@@ -473,12 +473,12 @@ pub async fn delete_bill(
 
 /// Records a purchase bill: numbered in the company's own series, posted
 /// (purchases, input tax, the supplier owed), stock received.
-#[utoipa::path(post, path = "/api/v1/bills/{id}/issue", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["invoices:adjust"])),
+#[utoipa::path(post, path = "/api/v1/bills/{id}/issue", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["bills:write"])),
     responses((status = 200, body = Document), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn issue_bill(
     l: LedgerService,
-    g: Granted<InvoicesAdjust>,
+    g: Granted<BillsWrite>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Document>> {
     Ok(Json(svc::issue(&l, &g, DocKind::PurchaseBill, id).await?))
@@ -486,12 +486,12 @@ pub async fn issue_bill(
 
 /// Cancels a recorded purchase bill (nothing paid on it) with a reason.
 #[utoipa::path(post, path = "/api/v1/bills/{id}/cancel", tag = TAG, params(("id" = Uuid, Path)), request_body = CancelRequest,
-    security(("bearer" = ["invoices:adjust"])),
+    security(("bearer" = ["bills:write"])),
     responses((status = 200, body = Document), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn cancel_bill(
     l: LedgerService,
-    g: Granted<InvoicesAdjust>,
+    g: Granted<BillsWrite>,
     Path(id): Path<Uuid>,
     Json(c): Json<CancelRequest>,
 ) -> ApiResult<Json<Document>> {
@@ -528,11 +528,11 @@ pub async fn quotation_pdf(
 }
 
 /// A purchase bill as an A4 PDF.
-#[utoipa::path(get, path = "/api/v1/bills/{id}/pdf", tag = TAG, params(("id" = Uuid, Path), PdfQuery), security(("bearer" = ["invoices:read"])),
+#[utoipa::path(get, path = "/api/v1/bills/{id}/pdf", tag = TAG, params(("id" = Uuid, Path), PdfQuery), security(("bearer" = ["bills:read"])),
     responses((status = 200, content((Vec<u8> = "application/pdf"))), (status = 404, body = kernel::error::Problem)))]
 pub async fn bill_pdf(
     l: LedgerService,
-    g: Granted<InvoicesRead>,
+    g: Granted<BillsRead>,
     Path(id): Path<Uuid>,
     Query(q): Query<PdfQuery>,
 ) -> ApiResult<Response> {
@@ -588,12 +588,12 @@ pub struct SendRequest {
 
 /// E-mails an issued invoice or note as a PDF attachment.
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/send", tag = TAG, params(("id" = Uuid, Path)), request_body = SendRequest,
-    security(("bearer" = ["invoices:write"])),
+    security(("bearer" = ["invoices:issue"])),
     responses((status = 200, body = svc::Sent), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn send_invoice(
     l: LedgerService,
-    g: Granted<InvoicesWrite>,
+    g: Granted<InvoicesIssue>,
     Path(id): Path<Uuid>,
     Json(r): Json<SendRequest>,
 ) -> ApiResult<Json<svc::Sent>> {
@@ -606,12 +606,12 @@ pub async fn send_invoice(
 
 /// E-mails an issued quotation as a PDF attachment.
 #[utoipa::path(post, path = "/api/v1/quotations/{id}/send", tag = TAG, params(("id" = Uuid, Path)), request_body = SendRequest,
-    security(("bearer" = ["quotations:write"])),
+    security(("bearer" = ["quotations:issue"])),
     responses((status = 200, body = svc::Sent), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn send_quotation(
     l: LedgerService,
-    g: Granted<QuotationsWrite>,
+    g: Granted<QuotationsIssue>,
     Path(id): Path<Uuid>,
     Json(r): Json<SendRequest>,
 ) -> ApiResult<Json<svc::Sent>> {

@@ -62,6 +62,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(books::list_journals, books::post_journal))
         .routes(routes!(books::get_journal))
         .routes(routes!(books::get_ledger_settings, books::put_ledger_settings))
+        .routes(routes!(books::get_logo, books::put_logo, books::delete_logo))
         .routes(routes!(books::list_series, books::create_series))
         .routes(routes!(reports::trial_balance))
         .routes(routes!(reports::profit_and_loss))

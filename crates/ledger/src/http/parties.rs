@@ -65,11 +65,11 @@ pub async fn list_parties(
 }
 
 /// Adds a customer or supplier (its opening balance is posted).
-#[utoipa::path(post, path = "/api/v1/parties", tag = TAG, request_body = PartyInput, security(("bearer" = ["parties:write"])),
+#[utoipa::path(post, path = "/api/v1/parties", tag = TAG, request_body = PartyInput, security(("bearer" = ["parties:create"])),
     responses((status = 201, body = Party), (status = 409, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem)))]
 pub async fn create_party(
     l: LedgerService,
-    g: Granted<PartiesWrite>,
+    g: Granted<PartiesCreate>,
     Json(p): Json<PartyInput>,
 ) -> ApiResult<(StatusCode, Json<Party>)> {
     Ok((StatusCode::CREATED, Json(parties::save(&l, &g, None, p).await?)))
@@ -88,12 +88,12 @@ pub async fn get_party(
 
 /// Replaces a party's details.
 #[utoipa::path(put, path = "/api/v1/parties/{id}", tag = TAG, params(("id" = Uuid, Path)), request_body = PartyInput,
-    security(("bearer" = ["parties:write"])),
+    security(("bearer" = ["parties:update"])),
     responses((status = 200, body = Party), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn put_party(
     l: LedgerService,
-    g: Granted<PartiesWrite>,
+    g: Granted<PartiesUpdate>,
     Path(id): Path<Uuid>,
     Json(p): Json<PartyInput>,
 ) -> ApiResult<Json<Party>> {
@@ -102,11 +102,11 @@ pub async fn put_party(
 
 /// Deletes a party nothing refers to; one with documents, payments or an
 /// opening balance is archived instead (kept, hidden from lists).
-#[utoipa::path(delete, path = "/api/v1/parties/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["parties:write"])),
+#[utoipa::path(delete, path = "/api/v1/parties/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["parties:update"])),
     responses((status = 204, description = "Deleted, or archived when it has history"), (status = 404, body = kernel::error::Problem)))]
 pub async fn delete_party(
     l: LedgerService,
-    g: Granted<PartiesWrite>,
+    g: Granted<PartiesUpdate>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     parties::remove(&l, &g, id).await?;
@@ -114,11 +114,11 @@ pub async fn delete_party(
 }
 
 /// Brings an archived party back.
-#[utoipa::path(post, path = "/api/v1/parties/{id}/restore", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["parties:write"])),
+#[utoipa::path(post, path = "/api/v1/parties/{id}/restore", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["parties:update"])),
     responses((status = 200, body = Party), (status = 404, body = kernel::error::Problem)))]
 pub async fn restore_party(
     l: LedgerService,
-    g: Granted<PartiesWrite>,
+    g: Granted<PartiesUpdate>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Party>> {
     Ok(Json(parties::restore(&l, &g, id).await?))
@@ -232,11 +232,11 @@ pub async fn list_items(
 
 /// Adds an item; without rates it takes its HSN/SAC heading's from the
 /// schedule (by date).
-#[utoipa::path(post, path = "/api/v1/items", tag = TAG, request_body = ItemInput, security(("bearer" = ["items:write"])),
+#[utoipa::path(post, path = "/api/v1/items", tag = TAG, request_body = ItemInput, security(("bearer" = ["items:create"])),
     responses((status = 201, body = Item), (status = 409, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem)))]
 pub async fn create_item(
     l: LedgerService,
-    g: Granted<ItemsWrite>,
+    g: Granted<ItemsCreate>,
     Json(i): Json<ItemInput>,
 ) -> ApiResult<(StatusCode, Json<Item>)> {
     Ok((StatusCode::CREATED, Json(items::save(&l, &g, None, i).await?)))
@@ -255,12 +255,12 @@ pub async fn get_item(
 
 /// Replaces an item (its rates stay unless given).
 #[utoipa::path(put, path = "/api/v1/items/{id}", tag = TAG, params(("id" = Uuid, Path)), request_body = ItemInput,
-    security(("bearer" = ["items:write"])),
+    security(("bearer" = ["items:update"])),
     responses((status = 200, body = Item), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem),
               (status = 422, body = kernel::error::Problem)))]
 pub async fn put_item(
     l: LedgerService,
-    g: Granted<ItemsWrite>,
+    g: Granted<ItemsUpdate>,
     Path(id): Path<Uuid>,
     Json(i): Json<ItemInput>,
 ) -> ApiResult<Json<Item>> {
@@ -268,11 +268,11 @@ pub async fn put_item(
 }
 
 /// Deletes an item no document uses; archives one that is used.
-#[utoipa::path(delete, path = "/api/v1/items/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["items:write"])),
+#[utoipa::path(delete, path = "/api/v1/items/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["items:update"])),
     responses((status = 204, description = "Deleted, or archived when documents use it"), (status = 404, body = kernel::error::Problem)))]
 pub async fn delete_item(
     l: LedgerService,
-    g: Granted<ItemsWrite>,
+    g: Granted<ItemsUpdate>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     items::remove(&l, &g, id).await?;

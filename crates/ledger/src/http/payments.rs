@@ -49,11 +49,11 @@ pub async fn list_payments(
 
 /// Records a receipt or a payment: allocated to documents (never beyond
 /// what each owes; the rest is an advance), TDS tracked, posted.
-#[utoipa::path(post, path = "/api/v1/payments", tag = TAG, request_body = PaymentInput, security(("bearer" = ["payments:write"])),
+#[utoipa::path(post, path = "/api/v1/payments", tag = TAG, request_body = PaymentInput, security(("bearer" = ["payments:create"])),
     responses((status = 201, body = Payment), (status = 422, body = kernel::error::Problem)))]
 pub async fn record_payment(
     l: LedgerService,
-    g: Granted<PaymentsWrite>,
+    g: Granted<PaymentsCreate>,
     Json(p): Json<PaymentInput>,
 ) -> ApiResult<(StatusCode, Json<Payment>)> {
     Ok((StatusCode::CREATED, Json(payments::record(&l, &g, p).await?)))
@@ -83,11 +83,11 @@ pub struct ApplyRequest {
 
 /// Applies a payment's advance (what it has not settled yet) to documents.
 #[utoipa::path(post, path = "/api/v1/payments/{id}/allocations", tag = TAG, params(("id" = Uuid, Path)), request_body = ApplyRequest,
-    security(("bearer" = ["payments:write"])),
+    security(("bearer" = ["payments:create"])),
     responses((status = 200, body = Payment), (status = 404, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem)))]
 pub async fn apply_payment(
     l: LedgerService,
-    g: Granted<PaymentsWrite>,
+    g: Granted<PaymentsCreate>,
     Path(id): Path<Uuid>,
     Json(a): Json<ApplyRequest>,
 ) -> ApiResult<Json<Payment>> {

@@ -225,11 +225,11 @@ pub async fn sales_register(
 }
 
 /// The purchase register: every purchase bill in a period.
-#[utoipa::path(get, path = "/api/v1/reports/purchase-register", tag = TAG, params(PeriodQuery), security(("bearer" = ["invoices:read"])),
+#[utoipa::path(get, path = "/api/v1/reports/purchase-register", tag = TAG, params(PeriodQuery), security(("bearer" = ["bills:read"])),
     responses((status = 200, content((Register = "application/json"), (String = "text/csv"))), (status = 422, body = kernel::error::Problem)))]
 pub async fn purchase_register(
     l: LedgerService,
-    g: Granted<InvoicesRead>,
+    g: Granted<BillsRead>,
     Query(q): Query<PeriodQuery>,
 ) -> ApiResult<Response> {
     let (from, to) = svc::period(&l, &g, q.from, q.to).await?;

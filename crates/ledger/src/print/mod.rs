@@ -6,7 +6,6 @@
 
 use std::sync::OnceLock;
 
-use serde::Serialize;
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
@@ -41,27 +40,58 @@ fn library() -> &'static LazyHash<Library> {
     LIBRARY.get_or_init(|| LazyHash::new(Library::default()))
 }
 
-/// One document's world: the template as `main.typ` and its data as
-/// `data.json`.
+/// A company's logo as stored: PNG or JPEG bytes.
+#[derive(Debug, Clone)]
+pub struct Logo {
+    /// `image/png` or `image/jpeg`.
+    pub content_type: String,
+    /// The file.
+    pub bytes: Vec<u8>,
+}
+
+impl Logo {
+    /// The logo's path in a document's world (its extension tells Typst
+    /// the format).
+    fn path(&self) -> &'static str {
+        if self.content_type == "image/png" { "/logo.png" } else { "/logo.jpg" }
+    }
+}
+
+/// The image type of a file, read from its first bytes (never its name).
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else {
+        None
+    }
+}
+
+fn file_id(path: &str) -> FileId {
+    let vpath = VirtualPath::new(path).unwrap_or_else(|_| unreachable!("a fixed path"));
+    FileId::new(RootedPath::new(VirtualRoot::Project, vpath))
+}
+
+/// One document's world: the template as `main.typ`, its data as
+/// `data.json` and the company's logo, if it has one.
 struct DocWorld {
     main: FileId,
     data: FileId,
     source: Source,
     json: Bytes,
+    logo: Option<(FileId, Bytes)>,
 }
 
 impl DocWorld {
-    fn new(json: Vec<u8>) -> DocWorld {
-        let file = |path: &str| {
-            let vpath = VirtualPath::new(path).unwrap_or_else(|_| unreachable!("a fixed path"));
-            FileId::new(RootedPath::new(VirtualRoot::Project, vpath))
-        };
-        let (main, data) = (file("/main.typ"), file("/data.json"));
+    fn new(template: &str, json: Vec<u8>, logo: Option<&Logo>) -> DocWorld {
+        let main = file_id("/main.typ");
         DocWorld {
             main,
-            data,
-            source: Source::new(main, TEMPLATE.to_string()),
+            data: file_id("/data.json"),
+            source: Source::new(main, template.to_string()),
             json: Bytes::new(json),
+            logo: logo.map(|l| (file_id(l.path()), Bytes::new(l.bytes.clone()))),
         }
     }
 }
@@ -84,7 +114,13 @@ impl World for DocWorld {
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        if id == self.data { Ok(self.json.clone()) } else { Err(FileError::AccessDenied) }
+        if id == self.data {
+            return Ok(self.json.clone());
+        }
+        match &self.logo {
+            Some((logo, bytes)) if *logo == id => Ok(bytes.clone()),
+            _ => Err(FileError::AccessDenied),
+        }
     }
 
     fn font(&self, index: usize) -> Option<Font> {
@@ -101,11 +137,32 @@ impl World for DocWorld {
 #[error("the document could not be typeset: {0}")]
 pub struct PrintError(String);
 
-/// Typesets `data` as an A4 PDF.
-pub fn render(data: &impl Serialize) -> Result<Vec<u8>, PrintError> {
-    let json = serde_json::to_vec(data).map_err(|e| PrintError(e.to_string()))?;
-    let world = DocWorld::new(json);
-    let doc: PagedDocument = typst::compile(&world).output.map_err(|errors| {
+/// Typesets `data` as an A4 PDF, with the company's logo at the top when
+/// it has one.
+pub fn render(data: &PrintData, logo: Option<&Logo>) -> Result<Vec<u8>, PrintError> {
+    let mut value = serde_json::to_value(data).map_err(|e| PrintError(e.to_string()))?;
+    value["logo"] = logo.map_or(serde_json::Value::Null, |l| l.path().into());
+    let json = serde_json::to_vec(&value).map_err(|e| PrintError(e.to_string()))?;
+    match typeset(&DocWorld::new(TEMPLATE, json, logo)) {
+        // A logo checked on upload that no longer prints (say, after an
+        // upgrade) must not stop the company's documents: print without.
+        Err(e) if logo.is_some() => {
+            tracing::warn!(error = %e, "the company's logo could not be printed; printing without it");
+            render(data, None)
+        }
+        done => done,
+    }
+}
+
+/// Whether an image can be printed: it is decoded and placed on a page
+/// exactly as a document would, so a logo that is stored always prints.
+pub fn check_logo(logo: &Logo) -> Result<(), PrintError> {
+    let template = format!("#image(\"{}\", width: 3cm)", logo.path());
+    typeset(&DocWorld::new(&template, b"{}".to_vec(), Some(logo))).map(|_| ())
+}
+
+fn typeset(world: &DocWorld) -> Result<Vec<u8>, PrintError> {
+    let doc: PagedDocument = typst::compile(world).output.map_err(|errors| {
         PrintError(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))
     })?;
     typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default()).map_err(|errors| {

@@ -458,3 +458,44 @@ pub async fn name_journal(
     .await?;
     Ok(())
 }
+
+/// The company's logo.
+pub async fn logo(tx: &mut TenantTx) -> Result<Option<crate::print::Logo>, sqlx::Error> {
+    let tenant = tx.tenant();
+    let row: Option<(String, Vec<u8>)> = sqlx::query_as(kernel::sql!(
+        "SELECT content_type, bytes FROM company_logos WHERE tenant_id = $1"
+    ))
+    .bind(tenant)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(content_type, bytes)| crate::print::Logo { content_type, bytes }))
+}
+
+/// Stores the company's logo (replacing any); when it was stored.
+pub async fn put_logo(
+    tx: &mut TenantTx,
+    logo: &crate::print::Logo,
+) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar(kernel::sql!(
+        "INSERT INTO company_logos (tenant_id, content_type, bytes) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET content_type = EXCLUDED.content_type,
+             bytes = EXCLUDED.bytes, updated_at = now()
+         RETURNING updated_at"
+    ))
+    .bind(tenant)
+    .bind(&logo.content_type)
+    .bind(&logo.bytes)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Removes the company's logo; whether there was one.
+pub async fn delete_logo(tx: &mut TenantTx) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant();
+    let r = sqlx::query(kernel::sql!("DELETE FROM company_logos WHERE tenant_id = $1"))
+        .bind(tenant)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}

@@ -15,7 +15,7 @@ use crate::error::{LedgerError, Result};
 use crate::model::{
     Account, AccountInput, Journal, JournalInput, LedgerSettings, Series, SeriesInput,
 };
-use crate::permissions::{BooksRead, BooksWrite};
+use crate::permissions::{AccountsWrite, BooksLock, BooksRead, BooksSettings, JournalsCreate};
 use crate::repo::books::NewLine;
 use crate::{Ledger, india, repo};
 
@@ -31,7 +31,7 @@ pub async fn accounts(ledger: &Ledger, g: &Granted<BooksRead>) -> Result<Vec<Acc
 /// Creates an account, or changes one (same id).
 pub async fn save_account(
     ledger: &Ledger,
-    g: &Granted<BooksWrite>,
+    g: &Granted<AccountsWrite>,
     id: Option<Uuid>,
     a: AccountInput,
 ) -> Result<Account> {
@@ -94,7 +94,7 @@ pub async fn save_account(
 /// Posts a manual journal: balanced, in open accounts, outside the lock.
 pub async fn post_journal(
     ledger: &Ledger,
-    g: &Granted<BooksWrite>,
+    g: &Granted<JournalsCreate>,
     j: JournalInput,
 ) -> Result<Journal> {
     let mut e = Problems::default();
@@ -205,11 +205,12 @@ pub async fn settings(ledger: &Ledger, g: &Granted<BooksRead>) -> Result<LedgerS
     Ok(repo::books::settings(&mut tx).await?)
 }
 
-/// Changes the settings: locking the books waits for postings in flight
+/// Changes the settings (moving the lock date also needs `books:lock`):
+/// locking the books waits for postings in flight
 /// (they hold the settings row shared).
 pub async fn put_settings(
     ledger: &Ledger,
-    g: &Granted<BooksWrite>,
+    g: &Granted<BooksSettings>,
     s: LedgerSettings,
 ) -> Result<LedgerSettings> {
     let mut e = Problems::default();
@@ -233,6 +234,11 @@ pub async fn put_settings(
     let mut tx = g.tx(ledger.db()).await?;
     repo::books::ensure_setup(&mut tx).await?;
     let before = repo::books::settings(&mut tx).await?;
+    if before.books_locked_until != s.books_locked_until {
+        // Moving the lock is its own permission: settings editors need not
+        // be able to reopen a filed period.
+        g.grant::<BooksLock>()?;
+    }
     repo::books::put_settings(&mut tx, &s).await?;
     g.audit(
         &mut tx,
@@ -258,7 +264,7 @@ pub async fn series(ledger: &Ledger, g: &Granted<BooksRead>) -> Result<Vec<Serie
 /// year and for far larger counts.
 pub async fn add_series(
     ledger: &Ledger,
-    g: &Granted<BooksWrite>,
+    g: &Granted<BooksSettings>,
     s: SeriesInput,
 ) -> Result<Series> {
     let width = s.width.unwrap_or(4);
@@ -309,4 +315,82 @@ pub async fn add_series(
     );
     tx.commit().await?;
     Ok(created)
+}
+
+/// The largest logo a company may upload.
+pub const LOGO_LIMIT: usize = 1024 * 1024;
+
+/// What is stored of the company's logo.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LogoInfo {
+    /// `image/png` or `image/jpeg`.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: i64,
+    /// When it was uploaded.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The company's logo, if it has uploaded one.
+pub async fn logo(ledger: &Ledger, g: &Granted<BooksRead>) -> Result<Option<crate::print::Logo>> {
+    let mut tx = g.read_tx(ledger.db()).await?;
+    Ok(repo::books::logo(&mut tx).await?)
+}
+
+/// Stores the company's logo after checking it decodes and prints: its
+/// type is read from its bytes, which must match the declared type.
+pub async fn put_logo(
+    ledger: &Ledger,
+    g: &Granted<BooksSettings>,
+    declared: Option<&str>,
+    bytes: Vec<u8>,
+) -> Result<LogoInfo> {
+    use kernel::ApiError;
+    if bytes.len() > LOGO_LIMIT {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "logo_too_large",
+            "Payload too large",
+        )
+        .detail(format!("a logo may be at most {} KiB", LOGO_LIMIT / 1024))
+        .field("body", format!("is {} KiB; the limit is {} KiB", bytes.len() / 1024, LOGO_LIMIT / 1024))
+        .into());
+    }
+    let Some(content_type) = crate::print::image_type(&bytes) else {
+        return Err(ApiError::invalid("body", "is not a PNG or JPEG image").into());
+    };
+    if declared.is_some_and(|d| d != content_type) {
+        return Err(ApiError::invalid(
+            "content-type",
+            format!("says {} but the file is {content_type}", declared.unwrap_or_default()),
+        )
+        .into());
+    }
+    let logo = crate::print::Logo { content_type: content_type.to_string(), bytes };
+    let checked = logo.clone();
+    tokio::task::spawn_blocking(move || crate::print::check_logo(&checked))
+        .await
+        .map_err(|e| LedgerError::Api(ApiError::internal(e)))?
+        .map_err(|_| ApiError::invalid("body", format!("is not a readable {content_type} image")))?;
+    let mut tx = g.tx(ledger.db()).await?;
+    let updated_at = repo::books::put_logo(&mut tx, &logo).await?;
+    let info = LogoInfo {
+        content_type: logo.content_type.clone(),
+        size: logo.bytes.len() as i64,
+        updated_at,
+    };
+    g.audit(&mut tx, "ledger.logo_changed", "company_logo", None, Changes::created(&info));
+    tx.commit().await?;
+    Ok(info)
+}
+
+/// Removes the company's logo; whether there was one.
+pub async fn delete_logo(ledger: &Ledger, g: &Granted<BooksSettings>) -> Result<bool> {
+    let mut tx = g.tx(ledger.db()).await?;
+    let removed = repo::books::delete_logo(&mut tx).await?;
+    if removed {
+        g.audit(&mut tx, "ledger.logo_removed", "company_logo", None, Changes::new());
+    }
+    tx.commit().await?;
+    Ok(removed)
 }

@@ -969,11 +969,12 @@ pub async fn pdf(
         Some(a) => repo::documents::header(&mut tx, a).await?.and_then(|h| h.number),
         None => None,
     };
+    let logo = repo::books::logo(&mut tx).await?;
     drop(tx);
     let data = crate::print::print_data(&doc, &company_snapshot, &party_snapshot, against);
     let name =
         format!("{}.pdf", doc.number.as_deref().unwrap_or("draft").replace(['/', '\\'], "-"));
-    let bytes = tokio::task::spawn_blocking(move || crate::print::render(&data))
+    let bytes = tokio::task::spawn_blocking(move || crate::print::render(&data, logo.as_ref()))
         .await
         .map_err(|e| LedgerError::Api(kernel::ApiError::internal(e)))?
         .map_err(|e| LedgerError::Api(kernel::ApiError::internal(e)))?;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{Problems, check_open, money, post};
 use crate::error::{LedgerError, Result};
 use crate::model::{DocumentSummary, Party, PartyInput, Payment, Registration};
-use crate::permissions::{PartiesRead, PartiesWrite};
+use crate::permissions::{PartiesRead, PartiesUpdate};
 use crate::repo::parties::{Filter, NewParty};
 use crate::{Ledger, india, posting, repo};
 
@@ -143,7 +143,7 @@ pub(crate) fn check_address(e: &mut Problems, field: &str, a: &crate::model::Add
 /// Creates a party (or replaces one, same id), posting its opening balance.
 pub async fn save(
     ledger: &Ledger,
-    g: &Granted<PartiesWrite>,
+    g: &identity::Caller,
     id: Option<Uuid>,
     p: PartyInput,
 ) -> Result<Party> {
@@ -274,7 +274,7 @@ pub async fn list(
 
 /// Deletes a party nothing refers to; one with documents, payments or an
 /// opening balance is archived instead (kept for its history).
-pub async fn remove(ledger: &Ledger, g: &Granted<PartiesWrite>, id: Uuid) -> Result<bool> {
+pub async fn remove(ledger: &Ledger, g: &Granted<PartiesUpdate>, id: Uuid) -> Result<bool> {
     let mut tx = g.tx(ledger.db()).await?;
     if !repo::parties::lock(&mut tx, id).await? {
         return Err(LedgerError::NotFound("party"));
@@ -292,7 +292,7 @@ pub async fn remove(ledger: &Ledger, g: &Granted<PartiesWrite>, id: Uuid) -> Res
 }
 
 /// Brings an archived party back.
-pub async fn restore(ledger: &Ledger, g: &Granted<PartiesWrite>, id: Uuid) -> Result<Party> {
+pub async fn restore(ledger: &Ledger, g: &Granted<PartiesUpdate>, id: Uuid) -> Result<Party> {
     let mut tx = g.tx(ledger.db()).await?;
     if !repo::parties::set_archived(&mut tx, id, false).await? {
         return Err(LedgerError::NotFound("party"));

@@ -19,7 +19,7 @@ use crate::error::{LedgerError, Result};
 use crate::model::{
     AccountKind, AllocationInput, DocKind, Payment, PaymentInput, PaymentKind, PaymentMode,
 };
-use crate::permissions::{PaymentsRead, PaymentsWrite};
+use crate::permissions::{PaymentsRead, PaymentsCreate};
 use crate::posting::{self, AccountKey};
 use crate::tds::{self, Expected, Payee, TdsSection};
 use crate::{Ledger, PAYMENT_RECORDED, repo};
@@ -89,7 +89,7 @@ async fn check_allocations(
 /// Records a receipt or payment: allocated, posted, documents settled.
 pub async fn record(
     ledger: &Ledger,
-    g: &Granted<PaymentsWrite>,
+    g: &Granted<PaymentsCreate>,
     p: PaymentInput,
 ) -> Result<Payment> {
     let company = ledger.identity().company(g.access()).await?;
@@ -255,7 +255,7 @@ pub async fn record(
 /// Applies a payment's advance to documents.
 pub async fn apply(
     ledger: &Ledger,
-    g: &Granted<PaymentsWrite>,
+    g: &Granted<PaymentsCreate>,
     id: Uuid,
     allocations: Vec<AllocationInput>,
     date: Option<NaiveDate>,

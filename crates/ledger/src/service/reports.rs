@@ -96,7 +96,7 @@ pub async fn statement(
 /// The sales (or purchase) register.
 pub async fn register(
     ledger: &Ledger,
-    g: &Granted<InvoicesRead>,
+    g: &identity::Caller,
     purchases: bool,
     from: NaiveDate,
     to: NaiveDate,
