@@ -203,7 +203,27 @@ async fn the_reports_are_computed_from_the_postings_and_balance() {
     );
     let aging = get(&app, &t, "/api/v1/reports/receivables-aging").await;
     assert_eq!(d(&aging["total"]["total"]), dec("3540"), "{aging}");
-    assert_eq!(balance(&app, &t, "1100").await, dec("3540"));
+    // The old invoice is paid today; as the books stood yesterday, neither
+    // that payment nor the receipt above had come in.
+    post(
+        &app,
+        &t,
+        "/api/v1/payments",
+        json!({ "kind": "receipt", "party_id": buyer, "mode": "cash", "amount": "2360",
+                "allocations": [{ "document_id": old_id, "amount": "2360" }] }),
+        201,
+    )
+    .await;
+    let aging = get(&app, &t, "/api/v1/reports/receivables-aging").await;
+    assert_eq!(d(&aging["total"]["total"]), dec("1180"), "{aging}");
+    let yesterday = today - Duration::days(1);
+    let aging =
+        get(&app, &t, &format!("/api/v1/reports/receivables-aging?as_of={yesterday}")).await;
+    assert_eq!(d(&aging["total"]["total"]), dec("7360"), "{aging}");
+    assert_eq!(d(&aging["total"]["d61_90"]), dec("2360"), "{aging}");
+    assert_eq!(d(&aging["total"]["d90_plus"]), dec("5000"), "{aging}");
+    assert_eq!(aging["parties"][0]["party_name"], "Mysuru Silk", "{aging}");
+    assert_eq!(balance(&app, &t, "1100").await, dec("1180"));
     assert_eq!(balance(&app, &t, "2300").await, dec("-500"));
     edited["opening_balance"] = json!("4000");
     let r = app.put(&format!("/api/v1/parties/{buyer}")).bearer(&t).json(&edited).send().await;
@@ -252,7 +272,11 @@ async fn the_reports_are_computed_from_the_postings_and_balance() {
     assert!(r.text().contains("invoices:issue"), "the refusal names the permission: {}", r.text());
     let accountant = member(&app, &t, "ca@cauvery.example", &["accountant"]).await;
     app.get("/api/v1/reports/trial-balance").bearer(&accountant).send().await.assert_status(200);
-    app.post(&format!("/api/v1/invoices/{draft}/issue")).bearer(&accountant).send().await.assert_status(200);
+    app.post(&format!("/api/v1/invoices/{draft}/issue"))
+        .bearer(&accountant)
+        .send()
+        .await
+        .assert_status(200);
 
     // Settings and the lock are separate actions: a key that may change
     // the settings cannot move the lock date.

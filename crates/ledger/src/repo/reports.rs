@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::reports::{AccountBalance, AgingRow, HsnRow, RegisterRow, StatementEntry};
 
 /// Every account with its balance before `from` and its movement from
-/// `from` to `to` (inclusive).
+/// `from` to `to` (inclusive), from the per-day sums the postings keep.
 pub async fn balances(
     tx: &mut TenantTx,
     from: NaiveDate,
@@ -18,11 +18,11 @@ pub async fn balances(
     let tenant = tx.tenant();
     sqlx::query_as(kernel::sql!(
         "SELECT a.id AS account_id, a.code, a.name, a.kind,
-                coalesce(sum(l.debit - l.credit) FILTER (WHERE l.posted_on < $2), 0) AS opening,
-                coalesce(sum(l.debit) FILTER (WHERE l.posted_on >= $2), 0) AS debit,
-                coalesce(sum(l.credit) FILTER (WHERE l.posted_on >= $2), 0) AS credit
+                coalesce(sum(l.debit - l.credit) FILTER (WHERE l.day < $2), 0) AS opening,
+                coalesce(sum(l.debit) FILTER (WHERE l.day >= $2), 0) AS debit,
+                coalesce(sum(l.credit) FILTER (WHERE l.day >= $2), 0) AS credit
            FROM accounts a
-           LEFT JOIN journal_lines l ON l.tenant_id = a.tenant_id AND l.account_id = a.id AND l.posted_on <= $3
+           LEFT JOIN account_days l ON l.tenant_id = a.tenant_id AND l.account_id = a.id AND l.day <= $3
           WHERE a.tenant_id = $1
           GROUP BY a.id, a.code, a.name, a.kind
           ORDER BY a.code"
@@ -80,6 +80,63 @@ pub async fn aging(
     .bind(purchases)
     .bind(as_of)
     .bind(party)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// What was open on `as_of`, summed per party and by how long past due:
+/// each row stands for one party's amounts in one aging bucket, dated so
+/// that [`crate::reports::aging`] puts it in that bucket (0, 30, 60, 90
+/// or 91 days past due). What a document owed on the day is what it owes
+/// now plus what was allocated to it after the day, so only the open
+/// documents and the few settled since are read, never every document's
+/// allocations.
+pub async fn aging_summary(
+    tx: &mut TenantTx,
+    purchases: bool,
+    as_of: NaiveDate,
+) -> Result<Vec<AgingRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(kernel::sql!(
+        "WITH later AS (
+             SELECT document_id, sum(amount) AS amount FROM payment_allocations
+              WHERE tenant_id = $1 AND allocated_on > $3 GROUP BY document_id),
+         owed AS (
+             SELECT d.party_id, coalesce(d.due_date, d.doc_date) AS due,
+                    d.total - d.settled + coalesce(l.amount, 0) AS balance
+               FROM ledger_documents d LEFT JOIN later l ON l.document_id = d.id
+              WHERE d.tenant_id = $1 AND d.status IN ('issued', 'partially_paid', 'overdue')
+                AND d.doc_date <= $3 AND d.cancelled_at IS NULL
+                AND (($2 AND d.kind = 'purchase_bill')
+                     OR (NOT $2 AND d.kind IN ('invoice', 'bill_of_supply', 'debit_note')))
+             UNION ALL
+             SELECT d.party_id, coalesce(d.due_date, d.doc_date), d.total - d.settled + l.amount
+               FROM later l JOIN ledger_documents d ON d.tenant_id = $1 AND d.id = l.document_id
+              WHERE d.status = 'paid' AND d.doc_date <= $3 AND d.cancelled_at IS NULL
+                AND (($2 AND d.kind = 'purchase_bill')
+                     OR (NOT $2 AND d.kind IN ('invoice', 'bill_of_supply', 'debit_note')))
+             UNION ALL
+             SELECT p.id, p.opening_date,
+                    CASE WHEN $2 THEN -p.opening_balance ELSE p.opening_balance END
+                    - coalesce((SELECT sum(y.opening_applied) FROM payments y
+                                 WHERE y.tenant_id = p.tenant_id AND y.party_id = p.id AND y.paid_on <= $3
+                                   AND y.kind = CASE WHEN $2 THEN 'payment' ELSE 'receipt' END), 0)
+               FROM parties p
+              WHERE p.tenant_id = $1 AND p.opening_date <= $3
+                AND CASE WHEN $2 THEN p.opening_balance < 0 ELSE p.opening_balance > 0 END),
+         buckets AS (
+             SELECT party_id,
+                    CASE WHEN $3 - due <= 0 THEN 0 WHEN $3 - due <= 30 THEN 30 WHEN $3 - due <= 60 THEN 60
+                         WHEN $3 - due <= 90 THEN 90 ELSE 91 END AS days,
+                    sum(balance) AS balance
+               FROM owed WHERE balance > 0 GROUP BY 1, 2)
+         SELECT b.party_id, p.legal_name AS party_name, NULL::uuid AS document_id, NULL::text AS number,
+                $3 - b.days AS doc_date, $3 - b.days AS due_date, b.balance
+           FROM buckets b JOIN parties p ON p.tenant_id = $1 AND p.id = b.party_id"
+    ))
+    .bind(tenant)
+    .bind(purchases)
+    .bind(as_of)
     .fetch_all(&mut **tx)
     .await
 }

@@ -74,7 +74,7 @@ pub async fn aging(
     as_of: NaiveDate,
 ) -> Result<Aging> {
     let mut tx = g.read_tx(ledger.db()).await?;
-    let rows = repo::reports::aging(&mut tx, payables, as_of, None).await?;
+    let rows = repo::reports::aging_summary(&mut tx, payables, as_of).await?;
     Ok(reports::aging(as_of, &rows))
 }
 
