@@ -566,6 +566,18 @@ async function ledger(page) {
   const body = readFileSync(await file.path(), "utf8");
   if (file.suggestedFilename() !== "trial-balance.csv" || !body.includes("Output IGST")) throw new Error(`the CSV download is ${file.suggestedFilename()}: ${body.slice(0, 300)}`);
   await shot(page, "7-trial-balance");
+
+  // A question in plain words finds the invoice and says how it was read.
+  await nav(page, "Invoices", "Invoices");
+  await page.getByLabel("Ask in plain words").fill("unpaid invoices of Deccan Systems above 1,00,000");
+  await page.getByRole("button", { name: "Ask", exact: true }).click();
+  await expectText(page, "Read as:");
+  const answer = page.locator(".answer");
+  await answer.getByText("Deccan Systems Pvt Ltd").first().waitFor();
+  await answer.getByText("at least ₹1,00,000.00").waitFor();
+  await answer.getByRole("link", { name: number }).waitFor();
+  await audit(page, "invoices asked in plain words");
+  await shot(page, "7-invoices-asked");
 }
 
 async function everyOtherPage(page) {
@@ -623,7 +635,7 @@ const steps = [
   ["webhook ping delivered", async () => webhook(state.page)],
   ["budget shown on usage", async () => budget(state.page)],
   ["upload a PDF, ask about it, open the cited passage", async () => knowledge(state.page)],
-  ["ledger: customer, item, invoice previewed, issued, printed, part paid, aging, trial balance", async () => ledger(state.page)],
+  ["ledger: logo, customer, item, invoice previewed, issued, printed, part paid, aging, trial balance, asked in plain words", async () => ledger(state.page)],
   ["every page, narrow screen, sign out", async () => everyOtherPage(state.page)],
 ];
 let state;

@@ -59,6 +59,7 @@ kernel::event!(
 pub struct Ledger {
     db: Db,
     identity: Arc<Identity>,
+    ai: Arc<ai::Ai>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -73,9 +74,13 @@ kernel::service_extractor!(
 );
 
 impl Ledger {
-    /// The service, on the identity service built before it.
+    /// The service, on the identity service and AI runtime built before it.
     pub fn start(s: &Startup) -> anyhow::Result<Arc<Ledger>> {
-        Ok(Arc::new(Ledger { db: s.db.clone(), identity: s.get::<Identity>()? }))
+        Ok(Arc::new(Ledger {
+            db: s.db.clone(),
+            identity: s.get::<Identity>()?,
+            ai: s.get::<ai::Ai>()?,
+        }))
     }
 
     /// The database.
@@ -86,6 +91,11 @@ impl Ledger {
     /// The identity service (the company's profile).
     pub fn identity(&self) -> &Arc<Identity> {
         &self.identity
+    }
+
+    /// The AI runtime (questions the rules cannot read).
+    pub fn ai(&self) -> &Arc<ai::Ai> {
+        &self.ai
     }
 }
 

@@ -358,9 +358,151 @@ pub fn parse(question: &str, today: NaiveDate) -> Parsed {
     p
 }
 
+/// The statuses a reading may name.
+const STATUSES: [&str; 6] = ["draft", "issued", "partially_paid", "paid", "overdue", "cancelled"];
+
+/// The JSON schema a capable model answers in: the same filters the rules
+/// make, every one present (null when the question does not say).
+pub fn model_schema() -> serde_json::Value {
+    let text = |d: &str| serde_json::json!({ "type": ["string", "null"], "description": d });
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["statuses", "party", "from", "to", "min_total", "max_total", "number"],
+        "properties": {
+            "statuses": { "type": "array", "items": { "type": "string", "enum": STATUSES },
+                          "description": "unpaid means issued, partially_paid and overdue; empty for any" },
+            "party": text("the customer's name as the question writes it"),
+            "from": text("first day, YYYY-MM-DD"),
+            "to": text("last day, YYYY-MM-DD"),
+            "min_total": text("smallest invoice total in rupees, digits only"),
+            "max_total": text("largest invoice total in rupees, digits only"),
+            "number": text("an invoice number asked for"),
+        },
+    })
+}
+
+/// The instructions and the question for a capable model.
+pub fn model_prompt(question: &str, today: NaiveDate) -> (String, String) {
+    let fy = if today.month() >= 4 { today.year() } else { today.year() - 1 };
+    (
+        format!(
+            "You turn a question about a company's sales invoices into search filters. Today is \
+             {today}; the financial year runs from 1 April to 31 March (this one began on \
+             {fy}-04-01). Amounts are in rupees (1 lakh = 100000, 1 crore = 10000000). Reply with \
+             one JSON object and nothing else, with the keys statuses, party, from, to, \
+             min_total, max_total and number; use null (or an empty list) for what the question \
+             does not say."
+        ),
+        question.trim().to_string(),
+    )
+}
+
+/// A model's reading, checked field by field: what does not hold (an
+/// unknown status, a date or amount that does not parse, a period that
+/// ends before it starts) is left out and named.
+pub fn from_model(v: &serde_json::Value) -> (Parsed, Vec<String>) {
+    let mut p = Parsed::default();
+    let mut dropped = Vec::new();
+    let text = |k: &str| {
+        v.get(k).and_then(|x| x.as_str()).map(str::trim).filter(|x| !x.is_empty()).map(str::to_string)
+    };
+    if let Some(list) = v.get("statuses").and_then(|x| x.as_array()) {
+        for s in list.iter().filter_map(|x| x.as_str()) {
+            match STATUSES.iter().find(|k| **k == s) {
+                Some(k) if !p.statuses.contains(k) => p.statuses.push(k),
+                Some(_) => {}
+                None => dropped.push(format!("status “{s}”")),
+            }
+        }
+    }
+    p.party = text("party").filter(|n| n.chars().count() <= 200);
+    p.number = text("number").filter(|n| n.chars().count() <= 16);
+    let mut day = |k: &str| {
+        text(k).and_then(|d| match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                dropped.push(format!("{k} “{d}”"));
+                None
+            }
+        })
+    };
+    p.from = day("from");
+    p.to = day("to");
+    let mut amount = |k: &str| {
+        text(k).and_then(|a| match a.replace([',', '₹', ' '], "").parse::<Decimal>() {
+            Ok(d) if d >= Decimal::ZERO => Some(d),
+            _ => {
+                dropped.push(format!("{k} “{a}”"));
+                None
+            }
+        })
+    };
+    p.min_total = amount("min_total");
+    p.max_total = amount("max_total");
+    if let (Some(f), Some(t)) = (p.from, p.to)
+        && f > t
+    {
+        dropped.push(format!("the period {f} to {t}"));
+        (p.from, p.to) = (None, None);
+    }
+    (p, dropped)
+}
+
+/// The rules' reading completed by a model's: what the rules found stands
+/// (they are exact), the model fills what they left out.
+pub fn merge(rules: Parsed, model: Parsed) -> Parsed {
+    Parsed {
+        statuses: if rules.statuses.is_empty() { model.statuses } else { rules.statuses },
+        from: rules.from.or(model.from),
+        to: rules.to.or(model.to),
+        min_total: rules.min_total.or(model.min_total),
+        max_total: rules.max_total.or(model.max_total),
+        party: rules.party.or(model.party),
+        number: rules.number.or(model.number),
+        unparsed: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_models_reading_is_checked_and_only_fills_what_the_rules_left() {
+        let v = serde_json::json!({
+            "statuses": ["overdue", "lost", "overdue"], "party": "Sharma Traders",
+            "from": "2026-10-01", "to": "31/10/2026", "min_total": "50,000", "max_total": "-4",
+            "number": null,
+        });
+        let (m, dropped) = from_model(&v);
+        assert_eq!(m.statuses, vec!["overdue"]);
+        assert_eq!(m.party.as_deref(), Some("Sharma Traders"));
+        assert_eq!(m.from, Some(day("2026-10-01")));
+        assert_eq!(m.to, None);
+        assert_eq!(m.min_total, Some(dec("50000")));
+        assert_eq!(m.max_total, None);
+        assert_eq!(dropped, vec!["status “lost”", "to “31/10/2026”", "max_total “-4”"]);
+        let (backwards, dropped) =
+            from_model(&serde_json::json!({ "from": "2026-10-31", "to": "2026-10-01" }));
+        assert_eq!((backwards.from, backwards.to), (None, None));
+        assert_eq!(dropped.len(), 1);
+
+        let rules = Parsed {
+            min_total: Some(dec("1000")),
+            unparsed: vec!["sharma".into()],
+            ..Default::default()
+        };
+        let merged = merge(rules, m);
+        assert_eq!(merged.min_total, Some(dec("1000")), "the rules' amount stands");
+        assert_eq!(merged.party.as_deref(), Some("Sharma Traders"));
+        assert_eq!(merged.statuses, vec!["overdue"]);
+        assert!(merged.unparsed.is_empty());
+        let (system, user) = model_prompt("  dues of Sharma  ", day("2027-02-10"));
+        assert!(system.contains("2027-02-10") && system.contains("2026-04-01"), "{system}");
+        assert_eq!(user, "dues of Sharma");
+        assert_eq!(model_schema()["required"].as_array().unwrap().len(), 7);
+    }
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

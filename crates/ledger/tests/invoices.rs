@@ -398,6 +398,190 @@ async fn an_invoice_prints_as_a_pdf_with_the_particulars_the_law_asks_for() {
     app.get(&format!("/api/v1/invoices/{id}/pdf")).bearer(&other).send().await.assert_status(404);
 }
 
+fn sse(text: &str) -> String {
+    let chunk = |d: serde_json::Value, f: serde_json::Value| json!({ "id": "x", "object": "chat.completion.chunk", "choices": [{ "index": 0, "delta": d, "finish_reason": f }] });
+    let mut s = format!("data: {}\n\n", chunk(json!({ "content": text }), serde_json::Value::Null));
+    s.push_str(&format!("data: {}\n\n", chunk(json!({}), json!("stop"))));
+    s.push_str(&format!("data: {}\n\n", json!({ "id": "x", "choices": [], "usage": { "prompt_tokens": 90, "completion_tokens": 40 } })));
+    s.push_str("data: [DONE]\n\n");
+    s
+}
+
+#[tokio::test]
+async fn a_capable_model_reads_what_the_rules_cannot_and_is_not_asked_otherwise() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let app = TestApp::spawn().await;
+    let t = company(&app, "narmada", MAHARASHTRA).await;
+    let sharma = customer(&app, &t, "Sharma Traders", KARNATAKA).await;
+    let verma = customer(&app, &t, "Verma Stores", MUMBAI_BUYER).await;
+    let item = laptop(&app, &t, "30000").await;
+    invoice(&app, &t, &sharma, json!([{ "item_id": item, "quantity": "2" }])).await;
+    invoice(&app, &t, &sharma, json!([{ "item_id": item, "quantity": "1" }])).await;
+    invoice(&app, &t, &verma, json!([{ "item_id": item, "quantity": "3" }])).await;
+    let question = json!({ "query": "what does Sharma Traders still owe us" });
+
+    // No capable model routed: the rules say what they could not read.
+    let v = post(&app, &t, "/api/v1/invoices/search", question.clone(), 200).await;
+    assert_eq!(v["read_by"], "rules", "{v}");
+    assert!(v["notes"].to_string().contains("not understood"), "{v}");
+
+    // A stand-in speaking the OpenAI protocol, routed for invoice search.
+    let model = MockServer::start().await;
+    let reading = json!({ "statuses": ["issued", "partially_paid", "overdue"], "party": "Sharma Traders",
+                          "from": null, "to": null, "min_total": "40000", "max_total": null, "number": null });
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/event-stream")
+                .set_body_string(sse(&reading.to_string())),
+        )
+        .mount(&model)
+        .await;
+    post(
+        &app,
+        &t,
+        "/api/v1/ai/providers",
+        json!({ "name": "stand", "kind": "openai_compatible", "base_url": model.uri(), "chat_model": "reader-1" }),
+        201,
+    )
+    .await;
+    let r = app
+        .put("/api/v1/ai/policy")
+        .bearer(&t)
+        .json(&json!({ "routes": { "invoice_search": ["stand"] } }))
+        .send()
+        .await;
+    r.assert_status(200);
+
+    let v = post(&app, &t, "/api/v1/invoices/search", question, 200).await;
+    assert_eq!(v["read_by"], "rules_and_model", "{v}");
+    assert_eq!(v["model"], "stand/reader-1", "{v}");
+    assert_eq!(v["party_id"], sharma.as_str(), "{v}");
+    assert_eq!(d(&v["filters"]["min_total"]), dec("40000"), "{v}");
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "only Sharma's invoice above 40,000: {v}");
+    assert_eq!(d(&items[0]["total"]), dec("70800"), "{v}");
+    let sent = model.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    let body: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+    assert_eq!(body["response_format"]["type"], "json_schema", "{body}");
+    assert!(body["messages"][1]["content"].as_str().unwrap().contains("Sharma Traders"));
+
+    // A question the rules read whole never reaches the model.
+    let v = post(
+        &app,
+        &t,
+        "/api/v1/invoices/search",
+        json!({ "query": "unpaid invoices of Verma Stores" }),
+        200,
+    )
+    .await;
+    assert_eq!(v["read_by"], "rules", "{v}");
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(model.received_requests().await.unwrap().len(), 1, "the model was not asked");
+}
+
+/// Every page of a list, walked by its cursor.
+async fn walk(app: &TestApp, t: &str, path: &str) -> Vec<serde_json::Value> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let url = match &cursor {
+            Some(c) => format!("{path}{sep}limit=2&cursor={c}"),
+            None => format!("{path}{sep}limit=2"),
+        };
+        let page = get(app, t, &url).await;
+        all.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return all,
+        }
+    }
+}
+
+#[tokio::test]
+async fn lists_filter_by_status_party_and_text_and_page_in_order() {
+    let app = TestApp::spawn().await;
+    let t = company(&app, "godavari", MAHARASHTRA).await;
+    let sharma = customer(&app, &t, "Sharma Traders", KARNATAKA).await;
+    let verma = customer(&app, &t, "Verma 100% Stores", MUMBAI_BUYER).await;
+    let item = laptop(&app, &t, "1000").await;
+    let mut issued = Vec::new();
+    for (i, party) in [&sharma, &verma, &sharma, &verma, &sharma].into_iter().enumerate() {
+        let date = format!("2026-04-{:02}", 10 + i);
+        let d = post(
+            &app,
+            &t,
+            "/api/v1/invoices",
+            json!({ "party_id": party, "date": date, "lines": [{ "item_id": item, "quantity": "1" }] }),
+            201,
+        )
+        .await;
+        let id = d["id"].as_str().unwrap().to_string();
+        issued.push(post(&app, &t, &format!("/api/v1/invoices/{id}/issue"), json!(null), 200).await);
+    }
+    let draft = draft(&app, &t, &verma, json!([{ "item_id": item, "quantity": "2" }])).await;
+    // One paid in full.
+    post(
+        &app,
+        &t,
+        "/api/v1/payments",
+        json!({ "kind": "receipt", "party_id": sharma, "mode": "cash", "amount": "1180",
+                "allocations": [{ "document_id": issued[0]["id"], "amount": "1180" }] }),
+        201,
+    )
+    .await;
+    let ids = |v: &[serde_json::Value]| -> Vec<String> {
+        v.iter().map(|d| d["id"].as_str().unwrap().to_string()).collect()
+    };
+    let sorted = |v: &[serde_json::Value]| {
+        v.windows(2).all(|w| {
+            (w[0]["date"].as_str(), w[0]["id"].as_str()) > (w[1]["date"].as_str(), w[1]["id"].as_str())
+        })
+    };
+
+    // Everything, newest first, two at a time: each once, in order.
+    let all = walk(&app, &t, "/api/v1/invoices").await;
+    assert_eq!(all.len(), 6, "{all:?}");
+    assert!(sorted(&all), "{all:?}");
+    let mut unique = ids(&all);
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 6);
+    // By status (one or several), by party, by text.
+    let paid = walk(&app, &t, "/api/v1/invoices?status=paid").await;
+    assert_eq!(ids(&paid), vec![issued[0]["id"].as_str().unwrap().to_string()]);
+    let drafts = walk(&app, &t, "/api/v1/invoices?status=draft").await;
+    assert_eq!(ids(&drafts), vec![draft["id"].as_str().unwrap().to_string()]);
+    let open = walk(&app, &t, "/api/v1/invoices?status=issued&from=2026-04-11&to=2026-04-13").await;
+    assert_eq!(open.len(), 3, "{open:?}");
+    assert!(sorted(&open));
+    let theirs = walk(&app, &t, &format!("/api/v1/invoices?party_id={sharma}")).await;
+    assert_eq!(theirs.len(), 3, "{theirs:?}");
+    assert!(theirs.iter().all(|d| d["party_name"] == "Sharma Traders") && sorted(&theirs));
+    let number = issued[3]["number"].as_str().unwrap();
+    let by_number = walk(&app, &t, &format!("/api/v1/invoices?q={}", number.replace('/', "%2F"))).await;
+    assert_eq!(ids(&by_number), vec![issued[3]["id"].as_str().unwrap().to_string()], "{number}");
+    // A number's end, and its beginning in any case.
+    let tail: String = number.chars().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+    let by_tail = walk(&app, &t, &format!("/api/v1/invoices?q={tail}")).await;
+    assert_eq!(ids(&by_tail), vec![issued[3]["id"].as_str().unwrap().to_string()], "{tail}");
+    let head = number[..4].to_lowercase().replace('/', "%2F");
+    assert_eq!(walk(&app, &t, &format!("/api/v1/invoices?q={head}")).await.len(), 5, "{head}");
+    let by_name = walk(&app, &t, "/api/v1/invoices?q=sharma").await;
+    assert_eq!(by_name.len(), 3, "{by_name:?}");
+    assert!(sorted(&by_name));
+    // `%` is a character, not a wildcard.
+    let literal = walk(&app, &t, "/api/v1/invoices?q=100%25").await;
+    assert_eq!(literal.len(), 3, "Verma 100% Stores' documents: {literal:?}");
+    assert!(walk(&app, &t, "/api/v1/invoices?q=%25%25").await.is_empty());
+    // Text and party together: the party's matches only.
+    let both = walk(&app, &t, &format!("/api/v1/invoices?q=INV&party_id={verma}")).await;
+    assert_eq!(both.len(), 2, "{both:?}");
+}
+
 #[tokio::test]
 async fn the_companys_logo_is_checked_kept_and_printed_on_its_documents() {
     let app = TestApp::spawn().await;
@@ -416,7 +600,8 @@ async fn the_companys_logo_is_checked_kept_and_printed_on_its_documents() {
     app.get("/api/v1/ledger/logo").bearer(&t).send().await.assert_problem(404, "not_found");
 
     // Not an image, a broken one, or one that is not what it says: refused.
-    let r = app.put("/api/v1/ledger/logo").bearer(&t).raw("image/png", "not a picture").send().await;
+    let r =
+        app.put("/api/v1/ledger/logo").bearer(&t).raw("image/png", "not a picture").send().await;
     let v = r.assert_problem(422, "validation_failed");
     assert_eq!(v["errors"][0]["field"], "body", "{v}");
     let logo = include_bytes!("data/logo.png").to_vec();

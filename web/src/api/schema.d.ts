@@ -3126,6 +3126,8 @@ export interface components {
             filters: components["schemas"]["Parsed"];
             /** @description Matching invoices and notes, newest first. */
             items: components["schemas"]["DocumentSummary"][];
+            /** @description The model that helped (`provider/model`), when one did. */
+            model?: string | null;
             /** @description What could not be used, for a person ("no party is named …"). */
             notes: string[];
             /**
@@ -3135,6 +3137,8 @@ export interface components {
             party_id?: string | null;
             /** @description Its name as stored. */
             party_name?: string | null;
+            /** @description Who read the question. */
+            read_by: components["schemas"]["ReadBy"];
         };
         /** @description A question about invoices in plain words. */
         InvoiceQuestion: {
@@ -5023,6 +5027,11 @@ export interface components {
          * @enum {string}
          */
         Rating: "up" | "down";
+        /**
+         * @description Who read a question.
+         * @enum {string}
+         */
+        ReadBy: "rules" | "rules_and_model";
         /** @description Readiness answer. */
         Ready: {
             /** @description Each check and its result. */
@@ -7117,7 +7126,10 @@ export interface operations {
                 from?: string;
                 /** @description Dated on or before. */
                 to?: string;
-                /** @description Number or party name contains. */
+                /**
+                 * @description A number beginning or ending with this (any case), or a party whose
+                 *     name contains it.
+                 */
                 q?: string;
                 /** @description Total at least. */
                 min_total?: string;
@@ -8490,7 +8502,10 @@ export interface operations {
                 from?: string;
                 /** @description Dated on or before. */
                 to?: string;
-                /** @description Number or party name contains. */
+                /**
+                 * @description A number beginning or ending with this (any case), or a party whose
+                 *     name contains it.
+                 */
                 q?: string;
                 /** @description Total at least. */
                 min_total?: string;
@@ -10366,7 +10381,10 @@ export interface operations {
                 from?: string;
                 /** @description Dated on or before. */
                 to?: string;
-                /** @description Number or party name contains. */
+                /**
+                 * @description A number beginning or ending with this (any case), or a party whose
+                 *     name contains it.
+                 */
                 q?: string;
                 /** @description Total at least. */
                 min_total?: string;

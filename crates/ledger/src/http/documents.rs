@@ -64,7 +64,8 @@ pub struct InvoicesQuery {
     pub from: Option<NaiveDate>,
     /// Dated on or before.
     pub to: Option<NaiveDate>,
-    /// Number or party name contains.
+    /// A number beginning or ending with this (any case), or a party whose
+    /// name contains it.
     #[param(max_length = 100)]
     pub q: Option<String>,
     /// Total at least.
@@ -88,7 +89,8 @@ pub struct DocumentsQuery {
     pub from: Option<NaiveDate>,
     /// Dated on or before.
     pub to: Option<NaiveDate>,
-    /// Number or party name contains.
+    /// A number beginning or ending with this (any case), or a party whose
+    /// name contains it.
     #[param(max_length = 100)]
     pub q: Option<String>,
     /// Total at least.

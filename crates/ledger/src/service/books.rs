@@ -353,7 +353,10 @@ pub async fn put_logo(
             "Payload too large",
         )
         .detail(format!("a logo may be at most {} KiB", LOGO_LIMIT / 1024))
-        .field("body", format!("is {} KiB; the limit is {} KiB", bytes.len() / 1024, LOGO_LIMIT / 1024))
+        .field(
+            "body",
+            format!("is {} KiB; the limit is {} KiB", bytes.len() / 1024, LOGO_LIMIT / 1024),
+        )
         .into());
     }
     let Some(content_type) = crate::print::image_type(&bytes) else {
@@ -371,7 +374,9 @@ pub async fn put_logo(
     tokio::task::spawn_blocking(move || crate::print::check_logo(&checked))
         .await
         .map_err(|e| LedgerError::Api(ApiError::internal(e)))?
-        .map_err(|_| ApiError::invalid("body", format!("is not a readable {content_type} image")))?;
+        .map_err(|_| {
+            ApiError::invalid("body", format!("is not a readable {content_type} image"))
+        })?;
     let mut tx = g.tx(ledger.db()).await?;
     let updated_at = repo::books::put_logo(&mut tx, &logo).await?;
     let info = LogoInfo {

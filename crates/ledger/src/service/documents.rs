@@ -65,6 +65,7 @@ pub async fn compute(
     input: &DocumentInput,
     today: NaiveDate,
     default_due_days: i32,
+    stored: bool,
 ) -> Result<Computed> {
     let mut e = Problems::default();
     let date = input.date.unwrap_or(today);
@@ -127,7 +128,10 @@ pub async fn compute(
     if !kind.is_note() && input.against_id.is_some() {
         e.add("against_id", "only credit and debit notes are issued against an invoice");
     }
-    if kind == DocKind::PurchaseBill
+    // The supplier's number is needed to keep a bill, not to work out its
+    // tax: a preview goes without it.
+    if stored
+        && kind == DocKind::PurchaseBill
         && input.supplier_number.as_ref().is_none_or(|n| n.trim().is_empty())
     {
         e.add("supplier_number", "a purchase bill carries the supplier's invoice number");
@@ -351,6 +355,7 @@ pub async fn preview(
         input,
         super::today(&company.time_zone),
         settings.default_due_days,
+        false,
     )
     .await
 }
@@ -415,7 +420,8 @@ async fn save_draft_from(
         check_against(kind, &inv, input.party_id, input.date.unwrap_or(today))?;
     }
     let c =
-        compute(&mut tx, &company, kind, &party, &input, today, settings.default_due_days).await?;
+        compute(&mut tx, &company, kind, &party, &input, today, settings.default_due_days, true)
+            .await?;
     let id = id.unwrap_or_else(Uuid::now_v7);
     let draft = Draft {
         id,
@@ -981,11 +987,26 @@ pub async fn pdf(
     Ok((name, bytes))
 }
 
+/// Who read a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadBy {
+    /// The rules alone.
+    Rules,
+    /// The rules, with the company's capable model filling what they could
+    /// not read.
+    RulesAndModel,
+}
+
 /// What a question was read as, and the invoices that match.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct InvoiceAnswer {
     /// The filters used.
     pub filters: crate::query::Parsed,
+    /// Who read the question.
+    pub read_by: ReadBy,
+    /// The model that helped (`provider/model`), when one did.
+    pub model: Option<String>,
     /// The party the name was matched to.
     pub party_id: Option<Uuid>,
     /// Its name as stored.
@@ -1008,10 +1029,30 @@ pub async fn search(
 ) -> Result<InvoiceAnswer> {
     let company = ledger.identity().company(g.access()).await?;
     let today = super::today(&company.time_zone);
-    let parsed = crate::query::parse(question, today);
+    let mut parsed = crate::query::parse(question, today);
     let mut notes = Vec::new();
+    let (mut read_by, mut model) = (ReadBy::Rules, None);
     if !parsed.unparsed.is_empty() {
-        notes.push(format!("not understood: {}", parsed.unparsed.join(" ")));
+        // Words the rules could not use: a capable model, when the company
+        // routes one, reads the question against the same schema and fills
+        // what the rules left out (the bundled base model is never asked).
+        match read_with_model(ledger, g, question, today).await {
+            Ok(Some((name, reading))) => {
+                let (m, dropped) = crate::query::from_model(&reading);
+                if !dropped.is_empty() {
+                    notes.push(format!("the model's reading left out: {}", dropped.join(", ")));
+                }
+                parsed = crate::query::merge(parsed, m);
+                (read_by, model) = (ReadBy::RulesAndModel, Some(name));
+            }
+            Ok(None) => {
+                notes.push(format!("not understood: {}", parsed.unparsed.join(" ")));
+            }
+            Err(why) => {
+                notes.push(format!("not understood: {}", parsed.unparsed.join(" ")));
+                notes.push(format!("the model could not read the question: {why}"));
+            }
+        }
     }
     let mut tx = g.read_tx(ledger.db()).await?;
     let mut party = None;
@@ -1054,7 +1095,48 @@ pub async fn search(
         repo::documents::list(&mut tx, &f, None, limit).await?
     };
     let (party_id, party_name) = party.unzip();
-    Ok(InvoiceAnswer { filters: parsed, party_id, party_name, notes, items })
+    Ok(InvoiceAnswer { filters: parsed, read_by, model, party_id, party_name, notes, items })
+}
+
+/// A capable model's reading of a question as JSON filters, or none when
+/// the company routes no capable model for `invoice_search`.
+async fn read_with_model(
+    ledger: &Ledger,
+    g: &identity::Caller,
+    question: &str,
+    today: chrono::NaiveDate,
+) -> std::result::Result<Option<(String, serde_json::Value)>, String> {
+    let ctx = ai::CallContext::of(g, "invoice_search");
+    let Some(provider) = ledger.ai().capable_chat_provider(&ctx).await.map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
+    let (system, user) = crate::query::model_prompt(question, today);
+    let mut req = ai::ChatRequest::new(vec![
+        ai::Message::new(ai::Role::System, system),
+        ai::Message::new(ai::Role::User, user),
+    ]);
+    req.temperature = Some(0.0);
+    req.max_tokens = Some(300);
+    req.response_format = Some(json!({
+        "type": "json_schema",
+        "json_schema": { "name": "invoice_filters", "strict": true, "schema": crate::query::model_schema() },
+    }));
+    let (info, answer) =
+        ledger.ai().complete(&ctx, Some(&provider), req).await.map_err(|e| e.to_string())?;
+    // Some servers wrap JSON in a code fence even when asked not to.
+    let text = answer.content.trim();
+    let text = text
+        .strip_prefix("```json")
+        .or_else(|| text.strip_prefix("```"))
+        .and_then(|t| t.strip_suffix("```"))
+        .unwrap_or(text);
+    let reading: serde_json::Value =
+        serde_json::from_str(text.trim()).map_err(|_| "its answer was not JSON".to_string())?;
+    if !reading.is_object() {
+        return Err("its answer was not a JSON object".into());
+    }
+    Ok(Some((format!("{}/{}", info.provider, info.model), reading)))
 }
 
 /// Where an issued document was sent.

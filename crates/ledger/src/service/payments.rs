@@ -19,7 +19,7 @@ use crate::error::{LedgerError, Result};
 use crate::model::{
     AccountKind, AllocationInput, DocKind, Payment, PaymentInput, PaymentKind, PaymentMode,
 };
-use crate::permissions::{PaymentsRead, PaymentsCreate};
+use crate::permissions::{PaymentsCreate, PaymentsRead};
 use crate::posting::{self, AccountKey};
 use crate::tds::{self, Expected, Payee, TdsSection};
 use crate::{Ledger, PAYMENT_RECORDED, repo};
