@@ -46,8 +46,8 @@ SELECT enable_tenant_rls('account_days');
 ALTER TABLE ledger_documents
     ADD COLUMN number_key  text COLLATE "C" GENERATED ALWAYS AS (upper(number)) STORED,
     ADD COLUMN number_rkey text COLLATE "C" GENERATED ALWAYS AS (reverse(upper(number))) STORED;
-CREATE INDEX ledger_documents_number_key ON ledger_documents (tenant_id, number_key) WHERE number IS NOT NULL;
-CREATE INDEX ledger_documents_number_rkey ON ledger_documents (tenant_id, number_rkey) WHERE number IS NOT NULL;
+CREATE INDEX ledger_documents_number_key ON ledger_documents (tenant_id, number_key);
+CREATE INDEX ledger_documents_number_rkey ON ledger_documents (tenant_id, number_rkey);
 
 -- A page of a list is merged from one ordered range per kind and status.
 CREATE INDEX ledger_documents_kind_status ON ledger_documents (tenant_id, kind, status, doc_date DESC, id DESC);

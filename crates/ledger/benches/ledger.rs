@@ -316,7 +316,10 @@ async fn scale() {
     .await
     .unwrap();
     for (name, _) in &indexes {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP INDEX {name}"))).execute(&mut su).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP INDEX {name}")))
+            .execute(&mut su)
+            .await
+            .unwrap();
     }
     sqlx::query(sql)
         .bind(tenant)

@@ -405,7 +405,11 @@ pub fn from_model(v: &serde_json::Value) -> (Parsed, Vec<String>) {
     let mut p = Parsed::default();
     let mut dropped = Vec::new();
     let text = |k: &str| {
-        v.get(k).and_then(|x| x.as_str()).map(str::trim).filter(|x| !x.is_empty()).map(str::to_string)
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
     };
     if let Some(list) = v.get("statuses").and_then(|x| x.as_array()) {
         for s in list.iter().filter_map(|x| x.as_str()) {

@@ -520,7 +520,8 @@ async fn lists_filter_by_status_party_and_text_and_page_in_order() {
         )
         .await;
         let id = d["id"].as_str().unwrap().to_string();
-        issued.push(post(&app, &t, &format!("/api/v1/invoices/{id}/issue"), json!(null), 200).await);
+        issued
+            .push(post(&app, &t, &format!("/api/v1/invoices/{id}/issue"), json!(null), 200).await);
     }
     let draft = draft(&app, &t, &verma, json!([{ "item_id": item, "quantity": "2" }])).await;
     // One paid in full.
@@ -538,7 +539,8 @@ async fn lists_filter_by_status_party_and_text_and_page_in_order() {
     };
     let sorted = |v: &[serde_json::Value]| {
         v.windows(2).all(|w| {
-            (w[0]["date"].as_str(), w[0]["id"].as_str()) > (w[1]["date"].as_str(), w[1]["id"].as_str())
+            (w[0]["date"].as_str(), w[0]["id"].as_str())
+                > (w[1]["date"].as_str(), w[1]["id"].as_str())
         })
     };
 
@@ -562,7 +564,8 @@ async fn lists_filter_by_status_party_and_text_and_page_in_order() {
     assert_eq!(theirs.len(), 3, "{theirs:?}");
     assert!(theirs.iter().all(|d| d["party_name"] == "Sharma Traders") && sorted(&theirs));
     let number = issued[3]["number"].as_str().unwrap();
-    let by_number = walk(&app, &t, &format!("/api/v1/invoices?q={}", number.replace('/', "%2F"))).await;
+    let by_number =
+        walk(&app, &t, &format!("/api/v1/invoices?q={}", number.replace('/', "%2F"))).await;
     assert_eq!(ids(&by_number), vec![issued[3]["id"].as_str().unwrap().to_string()], "{number}");
     // A number's end, and its beginning in any case.
     let tail: String = number.chars().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();

@@ -57,6 +57,9 @@ fn company_state(company: &Company) -> Result<&str> {
 /// Taxes a draft: every line resolved from its item (description, HSN/SAC,
 /// unit, price, the GST rate in force on the date), then taxed by the
 /// place of supply. Field errors name the line (`lines[2].gst_rate`).
+/// `stored`: the draft is to be kept, not only previewed (keeping a
+/// purchase bill needs the supplier's number; working out its tax does not).
+#[allow(clippy::too_many_arguments)]
 pub async fn compute(
     tx: &mut kernel::db::TenantTx,
     company: &Company,
@@ -1107,7 +1110,8 @@ async fn read_with_model(
     today: chrono::NaiveDate,
 ) -> std::result::Result<Option<(String, serde_json::Value)>, String> {
     let ctx = ai::CallContext::of(g, "invoice_search");
-    let Some(provider) = ledger.ai().capable_chat_provider(&ctx).await.map_err(|e| e.to_string())?
+    let Some(provider) =
+        ledger.ai().capable_chat_provider(&ctx).await.map_err(|e| e.to_string())?
     else {
         return Ok(None);
     };
