@@ -105,16 +105,12 @@ pub async fn aging_summary(
              SELECT d.party_id, coalesce(d.due_date, d.doc_date) AS due,
                     d.total - d.settled + coalesce(l.amount, 0) AS balance
                FROM ledger_documents d LEFT JOIN later l ON l.document_id = d.id
-              WHERE d.tenant_id = $1 AND d.status IN ('issued', 'partially_paid', 'overdue')
-                AND d.doc_date <= $3 AND d.cancelled_at IS NULL
-                AND (($2 AND d.kind = 'purchase_bill')
-                     OR (NOT $2 AND d.kind IN ('invoice', 'bill_of_supply', 'debit_note')))
+              WHERE d.tenant_id = $1 AND d.kind = ANY($4) AND d.status IN ('issued', 'partially_paid', 'overdue')
+                AND d.cancelled_at IS NULL AND d.doc_date <= $3
              UNION ALL
              SELECT d.party_id, coalesce(d.due_date, d.doc_date), d.total - d.settled + l.amount
                FROM later l JOIN ledger_documents d ON d.tenant_id = $1 AND d.id = l.document_id
-              WHERE d.status = 'paid' AND d.doc_date <= $3 AND d.cancelled_at IS NULL
-                AND (($2 AND d.kind = 'purchase_bill')
-                     OR (NOT $2 AND d.kind IN ('invoice', 'bill_of_supply', 'debit_note')))
+              WHERE d.status = 'paid' AND d.doc_date <= $3 AND d.cancelled_at IS NULL AND d.kind = ANY($4)
              UNION ALL
              SELECT p.id, p.opening_date,
                     CASE WHEN $2 THEN -p.opening_balance ELSE p.opening_balance END
@@ -137,6 +133,7 @@ pub async fn aging_summary(
     .bind(tenant)
     .bind(purchases)
     .bind(as_of)
+    .bind(if purchases { &["purchase_bill"][..] } else { &["invoice", "bill_of_supply", "debit_note"][..] })
     .fetch_all(&mut **tx)
     .await
 }
