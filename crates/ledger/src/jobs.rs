@@ -52,3 +52,41 @@ impl Job for MarkOverdue {
     }
 }
 kernel::register_job!(MarkOverdue);
+
+/// Registers an issued invoice or note with the IRP (queued on issue
+/// when the company registers automatically). A refusal is recorded on
+/// the document and not retried; when the IRP does not answer, the job
+/// fails and is retried with backoff.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GenerateEinvoice {
+    /// The document.
+    pub document_id: uuid::Uuid,
+}
+
+impl Job for GenerateEinvoice {
+    const KIND: &'static str = "ledger.einvoice";
+    const TIMEOUT: Duration = Duration::from_secs(600);
+
+    async fn run(self, ctx: JobContext) -> anyhow::Result<()> {
+        let ledger = crate::LedgerService::of(&ctx.state);
+        match service::einvoice::generate(
+            &ledger,
+            service::einvoice::Who::System(ctx.access()),
+            self.document_id,
+        )
+        .await
+        {
+            Ok(_) => Ok(()),
+            Err(crate::LedgerError::Api(e))
+                if e.status() == axum::http::StatusCode::SERVICE_UNAVAILABLE =>
+            {
+                anyhow::bail!("the IRP did not answer; trying again later")
+            }
+            Err(e) => {
+                tracing::info!(document = %self.document_id, error = %e, "e-invoice not registered");
+                Ok(())
+            }
+        }
+    }
+}
+kernel::register_job!(GenerateEinvoice);

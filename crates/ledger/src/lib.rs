@@ -10,6 +10,7 @@
 //! tests.
 
 pub mod error;
+pub mod gst;
 pub mod http;
 pub mod india;
 mod isolation;
@@ -55,11 +56,20 @@ kernel::event!(
     pub PAYMENT_RECORDED = "payment.recorded", "A receipt from a customer or a payment to a supplier was recorded"
 );
 
+kernel::event!(
+    /// An e-invoice was registered with the IRP.
+    pub EINVOICE_GENERATED = "einvoice.generated", "An invoice or note was registered with the IRP: it has an IRN and a signed QR code"
+);
+
 /// The ledger's service.
 pub struct Ledger {
     db: Db,
     identity: Arc<Identity>,
     ai: Arc<ai::Ai>,
+    secrets: kernel::crypto::SecretBox,
+    allow_private_endpoints: bool,
+    irp_sessions:
+        std::sync::Mutex<std::collections::HashMap<kernel::ids::TenantId, gst::irp::Session>>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -80,6 +90,9 @@ impl Ledger {
             db: s.db.clone(),
             identity: s.get::<Identity>()?,
             ai: s.get::<ai::Ai>()?,
+            secrets: s.secrets.clone(),
+            allow_private_endpoints: s.config.compliance.allow_private_endpoints,
+            irp_sessions: Default::default(),
         }))
     }
 
@@ -96,6 +109,24 @@ impl Ledger {
     /// The AI runtime (questions the rules cannot read).
     pub fn ai(&self) -> &Arc<ai::Ai> {
         &self.ai
+    }
+
+    /// A company's IRP session, while it has ten minutes or more to run.
+    pub(crate) fn irp_session(&self, tenant: kernel::ids::TenantId) -> Option<gst::irp::Session> {
+        let g = self.irp_sessions.lock().unwrap_or_else(|e| e.into_inner());
+        g.get(&tenant)
+            .filter(|s| s.expires > chrono::Utc::now() + chrono::Duration::minutes(10))
+            .cloned()
+    }
+
+    /// Keeps a company's IRP session for the next calls.
+    pub(crate) fn keep_irp_session(&self, tenant: kernel::ids::TenantId, s: gst::irp::Session) {
+        self.irp_sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(tenant, s);
+    }
+
+    /// Drops a company's IRP session (its settings changed).
+    pub(crate) fn forget_irp_session(&self, tenant: kernel::ids::TenantId) {
+        self.irp_sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(&tenant);
     }
 }
 

@@ -95,3 +95,15 @@ kernel::permission!(
     /// The ledger's settings.
     pub BooksSettings = "books":"settings", "Change the ledger's settings, number series and the company's logo", [Admin, Accountant]
 );
+kernel::permission!(
+    /// Register invoices and notes with the IRP.
+    pub EinvoicesGenerate = "einvoices":"generate", "Register invoices and notes with the IRP (IRN and signed QR code)", [Admin, Accountant]
+);
+kernel::permission!(
+    /// Cancel an IRN (within 24 hours), cancelling its document.
+    pub EinvoicesCancel = "einvoices":"cancel", "Cancel an e-invoice's IRN within 24 hours, cancelling the document with it", [Admin, Accountant]
+);
+kernel::permission!(
+    /// Configure e-invoicing.
+    pub GstSettings = "gst":"settings", "Configure e-invoicing: the IRP's URL, API credentials and public keys", [Admin]
+);

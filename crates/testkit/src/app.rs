@@ -115,6 +115,8 @@ impl TestAppBuilder {
         config.webhooks.allow_private = true;
         // Stand-in model providers listen on loopback too.
         config.ai.allow_private_providers = true;
+        // So do the stand-in IRP and e-way bill services.
+        config.compliance.allow_private_endpoints = true;
         // Tests run side by side: one inference thread each.
         config.ai.threads = 1;
         config.ai.chat_parallel = 1;

@@ -46,6 +46,8 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     /// Local models, providers, prices and the response cache.
     pub ai: AiConfig,
+    /// GST compliance: the IRP and e-way bill services companies reach.
+    pub compliance: ComplianceConfig,
     /// Master key for secrets at rest (base64 of 32 bytes). Unset: a key
     /// generated in `<data_dir>/secrets/master.key`. Set the same value on
     /// every node that shares a database.
@@ -62,6 +64,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             webhooks: WebhooksConfig::default(),
             ai: AiConfig::default(),
+            compliance: ComplianceConfig::default(),
             http: HttpConfig::default(),
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
@@ -247,6 +250,16 @@ impl JobsConfig {
     pub fn concurrency(&self, queue: &str) -> usize {
         self.queues.get(queue).or_else(|| self.queues.get("default")).copied().unwrap_or(4).max(1)
     }
+}
+
+/// GST compliance settings.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ComplianceConfig {
+    /// Allow IRP and e-way bill base URLs on private, loopback and
+    /// link-local addresses (a local stand-in, or a GSP on the company's
+    /// network); refused by default so a tenant cannot reach the host's.
+    pub allow_private_endpoints: bool,
 }
 
 /// Outgoing webhook settings.

@@ -3,6 +3,7 @@
 
 mod books;
 mod documents;
+mod gst;
 mod parties;
 mod payments;
 mod reports;
@@ -37,6 +38,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::cancel_invoice))
         .routes(routes!(documents::invoice_pdf))
         .routes(routes!(documents::send_invoice))
+        .routes(routes!(gst::einvoice_status, gst::generate_einvoice))
+        .routes(routes!(gst::einvoice_json))
+        .routes(routes!(gst::cancel_einvoice))
+        .routes(routes!(gst::einvoice_qr))
+        .routes(routes!(gst::get_einvoice_settings, gst::put_einvoice_settings))
         .routes(routes!(documents::list_quotations, documents::create_quotation))
         .routes(routes!(
             documents::get_quotation,

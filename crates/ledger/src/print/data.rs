@@ -84,6 +84,17 @@ pub struct PrintData {
     pub words: String,
     pub notes: Option<String>,
     pub signatory: String,
+    /// The e-invoice's registration, printed with its QR code.
+    pub einvoice: Option<EinvoicePrint>,
+}
+
+/// An e-invoice's registration as printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct EinvoicePrint {
+    pub irn: String,
+    pub ack_no: String,
+    pub ack_date: String,
+    pub cancelled: bool,
 }
 
 fn s(v: &Value, k: &str) -> Option<String> {
@@ -254,6 +265,7 @@ pub fn print_data(
         words: amount_in_words(doc.total),
         notes: doc.notes.clone(),
         signatory: us.name,
+        einvoice: None,
     }
 }
 

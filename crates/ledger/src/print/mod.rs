@@ -16,7 +16,7 @@ use typst_layout::PagedDocument;
 
 mod data;
 
-pub use data::{PrintData, company_now, print_data};
+pub use data::{EinvoicePrint, PrintData, company_now, print_data};
 
 const TEMPLATE: &str = include_str!("invoice.typ");
 
@@ -74,13 +74,14 @@ fn file_id(path: &str) -> FileId {
 }
 
 /// One document's world: the template as `main.typ`, its data as
-/// `data.json` and the company's logo, if it has one.
+/// `data.json`, the company's logo if it has one, and the e-invoice QR
+/// code (`/qr.png`) if the document has one.
 struct DocWorld {
     main: FileId,
     data: FileId,
     source: Source,
     json: Bytes,
-    logo: Option<(FileId, Bytes)>,
+    images: Vec<(FileId, Bytes)>,
 }
 
 impl DocWorld {
@@ -91,8 +92,16 @@ impl DocWorld {
             data: file_id("/data.json"),
             source: Source::new(main, template.to_string()),
             json: Bytes::new(json),
-            logo: logo.map(|l| (file_id(l.path()), Bytes::new(l.bytes.clone()))),
+            images: logo
+                .map(|l| (file_id(l.path()), Bytes::new(l.bytes.clone())))
+                .into_iter()
+                .collect(),
         }
+    }
+
+    fn with_image(mut self, path: &str, bytes: &[u8]) -> DocWorld {
+        self.images.push((file_id(path), Bytes::new(bytes.to_vec())));
+        self
     }
 }
 
@@ -117,10 +126,11 @@ impl World for DocWorld {
         if id == self.data {
             return Ok(self.json.clone());
         }
-        match &self.logo {
-            Some((logo, bytes)) if *logo == id => Ok(bytes.clone()),
-            _ => Err(FileError::AccessDenied),
-        }
+        self.images
+            .iter()
+            .find(|(f, _)| *f == id)
+            .map(|(_, b)| b.clone())
+            .ok_or(FileError::AccessDenied)
     }
 
     fn font(&self, index: usize) -> Option<Font> {
@@ -138,17 +148,26 @@ impl World for DocWorld {
 pub struct PrintError(String);
 
 /// Typesets `data` as an A4 PDF, with the company's logo at the top when
-/// it has one.
-pub fn render(data: &PrintData, logo: Option<&Logo>) -> Result<Vec<u8>, PrintError> {
+/// it has one, and the e-invoice's QR code (a PNG) when it has one.
+pub fn render(
+    data: &PrintData,
+    logo: Option<&Logo>,
+    qr: Option<&[u8]>,
+) -> Result<Vec<u8>, PrintError> {
     let mut value = serde_json::to_value(data).map_err(|e| PrintError(e.to_string()))?;
     value["logo"] = logo.map_or(serde_json::Value::Null, |l| l.path().into());
+    value["qr"] = qr.map_or(serde_json::Value::Null, |_| "/qr.png".into());
     let json = serde_json::to_vec(&value).map_err(|e| PrintError(e.to_string()))?;
-    match typeset(&DocWorld::new(TEMPLATE, json, logo)) {
+    let mut world = DocWorld::new(TEMPLATE, json, logo);
+    if let Some(q) = qr {
+        world = world.with_image("/qr.png", q);
+    }
+    match typeset(&world) {
         // A logo checked on upload that no longer prints (say, after an
         // upgrade) must not stop the company's documents: print without.
         Err(e) if logo.is_some() => {
             tracing::warn!(error = %e, "the company's logo could not be printed; printing without it");
-            render(data, None)
+            render(data, None, qr)
         }
         done => done,
     }

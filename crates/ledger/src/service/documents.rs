@@ -724,6 +724,15 @@ pub async fn issue(
         &format!("{} {number} — {}", capitalise(kind.label()), party.legal_name),
     )
     .await?;
+    super::einvoice::queue_on_issue(
+        &mut tx,
+        kind,
+        id,
+        &snapshot_party(&party),
+        crate::tax::SupplyType::parse(&h.supply_type).unwrap_or_default()
+            == crate::tax::SupplyType::Regular,
+    )
+    .await?;
     if kind.is_sale() || kind == DocKind::CreditNote {
         kernel::outbox::publish(
             &mut tx,
@@ -778,6 +787,33 @@ pub async fn publish_if_paid(tx: &mut kernel::db::TenantTx, id: Uuid) -> Result<
 /// reversed (dated today), a credit note's application is undone. A
 /// document something settled, or with notes against it, cannot be
 /// cancelled until those are undone.
+/// Refuses cancelling an issued document that notes adjust or payments
+/// settle (those are undone first).
+pub(crate) async fn check_cancellable(
+    tx: &mut kernel::db::TenantTx,
+    kind: DocKind,
+    id: Uuid,
+) -> Result<()> {
+    if kind == DocKind::Quotation {
+        return Ok(());
+    }
+    let (credited, debited) = repo::documents::notes_against(tx, id).await?;
+    if !credited.is_zero() || !debited.is_zero() {
+        return Err(LedgerError::state(
+            "has_notes",
+            "credit or debit notes were issued against it; cancel them first",
+        ));
+    }
+    let paid = repo::documents::paid_by_payments(tx, id).await?;
+    if paid > Decimal::ZERO {
+        return Err(LedgerError::state(
+            "has_payments",
+            format!("₹{paid} of it is settled by payments; take those off first"),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn cancel(
     ledger: &Ledger,
     g: &identity::Caller,
@@ -818,18 +854,13 @@ pub async fn cancel(
     if kind != DocKind::Quotation {
         let settings = repo::books::settings_for_posting(&mut tx).await?;
         check_open(settings.books_locked_until, today)?;
-        let (credited, debited) = repo::documents::notes_against(&mut tx, id).await?;
-        if !credited.is_zero() || !debited.is_zero() {
+        check_cancellable(&mut tx, kind, id).await?;
+        if let Some(e) = repo::einvoice::get(&mut tx, id).await?
+            && e.status == "generated"
+        {
             return Err(LedgerError::state(
-                "has_notes",
-                "credit or debit notes were issued against it; cancel them first",
-            ));
-        }
-        let paid = repo::documents::paid_by_payments(&mut tx, id).await?;
-        if paid > Decimal::ZERO {
-            return Err(LedgerError::state(
-                "has_payments",
-                format!("₹{paid} of it is settled by payments; take those off first"),
+                "einvoice_active",
+                "it is registered with the IRP: cancel its e-invoice (within 24 hours of the IRN), which cancels it too, or issue a credit note",
             ));
         }
         let number = h.number.clone().unwrap_or_default();
@@ -979,14 +1010,37 @@ pub async fn pdf(
         None => None,
     };
     let logo = repo::books::logo(&mut tx).await?;
+    let einvoice = repo::einvoice::get(&mut tx, id)
+        .await?
+        .filter(|e| matches!(e.status.as_str(), "generated" | "cancelled"));
     drop(tx);
-    let data = crate::print::print_data(&doc, &company_snapshot, &party_snapshot, against);
+    let mut data = crate::print::print_data(&doc, &company_snapshot, &party_snapshot, against);
+    let mut qr = None;
+    if let Some(e) = einvoice
+        && let (Some(irn), Some(ack_no), Some(ack_at)) = (e.irn, e.ack_no, e.ack_at)
+    {
+        let cancelled = e.status == "cancelled";
+        if !cancelled {
+            qr = e.signed_qr.as_deref().and_then(crate::gst::qr::png);
+        }
+        data.einvoice = Some(crate::print::EinvoicePrint {
+            irn,
+            ack_no,
+            ack_date: ack_at
+                .with_timezone(&chrono_tz::Asia::Kolkata)
+                .format("%d/%m/%Y %H:%M")
+                .to_string(),
+            cancelled,
+        });
+    }
     let name =
         format!("{}.pdf", doc.number.as_deref().unwrap_or("draft").replace(['/', '\\'], "-"));
-    let bytes = tokio::task::spawn_blocking(move || crate::print::render(&data, logo.as_ref()))
-        .await
-        .map_err(|e| LedgerError::Api(kernel::ApiError::internal(e)))?
-        .map_err(|e| LedgerError::Api(kernel::ApiError::internal(e)))?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        crate::print::render(&data, logo.as_ref(), qr.as_deref())
+    })
+    .await
+    .map_err(|e| LedgerError::Api(kernel::ApiError::internal(e)))?
+    .map_err(|e| LedgerError::Api(kernel::ApiError::internal(e)))?;
     Ok((name, bytes))
 }
 
