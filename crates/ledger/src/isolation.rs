@@ -15,6 +15,13 @@ fn id(v: &Value, what: &str) -> String {
 pub(crate) async fn fixture(fx: &Fixture) {
     let name = fx.name.clone();
     fx.call("PATCH", "/api/v1/tenant", Some(json!({ "gstin": "27AAPFU0939F1ZV" }))).await;
+    // The address documents print (and e-invoices need).
+    fx.call(
+        "PUT",
+        "/api/v1/ledger/settings",
+        Some(json!({ "default_due_days": 30, "company_address": { "line1": "1 MG Road", "city": "Mumbai", "state_code": "27", "pincode": "400001" } })),
+    )
+    .await;
     let address = json!({ "line1": format!("{name} House"), "city": "Bengaluru", "state_code": "29", "pincode": "560001" });
     let party = json!({
         "is_customer": true, "legal_name": format!("{name} Retail Private Limited"), "gstin": "29AABCT1332L1ZA",
@@ -33,7 +40,7 @@ pub(crate) async fn fixture(fx: &Fixture) {
     });
     let supplier = id(&fx.post("/api/v1/parties", supplier).await, "a supplier");
 
-    let item = json!({ "name": format!("{name} laptop"), "hsn_sac": "8471", "unit": "NOS", "price": "50000" });
+    let item = json!({ "name": format!("{name} laptop"), "hsn_sac": "84713010", "unit": "NOS", "price": "50000" });
     let item_id = id(&fx.post("/api/v1/items", item.clone()).await, "an item");
     fx.object("/api/v1/items/{id}", &item_id);
     fx.mark(&format!("{name} laptop"));
@@ -47,6 +54,10 @@ pub(crate) async fn fixture(fx: &Fixture) {
     assert_eq!(issued["status"], "issued", "{name}'s invoice: {issued}");
     fx.object("/api/v1/invoices/{id}", &invoice);
     fx.body("POST /api/v1/invoices/{id}/cancel", json!({ "reason": "entered twice" }));
+    fx.body(
+        "POST /api/v1/invoices/{id}/e-invoice/cancel",
+        json!({ "reason": "data_entry_mistake", "remark": "entered twice" }),
+    );
 
     let receipt = fx
         .post(
@@ -106,6 +117,20 @@ pub(crate) async fn fixture(fx: &Fixture) {
     fx.post("/api/v1/number-series", json!({ "kind": "invoice", "name": format!("{name} export"), "template": "EXP/{FY}/{SEQ}" }))
         .await;
     fx.mark(&format!("{name} export"));
+    // E-invoicing set up (the stand-in IRP's public keys), and the
+    // invoice registered: the IRP is not reached from here, so its
+    // registration row is made directly.
+    fx.call(
+        "PUT",
+        "/api/v1/gst/e-invoice/settings",
+        Some(json!({
+            "enabled": true, "auto_generate": false, "base_url": "https://einvoice.example.com",
+            "client_id": format!("{name}-irp-client"), "client_secret": "secret", "username": "api_user",
+            "password": "secret", "encryption_key": STANDIN_KEY, "signing_key": STANDIN_KEY,
+        })),
+    )
+    .await;
+    fx.mark(&format!("{name}-irp-client"));
     // The logo's route takes an image body, which the fixture does not
     // send; its row is made directly.
     let mut su = fx.superuser().await;
@@ -117,4 +142,18 @@ pub(crate) async fn fixture(fx: &Fixture) {
     .execute(&mut su)
     .await;
     assert!(logo.is_ok(), "{logo:?}");
+    let irn = format!("{:0>64}", fx.tenant_id().replace('-', ""));
+    let registered = sqlx::query(
+        "INSERT INTO einvoices (tenant_id, document_id, status, irn, ack_no, ack_at, signed_invoice, signed_qr)
+         VALUES ($1::uuid, $2::uuid, 'generated', $3, '112610000000001', now(), 'e.e.e', 'q.q.q')",
+    )
+    .bind(fx.tenant_id())
+    .bind(&invoice)
+    .bind(&irn)
+    .execute(&mut su)
+    .await;
+    assert!(registered.is_ok(), "{registered:?}");
 }
+
+/// A public key in the form the e-invoicing settings take.
+const STANDIN_KEY: &str = include_str!("../../standin/src/keys/signing.pub.pem");

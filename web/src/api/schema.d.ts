@@ -734,6 +734,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gst/e-invoice/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The company's e-invoicing settings (secrets are never shown). */
+        get: operations["get_einvoice_settings"];
+        /**
+         * Sets up e-invoicing: the IRP's (or GSP's) URL, the API credentials
+         *     (sealed at rest; omit a secret to keep it) and the IRP's public keys.
+         */
+        put: operations["put_einvoice_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -863,6 +884,93 @@ export interface paths {
          *     undone first.
          */
         post: operations["cancel_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{id}/e-invoice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A document's e-invoice: whether it needs one, where it stands (IRN,
+         *     acknowledgement, what the signed QR code says), and every rule the
+         *     document breaks as it would be sent now — each with its JSON path, the
+         *     line it comes from and the field of ours to correct.
+         */
+        get: operations["einvoice_status"];
+        put?: never;
+        /**
+         * Registers the document with the IRP now: 422 lists every violation
+         *     (`errors[].field` is the JSON path, the message names the line) or the
+         *     IRP's refusal with its codes; 503 when the IRP does not answer (the
+         *     e-invoice stays pending and is retried).
+         */
+        post: operations["generate_einvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{id}/e-invoice/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels the IRN on the IRP (within 24 hours of its acknowledgement)
+         *     and with it the document; after that the IRP refuses and a credit
+         *     note is the way.
+         */
+        post: operations["cancel_einvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{id}/e-invoice/json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The document's e-invoice JSON (NIC schema 1.1): what was registered,
+         *     or what would be sent, when it passes every check (422 lists what
+         *     does not).
+         */
+        get: operations["einvoice_json"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{id}/e-invoice/qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The e-invoice's signed QR code as a PNG (what the invoice prints). */
+        get: operations["einvoice_qr"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2303,6 +2411,18 @@ export interface components {
             /** @description Sum of liabilities and equity (equal to the assets). */
             total_liabilities_and_equity: string;
         };
+        /** @description An IRN to cancel. */
+        CancelEinvoice: {
+            /** @description Why. */
+            reason: components["schemas"]["CancelReason"];
+            /** @description A remark sent to the IRP and kept as the document's cancel reason. */
+            remark: string;
+        };
+        /**
+         * @description Why an IRN is cancelled.
+         * @enum {string}
+         */
+        CancelReason: "duplicate" | "data_entry_mistake" | "order_cancelled" | "other";
         /** @description Why a document is cancelled. */
         CancelRequest: {
             /** @description The reason, kept with it. */
@@ -2885,6 +3005,127 @@ export interface components {
             tags?: components["schemas"]["Tag"][] | null;
             title?: components["schemas"]["Title"] | null;
         };
+        /** @description The e-invoicing settings as shown (secrets never leave). */
+        EinvoiceSettings: {
+            /** @description Register each invoice and note as it is issued. */
+            auto_generate: boolean;
+            /** @description The IRP's (or GSP's) base URL. */
+            base_url: string;
+            /** @description API client id. */
+            client_id: string;
+            /** @description Whether invoices are registered with the IRP. */
+            enabled: boolean;
+            /** @description The IRP's public key for logins (PEM). */
+            encryption_key: string;
+            /** @description Whether a client secret is stored. */
+            has_client_secret: boolean;
+            /** @description Whether a password is stored. */
+            has_password: boolean;
+            /** @description The IRP's public key for signed invoices and QR codes (PEM). */
+            signing_key: string;
+            /**
+             * Format: int32
+             * @description Seconds one IRP request may take.
+             */
+            timeout_secs: number;
+            /**
+             * Format: date-time
+             * @description Last changed.
+             */
+            updated_at: string;
+            /** @description API user name. */
+            username: string;
+        };
+        /** @description New e-invoicing settings. */
+        EinvoiceSettingsInput: {
+            /** @description Register each invoice and note as it is issued (default true). */
+            auto_generate?: boolean;
+            /** @description The IRP's (or GSP's) base URL. */
+            base_url: string;
+            /** @description API client id. */
+            client_id: string;
+            /** @description API client secret (omit to keep the stored one). */
+            client_secret?: string | null;
+            /** @description Whether invoices are registered with the IRP. */
+            enabled: boolean;
+            /** @description The IRP's public key for logins (PEM, `BEGIN PUBLIC KEY`). */
+            encryption_key: string;
+            /** @description API password (omit to keep the stored one). */
+            password?: string | null;
+            /** @description The IRP's public key for signed invoices and QR codes (PEM). */
+            signing_key: string;
+            /**
+             * Format: int32
+             * @description Seconds one IRP request may take (1–120, default 30).
+             */
+            timeout_secs?: number;
+            /** @description API user name. */
+            username: string;
+        };
+        /**
+         * @description Where a document's e-invoice stands.
+         * @enum {string}
+         */
+        EinvoiceState: "not_generated" | "pending" | "generated" | "failed" | "cancelled";
+        /** @description A document's e-invoice. */
+        EinvoiceStatus: {
+            /**
+             * Format: date-time
+             * @description When the IRP acknowledged it.
+             */
+            ack_date?: string | null;
+            /** @description The IRP's acknowledgement number. */
+            ack_no?: string | null;
+            /** @description Whether the document needs an e-invoice. */
+            applicable: boolean;
+            /**
+             * Format: int32
+             * @description Attempts so far.
+             */
+            attempts: number;
+            /**
+             * Format: int32
+             * @description Why the IRN was cancelled (1 duplicate, 2 data entry mistake, 3
+             *     order cancelled, 4 other).
+             */
+            cancel_reason?: number | null;
+            /** @description The cancellation's remark. */
+            cancel_remark?: string | null;
+            /**
+             * Format: date-time
+             * @description The IRN can be cancelled on the IRP until then (24 hours).
+             */
+            cancellable_until?: string | null;
+            /**
+             * Format: date-time
+             * @description When it was cancelled.
+             */
+            cancelled_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The document.
+             */
+            document_id: string;
+            /** @description Whether the company has e-invoicing set up and on. */
+            enabled: boolean;
+            /** @description The invoice reference number. */
+            irn?: string | null;
+            /** @description The IRP's reasons for refusing the last attempt. */
+            irp_errors: components["schemas"]["IrpCode"][];
+            /** @description Why not, when it does not. */
+            not_applicable_reason?: string | null;
+            /** @description What the signed QR code says (verified with the IRP's key). */
+            qr?: Record<string, never> | null;
+            /** @description The signed QR code as printed. */
+            signed_qr?: string | null;
+            /** @description Where it stands. */
+            status: components["schemas"]["EinvoiceState"];
+            /**
+             * @description What our checks find wrong with the document's e-invoice as it
+             *     would be sent now (empty once generated).
+             */
+            violations: components["schemas"]["Violation"][];
+        };
         /** @description An e-mail address (stored lower-cased). */
         Email: string;
         /** @description The embedding models of the knowledge base, and a move between them. */
@@ -2927,7 +3168,7 @@ export interface components {
          * @description An event type (`member.invited`), a prefix (`member.*`) or `*` (see `GET /api/v1/event-types`).
          * @enum {string}
          */
-        EventPattern: "*" | "api_key.*" | "api_key.created" | "api_key.revoked" | "document.*" | "document.failed" | "document.ready" | "invoice.*" | "invoice.cancelled" | "invoice.issued" | "invoice.overdue" | "invoice.paid" | "payment.*" | "payment.recorded" | "tenant.*" | "tenant.updated" | "user.*" | "user.deactivated" | "user.invited" | "user.joined" | "user.reactivated" | "user.roles_changed";
+        EventPattern: "*" | "api_key.*" | "api_key.created" | "api_key.revoked" | "document.*" | "document.failed" | "document.ready" | "einvoice.*" | "einvoice.generated" | "invoice.*" | "invoice.cancelled" | "invoice.issued" | "invoice.overdue" | "invoice.paid" | "payment.*" | "payment.recorded" | "tenant.*" | "tenant.updated" | "user.*" | "user.deactivated" | "user.invited" | "user.joined" | "user.reactivated" | "user.roles_changed";
         /** @description An event type. */
         EventType: {
             /** @description What it means. */
@@ -3149,6 +3390,15 @@ export interface components {
             limit?: number | null;
             /** @description "unpaid invoices of Sharma Traders above 50,000 from October". */
             query: string;
+        };
+        /** @description One of the IRP's error codes, with advice. */
+        IrpCode: {
+            /** @description What to do about it. */
+            advice: string;
+            /** @description The IRP's code (`2150`). */
+            code: string;
+            /** @description The IRP's message. */
+            message: string;
         };
         /** @description An item. */
         Item: {
@@ -4856,7 +5106,7 @@ export interface components {
          * @description A permission, `resource:action` (see `GET /api/v1/permissions`).
          * @enum {string}
          */
-        PermissionName: "accounts:write" | "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "bills:read" | "bills:write" | "books:lock" | "books:read" | "books:settings" | "chats:admin" | "documents:read" | "documents:write" | "invoices:cancel" | "invoices:create" | "invoices:credit" | "invoices:issue" | "invoices:read" | "items:create" | "items:read" | "items:update" | "jobs:read" | "jobs:write" | "journals:create" | "knowledge:admin" | "knowledge:ask" | "parties:create" | "parties:read" | "parties:update" | "payments:create" | "payments:read" | "quotations:create" | "quotations:issue" | "quotations:read" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
+        PermissionName: "accounts:write" | "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "bills:read" | "bills:write" | "books:lock" | "books:read" | "books:settings" | "chats:admin" | "documents:read" | "documents:write" | "einvoices:cancel" | "einvoices:generate" | "gst:settings" | "invoices:cancel" | "invoices:create" | "invoices:credit" | "invoices:issue" | "invoices:read" | "items:create" | "items:read" | "items:update" | "jobs:read" | "jobs:write" | "journals:create" | "knowledge:admin" | "knowledge:ask" | "parties:create" | "parties:read" | "parties:update" | "payments:create" | "payments:read" | "quotations:create" | "quotations:issue" | "quotations:read" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
         /** @description A permission of the catalog. */
         PermissionView: {
             /** @description What it allows. */
@@ -5942,6 +6192,23 @@ export interface components {
             id: components["schemas"]["UserId"];
             /** @description Name. */
             name: string;
+        };
+        /** @description A rule the payload breaks. */
+        Violation: {
+            /**
+             * @description The field of ours to correct (`lines[0].hsn_sac`, `party.gstin`,
+             *     `company.address.pincode`), when there is one.
+             */
+            field?: string | null;
+            /**
+             * Format: int32
+             * @description The document's line it comes from (1-based), for item rules.
+             */
+            line?: number | null;
+            /** @description What is wrong, for a person. */
+            message: string;
+            /** @description Where in the e-invoice JSON (`ItemList[1].HsnCd`). */
+            path: string;
         };
         /**
          * @description A subscription with its signing secret (shown only here and after a
@@ -8375,6 +8642,78 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    get_einvoice_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EinvoiceSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not set up */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_einvoice_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EinvoiceSettingsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EinvoiceSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     list_invitations: {
         parameters: {
             query?: {
@@ -8833,6 +9172,261 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    einvoice_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EinvoiceStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    generate_einvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EinvoiceStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not applicable, not issued, already registered, or e-invoicing not set up */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Violations, or the IRP refused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description The IRP did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_einvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelEinvoice"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EinvoiceStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No IRN, already cancelled, or more than 24 hours old */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    einvoice_json: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    einvoice_qr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": number[];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
