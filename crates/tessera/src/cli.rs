@@ -52,6 +52,27 @@ pub enum Command {
     /// Background jobs of every tenant (for operators).
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Local stand-ins for government services, for trying things out and
+    /// for tests: they speak the real protocol, keep everything in memory
+    /// and sign with published test keys.
+    #[command(subcommand)]
+    Standin(StandinCommand),
+}
+
+/// `tessera standin …`
+#[derive(Debug, Subcommand)]
+pub enum StandinCommand {
+    /// The NIC e-invoice registration portal (IRP): login, generate, get
+    /// and cancel IRNs. Its public keys and test credentials are at
+    /// `/_standin/keys`.
+    Irp {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8088)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
 }
 
 /// `tessera jobs …`
@@ -145,6 +166,7 @@ impl Cli {
             | Command::Doctor
             | Command::Audit(_)
             | Command::Keys(_)
+            | Command::Standin(_)
             | Command::Jobs(_) => {}
         }
         sources.flag("data_dir", "--data-dir", self.data_dir.as_deref().map(path_value));

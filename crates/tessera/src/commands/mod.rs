@@ -29,6 +29,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Keys(crate::cli::KeysCommand::Rotate) => keys::rotate(&config).await,
         Command::Jobs(c) => jobs::run(&config, c).await,
+        Command::Standin(crate::cli::StandinCommand::Irp { port, bind }) => {
+            quiet_logging();
+            let irp = standin::irp::start_on((bind, port).into(), standin::irp::Config::default())
+                .await?;
+            println!(
+                "stand-in IRP on {} (keys and test credentials at {}/_standin/keys)",
+                irp.url, irp.url
+            );
+            shutdown_signal().await;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
