@@ -107,3 +107,7 @@ kernel::permission!(
     /// Configure e-invoicing.
     pub GstSettings = "gst":"settings", "Configure e-invoicing: the IRP's URL, API credentials and public keys", [Admin]
 );
+kernel::permission!(
+    /// Prepare GST returns.
+    pub GstReturns = "gst":"returns", "Prepare GSTR-1 and GSTR-3B for a month and download them for the GST portal", [Admin, Accountant]
+);

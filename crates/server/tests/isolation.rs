@@ -397,7 +397,11 @@ fn query_variants(op: &Value, doc: &Value) -> Vec<String> {
         .iter()
         .filter(|p| p["required"] == true)
         .map(|p| {
-            let v = value_of(&p["schema"]).into_iter().next().unwrap_or_else(|| "1".into());
+            let v = p["example"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| value_of(&p["schema"]).into_iter().next())
+                .unwrap_or_else(|| "1".into());
             format!("{}={v}", p["name"].as_str().unwrap())
         })
         .collect();

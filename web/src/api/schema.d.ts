@@ -755,6 +755,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gst/gstr1": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GSTR-1 for a month: the sections of the GST portal's offline tool
+         *     (`b2b`, `b2cl`, `b2cs`, `cdnr`, `cdnur`, `exp`, `nil`, `hsn`,
+         *     `doc_issue`) as the portal's JSON, each section's totals reconciled
+         *     with the sales register, and what to look at before filing.
+         */
+        get: operations["gstr1"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gst/gstr1/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One GSTR-1 section as CSV, with the offline tool's columns. */
+        get: operations["gstr1_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gst/gstr1/portal.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GSTR-1's JSON as the GST portal takes it, as a download. */
+        get: operations["gstr1_portal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gst/gstr3b": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GSTR-3B for a month: outward supplies (3.1), inter-state supplies to
+         *     unregistered and composition persons (3.2), eligible credit (4),
+         *     exempt inward supplies (5), and the tax payable per head once credit
+         *     is set off in the order of section 49 and rule 88A.
+         */
+        get: operations["gstr3b"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -3239,6 +3317,15 @@ export interface components {
             /** @description What is wrong with it. */
             message: string;
         };
+        /** @description Something the accountant must look at before filing. */
+        Flag: {
+            /** @description `earlier_period_note`, `cancelled_after_period` or `amendment`. */
+            kind: string;
+            /** @description What to do. */
+            message: string;
+            /** @description The document's number. */
+            number: string;
+        };
         /**
          * @description The formats Tessera extracts text from.
          * @enum {string}
@@ -3251,6 +3338,48 @@ export interface components {
         GroupBy: "day" | "model" | "feature" | "provider";
         /** @description A GSTIN: 15 characters (state code, PAN, entity number, `Z`) and a valid mod-36 check character. */
         Gstin: string;
+        /** @description GSTR-1 for a month. */
+        Gstr1Report: {
+            /**
+             * @description What to look at before filing (notes on earlier months' invoices,
+             *     documents of earlier months cancelled in this one).
+             */
+            flags: components["schemas"]["Flag"][];
+            /** @description The company's GSTIN. */
+            gstin: string;
+            /** @description The month (`2025-09`). */
+            period: string;
+            /** @description The JSON the GST portal's offline tool takes. */
+            portal: Record<string, never>;
+            /**
+             * @description Whether the sections add up to the register (taxable value and
+             *     every tax, to the paisa), and the HSN summary to both.
+             */
+            reconciled: boolean;
+            /** @description The sales register's totals for the month. */
+            register: components["schemas"]["RegisterTotals"];
+            /**
+             * @description Each section's totals (credit notes subtract); `hsn` is the HSN
+             *     summary's and `all` the sum of the document sections.
+             */
+            sections: components["schemas"]["SectionTotal"][];
+        };
+        /** @description GSTR-3B for a month. */
+        Gstr3bReport: {
+            /** @description The company's GSTIN. */
+            gstin: string;
+            /** @description The month (`2025-09`). */
+            period: string;
+            /** @description The JSON the GST portal takes. */
+            portal: Record<string, never>;
+            /** @description Tax payable per head after credit, in the law's order. */
+            set_off: components["schemas"]["SetOff"];
+        };
+        /**
+         * @description A tax head.
+         * @enum {string}
+         */
+        Head: "igst" | "cgst" | "sgst" | "cess";
         /**
          * @description Which heads a document's tax goes to.
          * @enum {string}
@@ -5106,7 +5235,7 @@ export interface components {
          * @description A permission, `resource:action` (see `GET /api/v1/permissions`).
          * @enum {string}
          */
-        PermissionName: "accounts:write" | "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "bills:read" | "bills:write" | "books:lock" | "books:read" | "books:settings" | "chats:admin" | "documents:read" | "documents:write" | "einvoices:cancel" | "einvoices:generate" | "gst:settings" | "invoices:cancel" | "invoices:create" | "invoices:credit" | "invoices:issue" | "invoices:read" | "items:create" | "items:read" | "items:update" | "jobs:read" | "jobs:write" | "journals:create" | "knowledge:admin" | "knowledge:ask" | "parties:create" | "parties:read" | "parties:update" | "payments:create" | "payments:read" | "quotations:create" | "quotations:issue" | "quotations:read" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
+        PermissionName: "accounts:write" | "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "bills:read" | "bills:write" | "books:lock" | "books:read" | "books:settings" | "chats:admin" | "documents:read" | "documents:write" | "einvoices:cancel" | "einvoices:generate" | "gst:returns" | "gst:settings" | "invoices:cancel" | "invoices:create" | "invoices:credit" | "invoices:issue" | "invoices:read" | "items:create" | "items:read" | "items:update" | "jobs:read" | "jobs:write" | "journals:create" | "knowledge:admin" | "knowledge:ask" | "parties:create" | "parties:read" | "parties:update" | "payments:create" | "payments:read" | "quotations:create" | "quotations:issue" | "quotations:read" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
         /** @description A permission of the catalog. */
         PermissionView: {
             /** @description What it allows. */
@@ -5557,6 +5686,23 @@ export interface components {
             /** @description The query's words as searched. */
             terms: string[];
         };
+        /** @description A section's totals (notes subtract). */
+        SectionTotal: {
+            /** @description Cess. */
+            cess: string;
+            /** @description CGST. */
+            cgst: string;
+            /** @description IGST. */
+            igst: string;
+            /** @description Documents (or rows, for summaries). */
+            records: number;
+            /** @description The section (`b2b`, `b2cl`, …). */
+            section: string;
+            /** @description SGST and UTGST. */
+            sgst: string;
+            /** @description Taxable value. */
+            taxable_value: string;
+        };
         /** @description Whom to send a document to. */
         SendRequest: {
             /** @description A few words above the standard text. */
@@ -5637,6 +5783,21 @@ export interface components {
             token_type: string;
             /** @description The signed-in person. */
             user: components["schemas"]["UserSummary"];
+        };
+        /** @description The month's tax paid: credit used in the law's order, the rest in cash. */
+        SetOff: {
+            /** @description Credit left over for the next month. */
+            carried_forward: components["schemas"]["Heads"];
+            /** @description Paid in cash: what credit does not cover, and reverse charge. */
+            cash: components["schemas"]["Heads"];
+            /** @description Net input tax credit (table 4(C)). */
+            credit: components["schemas"]["Heads"];
+            /** @description Tax on outward supplies (tables 3.1(a) and (b)). */
+            liability: components["schemas"]["Heads"];
+            /** @description Tax on inward supplies under reverse charge (3.1(d)): paid in cash. */
+            reverse_charge: components["schemas"]["Heads"];
+            /** @description Credit used, step by step. */
+            utilised: components["schemas"]["Utilisation"][];
         };
         /** @description How the tenant's knowledge base chunks, searches and answers. */
         Settings: {
@@ -6192,6 +6353,15 @@ export interface components {
             id: components["schemas"]["UserId"];
             /** @description Name. */
             name: string;
+        };
+        /** @description Credit of one head used against another's liability. */
+        Utilisation: {
+            /** @description How much. */
+            amount: string;
+            /** @description The credit used. */
+            credit: components["schemas"]["Head"];
+            /** @description The liability paid. */
+            liability: components["schemas"]["Head"];
         };
         /** @description A rule the payload breaks. */
         Violation: {
@@ -8701,6 +8871,196 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    gstr1: {
+        parameters: {
+            query: {
+                /**
+                 * @description The month, `YYYY-MM`.
+                 * @example 2025-09
+                 */
+                period: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gstr1Report"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    gstr1_csv: {
+        parameters: {
+            query: {
+                /**
+                 * @description The month, `YYYY-MM`.
+                 * @example 2025-09
+                 */
+                period: string;
+                /** @description The section. */
+                section: "b2b" | "b2cl" | "b2cs" | "cdnr" | "cdnur" | "exp" | "exemp" | "hsn" | "hsn_b2b" | "hsn_b2c" | "docs";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    gstr1_portal: {
+        parameters: {
+            query: {
+                /**
+                 * @description The month, `YYYY-MM`.
+                 * @example 2025-09
+                 */
+                period: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    gstr3b: {
+        parameters: {
+            query: {
+                /**
+                 * @description The month, `YYYY-MM`.
+                 * @example 2025-09
+                 */
+                period: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gstr3bReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;

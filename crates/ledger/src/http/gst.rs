@@ -16,6 +16,7 @@ use crate::permissions::*;
 use crate::service::einvoice::{
     self as svc, CancelEinvoice, EinvoiceSettings, EinvoiceSettingsInput, EinvoiceStatus, Who,
 };
+use crate::service::returns::{self, Gstr1Report, Gstr3bReport};
 
 /// A document's e-invoice: whether it needs one, where it stands (IRN,
 /// acknowledgement, what the signed QR code says), and every rule the
@@ -120,4 +121,132 @@ pub async fn put_einvoice_settings(
     Json(s): Json<EinvoiceSettingsInput>,
 ) -> ApiResult<Json<EinvoiceSettings>> {
     Ok(Json(svc::put_settings(&l, &g, s).await?))
+}
+
+/// A return's month.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodParam {
+    /// The month, `YYYY-MM`.
+    #[param(example = "2025-09")]
+    pub period: String,
+}
+
+/// GSTR-1 for a month: the sections of the GST portal's offline tool
+/// (`b2b`, `b2cl`, `b2cs`, `cdnr`, `cdnur`, `exp`, `nil`, `hsn`,
+/// `doc_issue`) as the portal's JSON, each section's totals reconciled
+/// with the sales register, and what to look at before filing.
+#[utoipa::path(get, path = "/api/v1/gst/gstr1", tag = TAG, params(PeriodParam), security(("bearer" = ["gst:returns"])),
+    responses((status = 200, body = Gstr1Report), (status = 409, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem)))]
+pub async fn gstr1(
+    l: LedgerService,
+    g: Granted<GstReturns>,
+    kernel::extract::Query(q): kernel::extract::Query<PeriodParam>,
+) -> ApiResult<Json<Gstr1Report>> {
+    Ok(Json(returns::gstr1(&l, &g, &q.period).await?.0))
+}
+
+/// GSTR-1's JSON as the GST portal takes it, as a download.
+#[utoipa::path(get, path = "/api/v1/gst/gstr1/portal.json", tag = TAG, params(PeriodParam), security(("bearer" = ["gst:returns"])),
+    responses((status = 200, body = Object), (status = 409, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem)))]
+pub async fn gstr1_portal(
+    l: LedgerService,
+    g: Granted<GstReturns>,
+    kernel::extract::Query(q): kernel::extract::Query<PeriodParam>,
+) -> ApiResult<Response> {
+    let (r, _) = returns::gstr1(&l, &g, &q.period).await?;
+    let name = format!("GSTR1_{}_{}.json", r.gstin, r.portal["fp"].as_str().unwrap_or_default());
+    let mut resp = Json(r.portal).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// A GSTR-1 section of a month.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SectionParam {
+    /// The month, `YYYY-MM`.
+    #[param(example = "2025-09")]
+    pub period: String,
+    /// The section.
+    #[param(inline)]
+    pub section: Gstr1Section,
+}
+
+/// A GSTR-1 section.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Gstr1Section {
+    /// B2B invoices.
+    B2b,
+    /// B2C large invoices.
+    B2cl,
+    /// B2C others (summary).
+    B2cs,
+    /// Notes to registered persons.
+    Cdnr,
+    /// Notes to unregistered persons.
+    Cdnur,
+    /// Exports.
+    Exp,
+    /// Nil-rated, exempt and non-GST supplies.
+    Exemp,
+    /// HSN summary (returns before May 2025).
+    Hsn,
+    /// HSN summary of supplies to registered persons.
+    HsnB2b,
+    /// HSN summary of supplies to unregistered persons.
+    HsnB2c,
+    /// Documents issued.
+    Docs,
+}
+
+impl Gstr1Section {
+    fn name(self) -> &'static str {
+        match self {
+            Gstr1Section::B2b => "b2b",
+            Gstr1Section::B2cl => "b2cl",
+            Gstr1Section::B2cs => "b2cs",
+            Gstr1Section::Cdnr => "cdnr",
+            Gstr1Section::Cdnur => "cdnur",
+            Gstr1Section::Exp => "exp",
+            Gstr1Section::Exemp => "exemp",
+            Gstr1Section::Hsn => "hsn",
+            Gstr1Section::HsnB2b => "hsn_b2b",
+            Gstr1Section::HsnB2c => "hsn_b2c",
+            Gstr1Section::Docs => "docs",
+        }
+    }
+}
+
+/// One GSTR-1 section as CSV, with the offline tool's columns.
+#[utoipa::path(get, path = "/api/v1/gst/gstr1/csv", tag = TAG, params(SectionParam),
+    security(("bearer" = ["gst:returns"])),
+    responses((status = 200, content((String = "text/csv"))), (status = 409, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem)))]
+pub async fn gstr1_csv(
+    l: LedgerService,
+    g: Granted<GstReturns>,
+    kernel::extract::Query(q): kernel::extract::Query<SectionParam>,
+) -> ApiResult<Response> {
+    let (r, mut csv) = returns::gstr1(&l, &g, &q.period).await?;
+    let name = q.section.name();
+    let rows = csv.remove(name).unwrap_or_default();
+    let body = crate::reports::csv(crate::gst::returns::csv_header(name), rows);
+    Ok(super::csv_response(&format!("GSTR1_{}_{}_{name}", r.gstin, r.period), body))
+}
+
+/// GSTR-3B for a month: outward supplies (3.1), inter-state supplies to
+/// unregistered and composition persons (3.2), eligible credit (4),
+/// exempt inward supplies (5), and the tax payable per head once credit
+/// is set off in the order of section 49 and rule 88A.
+#[utoipa::path(get, path = "/api/v1/gst/gstr3b", tag = TAG, params(PeriodParam), security(("bearer" = ["gst:returns"])),
+    responses((status = 200, body = Gstr3bReport), (status = 409, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem)))]
+pub async fn gstr3b(
+    l: LedgerService,
+    g: Granted<GstReturns>,
+    kernel::extract::Query(q): kernel::extract::Query<PeriodParam>,
+) -> ApiResult<Json<Gstr3bReport>> {
+    Ok(Json(returns::gstr3b(&l, &g, &q.period).await?))
 }

@@ -43,6 +43,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(gst::cancel_einvoice))
         .routes(routes!(gst::einvoice_qr))
         .routes(routes!(gst::get_einvoice_settings, gst::put_einvoice_settings))
+        .routes(routes!(gst::gstr1))
+        .routes(routes!(gst::gstr1_portal))
+        .routes(routes!(gst::gstr1_csv))
+        .routes(routes!(gst::gstr3b))
         .routes(routes!(documents::list_quotations, documents::create_quotation))
         .routes(routes!(
             documents::get_quotation,

@@ -11,3 +11,4 @@ pub mod items;
 pub mod parties;
 pub mod payments;
 pub mod reports;
+pub mod returns;

@@ -10,6 +10,7 @@ pub mod items;
 pub mod parties;
 pub mod payments;
 pub mod reports;
+pub mod returns;
 
 use std::collections::HashMap;
 
