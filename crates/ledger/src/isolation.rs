@@ -131,6 +131,12 @@ pub(crate) async fn fixture(fx: &Fixture) {
     )
     .await;
     fx.mark(&format!("{name}-irp-client"));
+    let transport = json!({ "mode": "road", "distance_km": 350, "vehicle_no": "KA01AB1234", "transporter_name": format!("{name} Roadways") });
+    let ewb = fx
+        .call("PUT", &format!("/api/v1/invoices/{invoice}/e-way-bill"), Some(transport.clone()))
+        .await;
+    assert_eq!(ewb["status"], "prepared", "{name}'s e-way bill: {ewb}");
+    fx.body("PUT /api/v1/invoices/{id}/e-way-bill", transport);
     // The logo's route takes an image body, which the fixture does not
     // send; its row is made directly.
     let mut su = fx.superuser().await;

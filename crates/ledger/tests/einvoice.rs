@@ -426,3 +426,82 @@ async fn issuing_registers_in_the_background_when_the_company_asks() {
     assert_eq!(s["status"], "generated", "{s}");
     assert_eq!(irp.state.calls("generate"), 1);
 }
+
+#[tokio::test]
+async fn an_e_way_bill_is_checked_then_prepared_or_generated_through_the_irp() {
+    let irp = standin::irp::start(Config::default()).await.unwrap();
+    let app = TestApp::spawn().await;
+    let t = company_with_irp(&app, "mahanadi", &irp, false).await;
+
+    // Not e-invoiced: checked, then prepared as the portal's JSON.
+    let (plain, inv) = issued(&app, &t).await;
+    let road = json!({ "mode": "road", "distance_km": 980, "vehicle_no": "KA 01 AB 1234", "transporter_name": "Deccan Roadways" });
+    let r = app
+        .put(&format!("/api/v1/invoices/{plain}/e-way-bill"))
+        .bearer(&t)
+        .json(&json!({ "mode": "road", "distance_km": 980, "vehicle_no": "KA-1234" }))
+        .send()
+        .await;
+    let p = r.assert_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "vehicleNo", "{p}");
+    let r = app
+        .put(&format!("/api/v1/invoices/{plain}/e-way-bill"))
+        .bearer(&t)
+        .json(&json!({ "mode": "rail", "distance_km": 980 }))
+        .send()
+        .await;
+    assert_eq!(r.assert_problem(422, "validation_failed")["errors"][0]["field"], "transDocNo");
+    let s = app
+        .put(&format!("/api/v1/invoices/{plain}/e-way-bill"))
+        .bearer(&t)
+        .json(&road)
+        .send()
+        .await;
+    assert_eq!(s.status().as_u16(), 200, "{}", s.text());
+    assert_eq!(
+        (s.json()["status"].as_str(), s.json()["via_irp"].as_bool()),
+        (Some("prepared"), Some(false))
+    );
+    let e = get(&app, &t, &format!("/api/v1/invoices/{plain}/e-way-bill/json")).await;
+    assert_eq!(e["docNo"], inv["number"]);
+    assert_eq!((e["fromStateCode"].as_i64(), e["toStateCode"].as_i64()), (Some(27), Some(29)));
+    assert_eq!(e["vehicleNo"], "KA01AB1234");
+    assert_eq!(e["itemList"][0]["igstRate"], json!(18.0));
+    assert_eq!(e["totInvValue"], json!(118000.0));
+
+    // E-invoiced: generated through the IRP, valid a day per 200 km.
+    let (id, _) = issued(&app, &t).await;
+    post(&app, &t, &format!("/api/v1/invoices/{id}/e-invoice"), json!(null), 200).await;
+    let s =
+        app.put(&format!("/api/v1/invoices/{id}/e-way-bill")).bearer(&t).json(&road).send().await;
+    assert_eq!(s.status().as_u16(), 200, "{}", s.text());
+    let s = s.json();
+    assert_eq!(s["status"], "generated", "{s}");
+    assert_eq!(s["ewb_no"].as_str().unwrap().len(), 12);
+    let at = chrono::DateTime::parse_from_rfc3339(s["ewb_date"].as_str().unwrap()).unwrap();
+    let till = chrono::DateTime::parse_from_rfc3339(s["valid_until"].as_str().unwrap()).unwrap();
+    let ist = chrono::FixedOffset::east_opt(19_800).unwrap();
+    assert_eq!(
+        (till.with_timezone(&ist).date_naive() - at.with_timezone(&ist).date_naive()).num_days(),
+        5,
+        "980 km: five days"
+    );
+    app.put(&format!("/api/v1/invoices/{id}/e-way-bill"))
+        .bearer(&t)
+        .json(&road)
+        .send()
+        .await
+        .assert_problem(409, "already_generated");
+
+    // A small consignment needs none.
+    let small = laptop(&app, &t, "1000").await;
+    let buyer = get(&app, &t, "/api/v1/parties?q=Bengaluru").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tiny = invoice(&app, &t, &buyer, json!([{ "item_id": small, "quantity": "1" }])).await;
+    let s = get(&app, &t, &format!("/api/v1/invoices/{}/e-way-bill", tiny["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(s["applicable"], false);
+    assert!(s["not_applicable_reason"].as_str().unwrap().contains("50,000"), "{s}");
+}

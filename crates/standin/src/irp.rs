@@ -8,8 +8,10 @@
 //!   Answers `AuthToken`, `TokenExpiry` and `Sek`, the session key
 //!   encrypted with the app key (AES-256-ECB, PKCS#7).
 //! - `POST /eicore/v1.03/Invoice` (generate IRN),
-//!   `GET /eicore/v1.03/Invoice/irn/{irn}` (get), and
-//!   `POST /eicore/v1.03/Invoice/Cancel` — headers `client_id`,
+//!   `GET /eicore/v1.03/Invoice/irn/{irn}` (get),
+//!   `POST /eicore/v1.03/Invoice/Cancel`, and the e-way bill of an
+//!   e-invoice, `POST /eiewb/v1.03/ewaybill` and
+//!   `GET /eiewb/v1.03/ewaybill/irn/{irn}` — headers `client_id`,
 //!   `client_secret`, `gstin`, `user_name`, `AuthToken`; request and
 //!   response `Data` encrypted with the session key.
 //!
@@ -20,7 +22,8 @@
 //! IGST on an intra-state supply, 2176 invalid HSN, 2182 taxable total,
 //! 2189 invoice total, 2193 AssAmt ≠ TotAmt − Discount, 2270 cancellation
 //! window over, 3028 invalid GSTIN, 3029 GSTIN not active, 9999 not
-//! active (already cancelled). The signed invoice and signed QR code are
+//! active (already cancelled); for e-way bills 4002 already generated,
+//! 4010 not for notes or services, 4019 no transporter or vehicle. The signed invoice and signed QR code are
 //! RS256 JWTs whose payload is `{"data": "<json>", "iss": "NIC"}`.
 
 use std::collections::{HashMap, VecDeque};
@@ -103,6 +106,10 @@ struct Record {
     signed_invoice: String,
     signed_qr: String,
     cancelled: Option<DateTime<Utc>>,
+    /// Whether the invoice (INV) carries goods.
+    goods: bool,
+    /// Its e-way bill: number, generated, valid until.
+    ewb: Option<(u64, DateTime<Utc>, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Default)]
@@ -112,6 +119,7 @@ struct Inner {
     faults: VecDeque<Fault>,
     clock_offset: chrono::Duration,
     next_ack: u64,
+    next_ewb: u64,
     calls: HashMap<&'static str, u64>,
 }
 
@@ -145,6 +153,8 @@ pub fn router(irp: Arc<Irp>) -> Router {
         .route("/eicore/v1.03/Invoice", post(generate))
         .route("/eicore/v1.03/Invoice/irn/{irn}", get(get_irn))
         .route("/eicore/v1.03/Invoice/Cancel", post(cancel))
+        .route("/eiewb/v1.03/ewaybill", post(ewaybill))
+        .route("/eiewb/v1.03/ewaybill/irn/{irn}", get(get_ewaybill))
         .route("/_standin/keys", get(keys))
         .route("/_standin/faults", post(faults))
         .route("/_standin/clock", post(clock))
@@ -159,7 +169,11 @@ impl Irp {
             config,
             signing: RsaPrivateKey::from_pkcs8_pem(SIGNING_KEY)?,
             encryption: RsaPrivateKey::from_pkcs8_pem(ENCRYPTION_KEY)?,
-            inner: Mutex::new(Inner { next_ack: 112_610_000_000_001, ..Inner::default() }),
+            inner: Mutex::new(Inner {
+                next_ack: 112_610_000_000_001,
+                next_ewb: 331_000_000_001,
+                ..Inner::default()
+            }),
         })
     }
 
@@ -579,6 +593,8 @@ async fn generate(
         signed_invoice: irp.sign(&Value::Object(signed)),
         signed_qr: irp.sign(&qr),
         cancelled: None,
+        goods: typ == "INV" && items.iter().any(|i| text(i, &["IsServc"]) == Some("N")),
+        ewb: None,
     };
     let out = result(&rec, &irn);
     irp.lock().records.insert(irn, rec);
@@ -649,6 +665,90 @@ async fn cancel(
     rec.cancelled = Some(now);
     drop(g);
     ok_sealed(&sek, &json!({ "Irn": irn, "CancelDate": ist(now) })).into_response()
+}
+
+fn ewb_result(irn: &str, ewb: (u64, DateTime<Utc>, DateTime<Utc>)) -> Value {
+    json!({ "Irn": irn, "EwbNo": ewb.0, "EwbDt": ist(ewb.1), "EwbValidTill": ist(ewb.2) })
+}
+
+/// Generates an e-way bill for a registered e-invoice (Part A from it,
+/// Part B from the request): valid to midnight IST of the day that one
+/// day per 200 km (20 km for over-dimensional cargo) reaches.
+async fn ewaybill(
+    State(irp): State<Arc<Irp>>,
+    h: HeaderMap,
+    Json(body): Json<Sealed>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Err(r) = irp.arrive("ewaybill").await {
+        return r;
+    }
+    let (sek, gstin) = match session(&irp, &h) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let Some(req) = open(&sek, &body) else {
+        return fail("2140", "Error while validating the request").into_response();
+    };
+    let irn = text(&req, &["Irn"]).unwrap_or_default().to_owned();
+    let distance = num(&req, "Distance");
+    if !(0.0..=4000.0).contains(&distance) {
+        return fail("4024", "Invalid distance: it must be 0 to 4000 km").into_response();
+    }
+    if req.get("TransId").is_none() && req.get("VehNo").is_none() {
+        return fail("4019", "Provide Transporter ID in order to generate Part A of e-Way Bill")
+            .into_response();
+    }
+    let now = irp.now();
+    let mut g = irp.lock();
+    let next = g.next_ewb;
+    let Some(rec) = g.records.get_mut(&irn).filter(|r| r.gstin == gstin && r.cancelled.is_none())
+    else {
+        return fail("2148", "Requested IRN data is not available").into_response();
+    };
+    if !rec.goods {
+        return fail(
+            "4010",
+            "E-way Bill cannot generated for Debit Note, Credit Note and Services",
+        )
+        .into_response();
+    }
+    if rec.ewb.is_some() {
+        return fail("4002", "EwayBill is already generated for this IRN").into_response();
+    }
+    let per = if text(&req, &["VehType"]) == Some("O") { 20.0 } else { 200.0 };
+    let days = (distance.max(1.0) / per).ceil() as i64;
+    let local =
+        now.with_timezone(&chrono_tz::Asia::Kolkata).date_naive() + chrono::Duration::days(days);
+    let till = local
+        .and_hms_opt(23, 59, 0)
+        .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Kolkata).single())
+        .map_or(now, |t| t.with_timezone(&Utc));
+    let ewb = (next, now, till);
+    rec.ewb = Some(ewb);
+    g.next_ewb += 1;
+    drop(g);
+    ok_sealed(&sek, &ewb_result(&irn, ewb)).into_response()
+}
+
+async fn get_ewaybill(
+    State(irp): State<Arc<Irp>>,
+    h: HeaderMap,
+    Path(irn): Path<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Err(r) = irp.arrive("get_ewaybill").await {
+        return r;
+    }
+    let (sek, gstin) = match session(&irp, &h) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let found = irp.lock().records.get(&irn).filter(|r| r.gstin == gstin).and_then(|r| r.ewb);
+    match found {
+        Some(ewb) => ok_sealed(&sek, &ewb_result(&irn, ewb)).into_response(),
+        None => fail("2148", "Requested IRN data is not available").into_response(),
+    }
 }
 
 async fn keys(State(irp): State<Arc<Irp>>) -> Json<Value> {

@@ -1055,6 +1055,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invoices/{id}/e-way-bill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An invoice's e-way bill: whether its goods need one, the transport
+         *     given, the violations as it would be made now, and its number and
+         *     validity once generated.
+         */
+        get: operations["ewaybill_status"];
+        /**
+         * Gives an invoice's transport (Part B): the e-way bill is checked (422
+         *     names every violation by path and line) and prepared for the e-way
+         *     bill portal, or — when the invoice has an IRN — generated through the
+         *     IRP at once.
+         */
+        put: operations["put_ewaybill"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{id}/e-way-bill/json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The e-way bill's JSON (NIC format, for the portal's upload). */
+        get: operations["ewaybill_json"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invoices/{id}/issue": {
         parameters: {
             query?: never;
@@ -3287,6 +3331,42 @@ export interface components {
             /** @description `resource.verb`. */
             type: string;
         };
+        /** @description A document's e-way bill. */
+        EwayBillStatus: {
+            /** @description Whether its goods need an e-way bill. */
+            applicable: boolean;
+            /**
+             * Format: uuid
+             * @description The document.
+             */
+            document_id: string;
+            /**
+             * Format: date-time
+             * @description When it was generated.
+             */
+            ewb_date?: string | null;
+            /** @description The e-way bill number. */
+            ewb_no?: string | null;
+            /** @description The IRP's reasons for refusing the last attempt. */
+            irp_errors: components["schemas"]["IrpCode"][];
+            /** @description Why not, when they do not. */
+            not_applicable_reason?: string | null;
+            /**
+             * @description `prepared` (JSON ready for the portal), `generated` (it has a
+             *     number) or `failed`; none before the transport is given.
+             */
+            status?: string | null;
+            transport?: components["schemas"]["Transport"] | null;
+            /**
+             * Format: date-time
+             * @description It is valid until then.
+             */
+            valid_until?: string | null;
+            /** @description Whether it can be generated through the IRP (the invoice has an IRN). */
+            via_irp: boolean;
+            /** @description Rules the e-way bill breaks, as it would be made now. */
+            violations: components["schemas"]["Violation"][];
+        };
         /** @description The TDS expected on a payment. */
         Expected: {
             /** @description TDS, in rupees (rounded to the rupee, as returns take it). */
@@ -4150,6 +4230,11 @@ export interface components {
             /** @description The asker stopped the answer before it finished. */
             stopped: boolean;
         };
+        /**
+         * @description How goods travel.
+         * @enum {string}
+         */
+        Mode: "road" | "rail" | "air" | "ship";
         /** @description A model in the list. */
         ModelEntry: {
             /**
@@ -6135,6 +6220,32 @@ export interface components {
             total: string;
             /** @description Sum of UTGST. */
             utgst: string;
+        };
+        /** @description Part B: who carries the goods and how. */
+        Transport: {
+            /**
+             * Format: int32
+             * @description Approximate distance in km (0–4000; 0 lets the portal work it out
+             *     from the PIN codes).
+             */
+            distance_km: number;
+            /** @description How the goods travel. */
+            mode: components["schemas"]["Mode"];
+            /** @description An over-dimensional cargo (valid 1 day per 20 km, not 200). */
+            over_dimensional?: boolean;
+            /**
+             * Format: date
+             * @description Its date.
+             */
+            transport_doc_date?: string | null;
+            /** @description The railway receipt, airway bill or bill of lading number. */
+            transport_doc_no?: string | null;
+            /** @description The transporter's GSTIN or TRANSIN (15 characters). */
+            transporter_id?: string | null;
+            /** @description The transporter's name. */
+            transporter_name?: string | null;
+            /** @description The vehicle's registration number (road). */
+            vehicle_no?: string | null;
         };
         /**
          * @description The trial balance: every account with a balance or movement; debits
@@ -9773,6 +9884,149 @@ export interface operations {
                 };
                 content: {
                     "image/png": number[];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    ewaybill_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EwayBillStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_ewaybill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Transport"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EwayBillStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not needed, not issued, already generated, or e-invoicing not set up */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ewaybill_json: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
             400: components["responses"]["BadRequest"];

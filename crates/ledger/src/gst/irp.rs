@@ -171,6 +171,9 @@ pub fn advice(code: &str) -> &'static str {
             "The invoice total does not add up (items + other charges − discount + round-off, within ₹1)."
         }
         "2193" => "A line's taxable value is not its gross amount less discount.",
+        "4002" => "An e-way bill already exists for this IRN: Tessera fetches it.",
+        "4010" => "E-way bills are made for invoices of goods, not for notes or services.",
+        "4019" => "Give the transporter's ID or the vehicle number.",
         "2270" => {
             "More than 24 hours have passed since the IRN was generated: it can no longer be cancelled on the IRP; issue a credit note instead."
         }
@@ -343,6 +346,19 @@ impl Client {
     ) -> Result<Value, IrpError> {
         let body = json!({ "Irn": irn, "CnlRsn": reason.to_string(), "CnlRem": remark });
         self.call(s, reqwest::Method::POST, "/eicore/v1.03/Invoice/Cancel", Some(&body)).await
+    }
+}
+
+impl Client {
+    /// Generates the e-way bill of a registered e-invoice (Part B in
+    /// `request`, made by `ewaybill::by_irn`).
+    pub async fn generate_ewb(&self, s: &Session, request: &Value) -> Result<Value, IrpError> {
+        self.call(s, reqwest::Method::POST, "/eiewb/v1.03/ewaybill", Some(request)).await
+    }
+
+    /// The e-way bill generated for `irn`.
+    pub async fn get_ewb(&self, s: &Session, irn: &str) -> Result<Value, IrpError> {
+        self.call(s, reqwest::Method::GET, &format!("/eiewb/v1.03/ewaybill/irn/{irn}"), None).await
     }
 }
 

@@ -12,10 +12,12 @@ use uuid::Uuid;
 
 use super::TAG;
 use crate::LedgerService;
+use crate::gst::ewaybill::Transport;
 use crate::permissions::*;
 use crate::service::einvoice::{
     self as svc, CancelEinvoice, EinvoiceSettings, EinvoiceSettingsInput, EinvoiceStatus, Who,
 };
+use crate::service::ewaybill::{self as ewb, EwayBillStatus};
 use crate::service::returns::{self, Gstr1Report, Gstr3bReport};
 
 /// A document's e-invoice: whether it needs one, where it stands (IRN,
@@ -121,6 +123,50 @@ pub async fn put_einvoice_settings(
     Json(s): Json<EinvoiceSettingsInput>,
 ) -> ApiResult<Json<EinvoiceSettings>> {
     Ok(Json(svc::put_settings(&l, &g, s).await?))
+}
+
+/// An invoice's e-way bill: whether its goods need one, the transport
+/// given, the violations as it would be made now, and its number and
+/// validity once generated.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/e-way-bill", tag = TAG, params(("id" = Uuid, Path)),
+    security(("bearer" = ["invoices:read"])),
+    responses((status = 200, body = EwayBillStatus), (status = 404, body = kernel::error::Problem)))]
+pub async fn ewaybill_status(
+    l: LedgerService,
+    g: Granted<InvoicesRead>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<EwayBillStatus>> {
+    Ok(Json(ewb::status(&l, &g, id).await?))
+}
+
+/// Gives an invoice's transport (Part B): the e-way bill is checked (422
+/// names every violation by path and line) and prepared for the e-way
+/// bill portal, or — when the invoice has an IRN — generated through the
+/// IRP at once.
+#[utoipa::path(put, path = "/api/v1/invoices/{id}/e-way-bill", tag = TAG, params(("id" = Uuid, Path)),
+    request_body = Transport, security(("bearer" = ["einvoices:generate"])),
+    responses((status = 200, body = EwayBillStatus), (status = 404, body = kernel::error::Problem),
+              (status = 409, description = "Not needed, not issued, already generated, or e-invoicing not set up", body = kernel::error::Problem),
+              (status = 422, body = kernel::error::Problem), (status = 503, body = kernel::error::Problem)))]
+pub async fn put_ewaybill(
+    l: LedgerService,
+    g: Granted<EinvoicesGenerate>,
+    Path(id): Path<Uuid>,
+    Json(t): Json<Transport>,
+) -> ApiResult<Json<EwayBillStatus>> {
+    Ok(Json(ewb::put(&l, &g, id, t).await?))
+}
+
+/// The e-way bill's JSON (NIC format, for the portal's upload).
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/e-way-bill/json", tag = TAG, params(("id" = Uuid, Path)),
+    security(("bearer" = ["invoices:read"])),
+    responses((status = 200, body = Object), (status = 404, body = kernel::error::Problem), (status = 409, body = kernel::error::Problem)))]
+pub async fn ewaybill_json(
+    l: LedgerService,
+    g: Granted<InvoicesRead>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(ewb::payload(&l, &g, id).await?))
 }
 
 /// A return's month.

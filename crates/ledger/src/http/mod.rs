@@ -43,6 +43,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(gst::cancel_einvoice))
         .routes(routes!(gst::einvoice_qr))
         .routes(routes!(gst::get_einvoice_settings, gst::put_einvoice_settings))
+        .routes(routes!(gst::ewaybill_status, gst::put_ewaybill))
+        .routes(routes!(gst::ewaybill_json))
         .routes(routes!(gst::gstr1))
         .routes(routes!(gst::gstr1_portal))
         .routes(routes!(gst::gstr1_csv))

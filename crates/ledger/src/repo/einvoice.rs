@@ -198,3 +198,51 @@ pub async fn set_cancelled(
     .await?;
     Ok(())
 }
+
+/// A document's e-way bill.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EwbRow {
+    pub status: String,
+    pub transport: Value,
+    pub payload: Value,
+    pub ewb_no: Option<String>,
+    pub ewb_at: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub errors: Value,
+}
+
+/// A document's e-way bill, if one was prepared.
+pub async fn ewb(tx: &mut TenantTx, document: Uuid) -> Result<Option<EwbRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(kernel::sql!(
+        "SELECT status, transport, payload, ewb_no, ewb_at, valid_until, errors
+           FROM eway_bills WHERE tenant_id = $1 AND document_id = $2"
+    ))
+    .bind(tenant)
+    .bind(document)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Stores a document's e-way bill (replacing a prepared or failed one).
+pub async fn put_ewb(tx: &mut TenantTx, document: Uuid, r: &EwbRow) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(kernel::sql!(
+        "INSERT INTO eway_bills (tenant_id, document_id, status, transport, payload, ewb_no, ewb_at, valid_until, errors)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (tenant_id, document_id) DO UPDATE SET status = $3, transport = $4, payload = $5,
+             ewb_no = $6, ewb_at = $7, valid_until = $8, errors = $9, updated_at = now()"
+    ))
+    .bind(tenant)
+    .bind(document)
+    .bind(&r.status)
+    .bind(&r.transport)
+    .bind(&r.payload)
+    .bind(&r.ewb_no)
+    .bind(r.ewb_at)
+    .bind(r.valid_until)
+    .bind(&r.errors)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -122,14 +122,14 @@ pub const KINDS: [DocKind; 4] =
     [DocKind::Invoice, DocKind::CreditNote, DocKind::DebitNote, DocKind::BillOfSupply];
 
 /// A document with what it is built from.
-struct Source {
-    doc: Document,
-    company: Value,
-    party: Value,
+pub(crate) struct Source {
+    pub(crate) doc: Document,
+    pub(crate) company: Value,
+    pub(crate) party: Value,
     original: Option<(String, chrono::NaiveDate)>,
 }
 
-async fn source(tx: &mut TenantTx, id: Uuid) -> Result<Source> {
+pub(crate) async fn source(tx: &mut TenantTx, id: Uuid) -> Result<Source> {
     let doc = repo::documents::get(tx, id)
         .await?
         .filter(|d| KINDS.contains(&d.kind))
@@ -172,7 +172,7 @@ impl Source {
 }
 
 /// The company's company snapshot for a draft (issued documents keep theirs).
-async fn with_company(
+pub(crate) async fn with_company(
     ledger: &Ledger,
     who: Who<'_>,
     tx: &mut TenantTx,
@@ -262,7 +262,7 @@ pub async fn status(ledger: &Ledger, g: &identity::Caller, id: Uuid) -> Result<E
     Ok(status_of(&s, row, settings.is_some_and(|s| s.enabled), key.as_ref()))
 }
 
-fn violations_error(v: &[Violation]) -> LedgerError {
+pub(crate) fn violations_error(v: &[Violation]) -> LedgerError {
     LedgerError::Validation(
         v.iter().map(|x| kernel::FieldError::new(x.path.clone(), x.message.clone())).collect(),
     )
@@ -483,7 +483,7 @@ pub async fn put_settings(
 }
 
 /// The opened credentials and signing key, or why e-invoicing cannot run.
-async fn client(
+pub(crate) async fn client(
     ledger: &Ledger,
     tx: &mut TenantTx,
     gstin: &str,
@@ -526,7 +526,7 @@ async fn client(
 
 /// Calls the IRP with the company's session, logging in when there is
 /// none or the IRP says it expired (once).
-async fn with_session<T, F, Fut>(
+pub(crate) async fn with_session<T, F, Fut>(
     ledger: &Ledger,
     tenant: kernel::ids::TenantId,
     c: &irp::Client,
@@ -554,7 +554,7 @@ where
     }
 }
 
-fn irp_problem(e: &IrpError) -> LedgerError {
+pub(crate) fn irp_problem(e: &IrpError) -> LedgerError {
     match e {
         IrpError::Unavailable(m) => LedgerError::Api(
             ApiError::new(
