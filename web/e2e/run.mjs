@@ -1,5 +1,5 @@
 // The console's journeys in headless Chromium, against the real binary on a
-// fresh embedded database:
+// fresh embedded database (and the stand-in IRP the same binary serves):
 //
 //   node web/e2e/run.mjs target/debug/tessera
 //
@@ -26,7 +26,7 @@ const PASSWORD = "velvet orbit canyon 42";
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-// ── the server, and a webhook receiver ────────────────────────────────────
+// ── the server, a stand-in IRP, and a webhook receiver ────────────────────
 
 const received = [];
 const receiver = createServer((req, res) => {
@@ -40,6 +40,16 @@ const receiver = createServer((req, res) => {
 await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
 const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
 
+// The NIC e-invoice portal, as the binary's own stand-in speaks it.
+const irpPort = await freePort();
+const irpBase = `http://127.0.0.1:${irpPort}`;
+const irp = spawn(binary, ["standin", "irp", "--port", String(irpPort)], {
+  env: { ...process.env, TESSERA_LOG__LEVEL: "warn" },
+  stdio: ["ignore", "ignore", "pipe"],
+});
+let irpLog = "";
+irp.stderr.on("data", (d) => (irpLog += d));
+
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const dataDir = join(out, "data");
@@ -48,6 +58,7 @@ const server = spawn(binary, ["serve", "--data-dir", dataDir, "--port", String(p
     TESSERA_RUNTIME_DIR: join(root, "data/runtime"),
     ...process.env,
     TESSERA_WEBHOOKS__ALLOW_PRIVATE: "true",
+    TESSERA_COMPLIANCE__ALLOW_PRIVATE_ENDPOINTS: "true",
     TESSERA_LOG__LEVEL: "warn",
   },
   stdio: ["ignore", "ignore", "pipe"],
@@ -56,10 +67,16 @@ let serverLog = "";
 server.stderr.on("data", (d) => (serverLog += d));
 const stopAll = () => {
   server.kill("SIGTERM");
+  irp.kill("SIGTERM");
   receiver.close();
 };
-process.on("exit", () => server.kill("SIGKILL"));
+process.on("exit", () => {
+  server.kill("SIGKILL");
+  irp.kill("SIGKILL");
+});
 await waitReady();
+// Its test credentials and public keys, for the GST settings.
+const irpKeys = await waitIrp();
 
 const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"], headless: true });
 const checked = new Map(); // page name → violations
@@ -89,6 +106,26 @@ async function waitReady() {
   }
   console.error(serverLog);
   throw new Error("the server did not become ready");
+}
+
+async function waitIrp() {
+  for (let i = 0; i < 240; i++) {
+    try {
+      const r = await fetch(`${irpBase}/_standin/keys`);
+      if (r.ok) return await r.json();
+    } catch {
+      // not yet
+    }
+    if (irp.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  console.error(irpLog);
+  throw new Error("the stand-in IRP did not start");
+}
+
+/** How many times the stand-in IRP was called, by API (`auth`, `generate`, `get`, `cancel`). */
+async function irpCalls() {
+  return (await fetch(`${irpBase}/_standin/calls`)).json();
 }
 
 const open = []; // every page, for a screenshot when a step fails
@@ -578,6 +615,136 @@ async function ledger(page) {
   await answer.getByRole("link", { name: number }).waitFor();
   await audit(page, "invoices asked in plain words");
   await shot(page, "7-invoices-asked");
+  return number;
+}
+
+async function gst(page, ledgerInvoice) {
+  // E-invoicing set up with the stand-in IRP's credentials and keys; a key
+  // that is not one is named beside its field.
+  await nav(page, "GST", "GST");
+  await page.getByRole("heading", { name: "E-invoicing", level: 2 }).waitFor();
+  await page.getByLabel("Register invoices with the IRP").check();
+  await page.getByLabel("Generate the IRN when an invoice is issued").uncheck();
+  await page.getByLabel("IRP base URL").fill(irpBase);
+  await page.getByLabel("Client ID").fill(irpKeys.client_id);
+  await page.getByLabel("Client secret").fill(irpKeys.client_secret);
+  await page.getByLabel("API user name").fill(irpKeys.username);
+  await page.getByLabel("API password").fill(irpKeys.password);
+  await page.getByLabel("IRP encryption public key").fill(irpKeys.encryption_public_key);
+  const signing = page.getByLabel("IRP signing public key");
+  await signing.fill("not a key");
+  await page.getByLabel("Timeout (seconds)").fill("10");
+  await page.getByRole("button", { name: "Save e-invoicing settings" }).click();
+  await until("the signing key to be marked invalid", async () => (await signing.getAttribute("aria-invalid")) === "true", 10000);
+  await expectText(page, "RSA public key in PEM form");
+  await audit(page, "GST settings with an error");
+  await signing.fill(irpKeys.signing_public_key);
+  await page.getByRole("button", { name: "Save e-invoicing settings" }).click();
+  await expectText(page, "The e-invoicing settings were saved.");
+
+  // Stored: after a reload the settings are back, the secrets never shown.
+  await page.reload();
+  await page.getByRole("heading", { name: "GST", level: 1 }).waitFor();
+  await until("the stored settings to show", async () => (await page.getByLabel("IRP base URL").inputValue()) === irpBase);
+  for (const label of ["Client secret", "API password"]) {
+    const input = page.getByLabel(label);
+    if ((await input.inputValue()) !== "" || (await input.getAttribute("placeholder")) !== "Stored — leave blank to keep") {
+      throw new Error(`${label} is not shown as stored`);
+    }
+  }
+  if (!(await page.getByLabel("Register invoices with the IRP").isChecked())) throw new Error("e-invoicing is not on");
+  if (await page.getByLabel("Generate the IRN when an invoice is issued").isChecked()) throw new Error("the IRN is generated on issue");
+  await audit(page, "GST settings saved");
+  await shot(page, "8-gst-settings");
+
+  // The ledger journey's invoice was issued before the company had an
+  // address, and its laptop has a 4-digit HSN: its e-invoice says what
+  // stops it, and cannot be generated.
+  await nav(page, "Invoices", "Invoices");
+  await page.getByRole("link", { name: ledgerInvoice, exact: true }).first().click();
+  await page.getByRole("heading", { name: ledgerInvoice, level: 1 }).waitFor();
+  let einvoice = page.getByRole("region", { name: "E-invoice", exact: true });
+  await einvoice.getByRole("heading", { name: "Fix before generating" }).waitFor();
+  const hsn = einvoice.getByRole("listitem").filter({ hasText: "Line 1 · HSN/SAC" });
+  await hsn.getByText("ItemList[0].HsnCd", { exact: true }).waitFor();
+  await hsn.getByText("6- or 8-digit").waitFor();
+  await einvoice.getByRole("listitem").filter({ hasText: "Company · Address line 1" }).waitFor();
+  if (!(await einvoice.getByRole("button", { name: "Generate IRN" }).isDisabled())) throw new Error("an e-invoice with violations can be generated");
+  await audit(page, "invoice with e-invoice violations");
+  await shot(page, "8-einvoice-violations");
+
+  // The seller's address the e-invoice needs (line, city, PIN), printed on
+  // the documents issued from now on.
+  await visit(page, "/books?view=settings", "Books", "Books: settings");
+  await page.getByLabel("Address line 1").fill("Unit 4, Sai Industrial Estate");
+  await page.getByLabel("City").fill("Pune");
+  await page.getByLabel("State", { exact: true }).selectOption("27");
+  await page.getByLabel("PIN code").fill("411019");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expectText(page, "The settings were saved.");
+  if ((await page.getByLabel("Address line 1").inputValue()) !== "Unit 4, Sai Industrial Estate") throw new Error("the company's address was not saved");
+
+  // A new invoice for the laptop with its 8-digit HSN passes every check.
+  await nav(page, "Invoices", "Invoices");
+  await page.getByRole("link", { name: "New invoice" }).click();
+  await page.getByRole("heading", { name: "New invoice", level: 1 }).waitFor();
+  await page.getByLabel("Customer").selectOption({ label: "Deccan Systems Pvt Ltd (29AABCT1332L1ZA)" });
+  await page.getByLabel("Item, line 1").selectOption({ label: "Laptop" });
+  await page.getByLabel("HSN/SAC, line 1").fill("84713010");
+  await page.locator(".totals").getByRole("row", { name: /Total/ }).getByText("₹59,000.00").waitFor();
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await page.waitForURL(/\/invoices\/[0-9a-f-]{36}$/);
+  await page.getByRole("heading", { name: "Draft tax invoice", level: 1 }).waitFor();
+  await page.getByRole("button", { name: "Issue", exact: true }).click();
+  const heading = page.getByRole("heading", { name: /^INV\//, level: 1 });
+  await heading.waitFor();
+  const number = await heading.innerText();
+  einvoice = page.getByRole("region", { name: "E-invoice", exact: true });
+  await einvoice.getByText("Not generated", { exact: true }).waitFor();
+  if (await einvoice.getByRole("heading", { name: "Fix before generating" }).count()) throw new Error(`the new invoice's e-invoice has violations: ${await einvoice.innerText()}`);
+
+  // Generated on the IRP: the IRN, and the signed QR code with what it says.
+  await einvoice.getByRole("button", { name: "Generate IRN" }).click();
+  await einvoice.getByText("Generated", { exact: true }).waitFor({ timeout: 30000 });
+  const irn = await einvoice.getByText(/^[0-9a-f]{64}$/).innerText();
+  const qr = einvoice.getByRole("img", { name: "E-invoice QR code" });
+  await qr.waitFor();
+  await until("the QR code to show", async () => (await qr.evaluate((img) => img.complete && img.naturalWidth)) > 0);
+  await einvoice.getByText(number, { exact: true }).first().waitFor();
+  await einvoice.getByText("₹59,000.00").waitFor();
+  if ((await irpCalls()).generate !== 1) throw new Error(`the IRP was not asked once for ${irn}`);
+
+  // The PDF still downloads, and the JSON registered is the invoice's.
+  const [pdf] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/pdf?download=true")),
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download PDF" }).click(),
+  ]);
+  if (pdf.status() !== 200 || pdf.headers()["content-type"] !== "application/pdf") throw new Error(`the PDF answered ${pdf.status()} ${pdf.headers()["content-type"]}`);
+  const [json] = await Promise.all([page.waitForEvent("download"), einvoice.getByRole("button", { name: "Download JSON" }).click()]);
+  const registered = JSON.parse(readFileSync(await json.path(), "utf8"));
+  if (json.suggestedFilename() !== `${number.replace(/[\\/]/g, "-")}-einvoice.json` || registered.DocDtls?.No !== number) {
+    throw new Error(`the e-invoice JSON downloads as ${json.suggestedFilename()} for ${registered.DocDtls?.No}`);
+  }
+  await audit(page, "invoice with its IRN");
+  await shot(page, "8-einvoice-generated");
+
+  // Cancelled within the IRP's 24 hours, and the invoice with it (nothing
+  // later depends on this invoice).
+  await einvoice.getByRole("button", { name: "Cancel IRN" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Reason").selectOption({ label: "Data entry mistake" });
+  await dialog.getByLabel("Remark").fill("Wrong quantity entered");
+  await audit(page, "cancel IRN dialog");
+  await dialog.getByRole("button", { name: "Cancel IRN" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  await einvoice.getByText("Cancelled", { exact: true }).waitFor();
+  await einvoice.getByText("Data entry mistake", { exact: true }).waitFor();
+  await expectText(page, "Cancelled: IRN cancelled: Wrong quantity entered");
+  if (await page.getByRole("button", { name: /^Cancel invoice$/ }).count()) throw new Error("the invoice can still be cancelled");
+  if ((await irpCalls()).cancel !== 1) throw new Error("the IRP was not asked to cancel the IRN");
+  await audit(page, "invoice with its IRN cancelled");
+  await shot(page, "8-einvoice-cancelled");
 }
 
 async function everyOtherPage(page) {
@@ -635,7 +802,8 @@ const steps = [
   ["webhook ping delivered", async () => webhook(state.page)],
   ["budget shown on usage", async () => budget(state.page)],
   ["upload a PDF, ask about it, open the cited passage", async () => knowledge(state.page)],
-  ["ledger: logo, customer, item, invoice previewed, issued, printed, part paid, aging, trial balance, asked in plain words", async () => ledger(state.page)],
+  ["ledger: logo, customer, item, invoice previewed, issued, printed, part paid, aging, trial balance, asked in plain words", async () => (state.invoice = await ledger(state.page))],
+  ["gst: e-invoicing set up, IRN generated with its QR, then cancelled", async () => gst(state.page, state.invoice)],
   ["every page, narrow screen, sign out", async () => everyOtherPage(state.page)],
 ];
 let state;

@@ -37,6 +37,7 @@ export const ROUTES: PageRoute[] = [
   { path: "/payments", title: "Payments", group: "Ledger", permission: "payments:read", page: page(() => import("./pages/Payments")) },
   { path: "/books", title: "Books", group: "Ledger", permission: "books:read", page: page(() => import("./pages/Books")) },
   { path: "/reports", title: "Reports", group: "Ledger", permission: "books:read", page: page(() => import("./pages/Reports")) },
+  { path: "/gst", title: "GST", group: "Ledger", permission: "gst:settings", page: page(() => import("./pages/Gst")) },
   { path: "/documents", title: "Documents", group: "Knowledge", permission: "documents:read", page: page(() => import("./pages/Documents")) },
   { path: "/documents/:id", title: "Document", permission: "documents:read", page: page(() => import("./pages/Document")) },
   { path: "/search", title: "Search", group: "Knowledge", permission: "knowledge:ask", page: page(() => import("./pages/Search")) },

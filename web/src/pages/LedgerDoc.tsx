@@ -2,7 +2,8 @@
 // editor (save, issue, delete); once issued it is read-only: its number,
 // party, lines, tax heads, totals and what is still owed, with the actions
 // its state allows (record a receipt or payment, issue a credit note,
-// convert a quotation, cancel with a reason) and a printable layout.
+// convert a quotation, cancel with a reason), its e-invoice (IRN and
+// signed QR code) and a printable layout.
 import { useId, useState } from "react";
 import { api, call } from "../api/client";
 import { useSession } from "../auth/session";
@@ -12,6 +13,7 @@ import { Alert, Button, Dialog, Field, PageHeader, States, confirmAction } from 
 import { useForm, useLoad } from "../ui/hooks";
 import { humaneProblem, showProblem } from "../ui/problems";
 import { DocEditor, TaxSummary, newValues, valuesOfDoc } from "../ledger/editor";
+import { EinvoiceSection } from "../ledger/einvoice";
 import { PaymentDialog } from "../ledger/payment";
 import { CsvButton, FAMILY, Figures, KIND_NAMES, StatusBadge, rupees, stateName, SUPPLY_TYPES, type DocKind, type Family, type LedgerDoc } from "../ledger/parts";
 
@@ -163,6 +165,7 @@ function DocPage({ family, id }: { family: Family; id: string }) {
             ) : (
               <ReadOnly doc={doc} />
             )}
+            {family === "invoices" && doc.status !== "draft" ? <EinvoiceSection doc={doc} onChanged={loaded.reload} /> : null}
             {dialog === "pay" ? (
               <PaymentDialog
                 kind={doc.kind === "purchase_bill" ? "payment" : "receipt"}

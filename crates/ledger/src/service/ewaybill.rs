@@ -20,6 +20,9 @@ use crate::gst::irp::{self, IrpCode, IrpError};
 use crate::model::DocStatus;
 use crate::{Ledger, repo};
 
+/// An e-way bill's number, when, and valid until.
+type Generated = (String, DateTime<Utc>, Option<DateTime<Utc>>);
+
 /// A document's e-way bill.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EwayBillStatus {
@@ -171,10 +174,7 @@ pub async fn put(
         }
         other => other,
     };
-    let read = |v: &Value| -> std::result::Result<
-        (String, DateTime<Utc>, Option<DateTime<Utc>>),
-        IrpError,
-    > {
+    let read = |v: &Value| -> std::result::Result<Generated, IrpError> {
         let no = match &v["EwbNo"] {
             Value::Number(n) => n.to_string(),
             Value::String(s) => s.clone(),
