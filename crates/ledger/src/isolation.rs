@@ -148,6 +148,15 @@ pub(crate) async fn fixture(fx: &Fixture) {
     .execute(&mut su)
     .await;
     assert!(logo.is_ok(), "{logo:?}");
+    let own_code = sqlx::query(
+        "INSERT INTO hsn_custom (tenant_id, code, description) VALUES ($1::uuid, '12345678', $2)",
+    )
+    .bind(fx.tenant_id())
+    .bind(format!("{name} special widgets"))
+    .execute(&mut su)
+    .await;
+    assert!(own_code.is_ok(), "{own_code:?}");
+    fx.mark(&format!("{name} special widgets"));
     let irn = format!("{:0>64}", fx.tenant_id().replace('-', ""));
     let registered = sqlx::query(
         "INSERT INTO einvoices (tenant_id, document_id, status, irn, ack_no, ack_at, signed_invoice, signed_qr)

@@ -833,6 +833,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gst/hsn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * HSN and SAC codes by the beginning of their code or words of their
+         *     description (the GST portal's list and the company's own), to choose
+         *     an item's code.
+         */
+        get: operations["search_hsn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gst/hsn/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports the company's own HSN/SAC codes: CSV with the header
+         *     `code,description` (2, 4, 6 or 8 digits; an existing code's
+         *     description is replaced). Every row is checked first; 422 names each
+         *     bad line and nothing is kept.
+         */
+        post: operations["import_hsn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -3501,6 +3544,27 @@ export interface components {
             snippet: string;
             /** @description The chunk's text. */
             text: string;
+        };
+        /** @description A code of the master. */
+        HsnCode: {
+            /** @description The code (2 to 8 digits; SAC codes start with 99). */
+            code: string;
+            /** @description Its description. */
+            description: string;
+            /** @description `goods` (HSN) or `service` (SAC). */
+            kind: string;
+            /**
+             * @description `chapter` (2 digits), `heading` (4), `subheading` (6) or
+             *     `tariff_item` (8).
+             */
+            level: string;
+            /** @description `master` (the GST portal's list) or `company` (imported). */
+            source: string;
+        };
+        /** @description What an import did. */
+        HsnImport: {
+            /** @description Codes added or changed. */
+            imported: number;
         };
         /** @description The HSN-wise summary of outward supplies. */
         HsnRow: {
@@ -9165,6 +9229,93 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    search_hsn: {
+        parameters: {
+            query: {
+                /**
+                 * @description The beginning of a code (`8471`), or words of a description
+                 *     (`laptop`, `legal serv`).
+                 * @example 8471
+                 */
+                q: string;
+                /** @description At most this many (1–100, default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HsnCode"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    import_hsn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HsnImport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -344,6 +344,36 @@ pub fn validate(inv: &Value, lines: &[i32]) -> Vec<Violation> {
     v.out
 }
 
+/// The violations of item codes not in the HSN/SAC master (the IRP
+/// refuses them with 2176).
+pub fn unknown_codes(inv: &Value, lines: &[i32], unknown: &[String]) -> Vec<Violation> {
+    let mut v = Checker { out: Vec::new(), lines };
+    for (i, it) in inv["ItemList"].as_array().into_iter().flatten().enumerate() {
+        if let Some(code) = it["HsnCd"].as_str()
+            && unknown.iter().any(|u| u == code)
+        {
+            v.add(
+                format!("ItemList[{i}].HsnCd"),
+                format!("`{code}` is not in the HSN/SAC master (the IRP refuses unknown codes)"),
+            );
+        }
+    }
+    v.out
+}
+
+/// The item codes of a payload.
+pub fn codes(inv: &Value) -> Vec<String> {
+    let mut c: Vec<String> = inv["ItemList"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|it| it["HsnCd"].as_str().map(str::to_owned))
+        .collect();
+    c.sort();
+    c.dedup();
+    c
+}
+
 struct Checker<'a> {
     out: Vec<Violation>,
     lines: &'a [i32],

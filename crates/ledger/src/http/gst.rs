@@ -18,6 +18,7 @@ use crate::service::einvoice::{
     self as svc, CancelEinvoice, EinvoiceSettings, EinvoiceSettingsInput, EinvoiceStatus, Who,
 };
 use crate::service::ewaybill::{self as ewb, EwayBillStatus};
+use crate::service::hsn::{self, HsnCode, HsnImport};
 use crate::service::returns::{self, Gstr1Report, Gstr3bReport};
 
 /// A document's e-invoice: whether it needs one, where it stands (IRN,
@@ -295,4 +296,45 @@ pub async fn gstr3b(
     kernel::extract::Query(q): kernel::extract::Query<PeriodParam>,
 ) -> ApiResult<Json<Gstr3bReport>> {
     Ok(Json(returns::gstr3b(&l, &g, &q.period).await?))
+}
+
+/// A search of the HSN/SAC master.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HsnQuery {
+    /// The beginning of a code (`8471`), or words of a description
+    /// (`laptop`, `legal serv`).
+    #[param(example = "8471", min_length = 1, max_length = 100)]
+    pub q: String,
+    /// At most this many (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+/// HSN and SAC codes by the beginning of their code or words of their
+/// description (the GST portal's list and the company's own), to choose
+/// an item's code.
+#[utoipa::path(get, path = "/api/v1/gst/hsn", tag = TAG, params(HsnQuery), security(("bearer" = ["items:read"])),
+    responses((status = 200, body = Vec<HsnCode>), (status = 422, body = kernel::error::Problem)))]
+pub async fn search_hsn(
+    l: LedgerService,
+    g: Granted<ItemsRead>,
+    kernel::extract::Query(q): kernel::extract::Query<HsnQuery>,
+) -> ApiResult<Json<Vec<HsnCode>>> {
+    Ok(Json(hsn::search(&l, &g, &q.q, q.limit.unwrap_or(20)).await?))
+}
+
+/// Imports the company's own HSN/SAC codes: CSV with the header
+/// `code,description` (2, 4, 6 or 8 digits; an existing code's
+/// description is replaced). Every row is checked first; 422 names each
+/// bad line and nothing is kept.
+#[utoipa::path(post, path = "/api/v1/gst/hsn/import", tag = TAG, request_body(content = String, content_type = "text/csv"),
+    security(("bearer" = ["items:create"])),
+    responses((status = 200, body = HsnImport), (status = 413, body = kernel::error::Problem), (status = 422, body = kernel::error::Problem)))]
+pub async fn import_hsn(
+    l: LedgerService,
+    g: Granted<ItemsCreate>,
+    body: String,
+) -> ApiResult<Json<HsnImport>> {
+    Ok(Json(hsn::import(&l, &g, &body).await?))
 }

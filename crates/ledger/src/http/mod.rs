@@ -45,6 +45,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(gst::get_einvoice_settings, gst::put_einvoice_settings))
         .routes(routes!(gst::ewaybill_status, gst::put_ewaybill))
         .routes(routes!(gst::ewaybill_json))
+        .routes(routes!(gst::search_hsn))
+        .routes(routes!(gst::import_hsn))
         .routes(routes!(gst::gstr1))
         .routes(routes!(gst::gstr1_portal))
         .routes(routes!(gst::gstr1_csv))

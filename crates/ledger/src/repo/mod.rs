@@ -7,6 +7,7 @@
 pub mod books;
 pub mod documents;
 pub mod einvoice;
+pub mod hsn;
 pub mod items;
 pub mod parties;
 pub mod payments;

@@ -191,6 +191,7 @@ fn status_of(
     row: Option<repo::einvoice::Row>,
     enabled: bool,
     key: Option<&rsa::RsaPublicKey>,
+    unknown: &[String],
 ) -> EinvoiceStatus {
     let reason = einvoice::not_applicable(&s.doc, &s.party);
     let mut out = EinvoiceStatus {
@@ -246,6 +247,7 @@ fn status_of(
     {
         let (payload, lines) = s.build();
         out.violations = einvoice::validate(&payload, &lines);
+        out.violations.extend(einvoice::unknown_codes(&payload, &lines, unknown));
     }
     out
 }
@@ -257,9 +259,10 @@ pub async fn status(ledger: &Ledger, g: &identity::Caller, id: Uuid) -> Result<E
     with_company(ledger, Who::Caller(g), &mut tx, &mut s).await?;
     let row = repo::einvoice::get(&mut tx, id).await?;
     let settings = repo::einvoice::settings(&mut tx).await?;
+    let unknown = super::hsn::unknown(&mut tx, &einvoice::codes(&s.build().0)).await?;
     drop(tx);
     let key = settings.as_ref().and_then(|s| jws::public_key(&s.signing_key).ok());
-    Ok(status_of(&s, row, settings.is_some_and(|s| s.enabled), key.as_ref()))
+    Ok(status_of(&s, row, settings.is_some_and(|s| s.enabled), key.as_ref(), &unknown))
 }
 
 pub(crate) fn violations_error(v: &[Violation]) -> LedgerError {
@@ -280,12 +283,14 @@ pub async fn payload(ledger: &Ledger, g: &identity::Caller, id: Uuid) -> Result<
     {
         return Ok(p);
     }
-    drop(tx);
     if let Some(why) = einvoice::not_applicable(&s.doc, &s.party) {
         return Err(LedgerError::state("not_applicable", why));
     }
     let (payload, lines) = s.build();
-    let v = einvoice::validate(&payload, &lines);
+    let mut v = einvoice::validate(&payload, &lines);
+    let unknown = super::hsn::unknown(&mut tx, &einvoice::codes(&payload)).await?;
+    drop(tx);
+    v.extend(einvoice::unknown_codes(&payload, &lines, &unknown));
     if v.is_empty() { Ok(payload) } else { Err(violations_error(&v)) }
 }
 
@@ -658,7 +663,9 @@ pub async fn generate(ledger: &Ledger, who: Who<'_>, id: Uuid) -> Result<Einvoic
         ));
     }
     let (payload, lines) = s.build();
-    let violations = einvoice::validate(&payload, &lines);
+    let mut violations = einvoice::validate(&payload, &lines);
+    let unknown = super::hsn::unknown(&mut tx, &einvoice::codes(&payload)).await?;
+    violations.extend(einvoice::unknown_codes(&payload, &lines, &unknown));
     if !violations.is_empty() {
         repo::einvoice::set_failed(
             &mut tx,
@@ -770,7 +777,7 @@ pub async fn generate(ledger: &Ledger, who: Who<'_>, id: Uuid) -> Result<Einvoic
     let mut tx = ledger.db().tenant_read(&access).await?;
     let row = repo::einvoice::get(&mut tx, id).await?;
     drop(tx);
-    Ok(status_of(&s, row, true, Some(&key)))
+    Ok(status_of(&s, row, true, Some(&key), &[]))
 }
 
 /// Why an IRN is cancelled.
@@ -885,7 +892,7 @@ pub async fn cancel(
     let s = source(&mut tx, id).await?;
     let row = repo::einvoice::get(&mut tx, id).await?;
     drop(tx);
-    Ok(status_of(&s, row, true, Some(&key)))
+    Ok(status_of(&s, row, true, Some(&key), &[]))
 }
 
 /// Queues registration of a just-issued document when the company

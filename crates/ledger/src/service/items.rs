@@ -57,6 +57,16 @@ pub async fn save(
 ) -> Result<Item> {
     validate(&i)?;
     let mut tx = g.tx(ledger.db()).await?;
+    let code = i.hsn_sac.as_str().to_owned();
+    if !super::hsn::unknown(&mut tx, std::slice::from_ref(&code)).await?.is_empty() {
+        return Err(LedgerError::invalid(
+            "hsn_sac",
+            format!(
+                "`{code}` is not in the HSN/SAC master (neither the code nor its heading {}): look it up with GET /api/v1/gst/hsn?q=…, or import the company's own codes",
+                &code[..4.min(code.len())]
+            ),
+        ));
+    }
     let before = match id {
         Some(id) => {
             Some(repo::items::get(&mut tx, id).await?.ok_or(LedgerError::NotFound("item"))?)
