@@ -8,7 +8,11 @@
 //! - `scale`: one company with `LEDGER_BENCH_INVOICES` invoices (default
 //!   1,000,000) among `LEDGER_BENCH_TENANTS` companies (default 1,000, a
 //!   hundred invoices each): a page of invoices filtered by status and
-//!   date, receivables aging, a year's trial balance.
+//!   date, receivables aging, a year's trial balance;
+//! - `gst`: a 100-line invoice's e-invoice JSON built and checked (the
+//!   request, and the checks alone), and GSTR-1 and GSTR-3B for a company
+//!   with `LEDGER_BENCH_GST_INVOICES` invoices (default 100,000) in one
+//!   month.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -497,6 +501,141 @@ async fn scale() {
     }
 }
 
+async fn gst() {
+    let app = TestApp::builder().config(|c| c.database.max_connections = 20).build().await;
+    let (token, customer, items) = company(&app, "gstco").await;
+    let mut settings = app.get("/api/v1/ledger/settings").bearer(&token).send().await.json();
+    settings["company_address"] = json!({ "line1": "1 Senapati Bapat Marg", "city": "Mumbai", "state_code": "27", "pincode": "400013" });
+    assert_eq!(
+        app.put("/api/v1/ledger/settings")
+            .bearer(&token)
+            .json(&settings)
+            .send()
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    // A 100-line invoice.
+    let lines: Vec<Value> = (0..100)
+        .map(|i| json!({ "item_id": items[i % items.len()], "quantity": format!("{}", i % 7 + 1), "discount": "1.50" }))
+        .collect();
+    let (s, v) = call(
+        &app,
+        &token,
+        "POST",
+        "/api/v1/invoices",
+        Some(json!({ "party_id": customer, "lines": lines })),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    call(&app, &token, "POST", &format!("/api/v1/invoices/{id}/issue"), None).await;
+    let path = format!("/api/v1/invoices/{id}/e-invoice/json");
+    let mut lat = Vec::new();
+    let mut payload = Value::Null;
+    for i in 0..220 {
+        let t = Instant::now();
+        let (s, v) = call(&app, &token, "GET", &path, None).await;
+        assert_eq!(s, 200, "{v}");
+        if i >= 20 {
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        payload = v;
+    }
+    report(
+        "e-invoice JSON of a 100-line invoice, built and checked (GET …/e-invoice/json)",
+        &mut lat,
+    );
+    let line_nos: Vec<i32> = (1..=100).collect();
+    let mut lat = Vec::new();
+    for _ in 0..2000 {
+        let t = Instant::now();
+        let v = ledger::gst::einvoice::validate(&payload, &line_nos);
+        assert!(v.is_empty(), "{v:?}");
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    report("e-invoice checks alone (100 items)", &mut lat);
+
+    // GSTR-1 and GSTR-3B for a month of N invoices: B2B to 500 registered
+    // customers (60%), B2C small inside the state (30%), B2C large in
+    // another state (5%) and exports (5%), two rates each.
+    let n = env("LEDGER_BENCH_GST_INVOICES", 100_000) as i64;
+    let mut su = app.db.superuser().await;
+    sqlx::raw_sql("SET session_replication_role = replica").execute(&mut su).await.unwrap();
+    let tenant: Uuid = sqlx::query_scalar("SELECT tenant_id FROM ledger_documents WHERE id = $1")
+        .bind(Uuid::parse_str(&id).unwrap())
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    let loaded = Instant::now();
+    sqlx::query(
+        "WITH src AS (SELECT * FROM ledger_documents WHERE id = $2),
+              g AS (SELECT g, g % 20 AS k FROM generate_series(1, $3::bigint) g)
+         INSERT INTO ledger_documents (tenant_id, id, kind, status, series_id, number, fy, seq, party_id, party_snapshot,
+                                       company_snapshot, doc_date, place_of_supply, supply_type, heads, taxable_value,
+                                       cgst, sgst, igst, total, issued_at)
+         SELECT $1, gen_random_uuid(), 'invoice', 'issued', src.series_id, 'G/' || g.g, 2025, 100000 + g.g, src.party_id,
+                CASE WHEN k < 12 THEN jsonb_build_object('legal_name', 'Buyer ' || g.g % 500, 'registration', 'regular',
+                                        'gstin', '29AAB' || lpad((g.g % 500)::text, 4, '0') || 'C1Z' || chr((65 + g.g % 26)::int) || '5')
+                     WHEN k < 19 THEN jsonb_build_object('legal_name', 'Walk-in', 'registration', 'consumer')
+                     ELSE jsonb_build_object('legal_name', 'Overseas buyer', 'registration', 'overseas') END,
+                src.company_snapshot, date '2025-09-01' + (g.g % 30)::int,
+                CASE WHEN k < 12 THEN '29' WHEN k < 18 THEN '27' ELSE CASE WHEN k = 19 THEN '96' ELSE '29' END END,
+                CASE WHEN k = 19 THEN 'export_without_tax' ELSE 'regular' END,
+                CASE WHEN k BETWEEN 12 AND 17 THEN 'cgst_sgst' WHEN k = 19 THEN 'none' ELSE 'igst' END,
+                CASE WHEN k = 18 THEN 150000 ELSE 3000 END,
+                CASE WHEN k BETWEEN 12 AND 17 THEN 195 ELSE 0 END, CASE WHEN k BETWEEN 12 AND 17 THEN 195 ELSE 0 END,
+                CASE WHEN k < 12 THEN 390 WHEN k = 18 THEN 27000 ELSE 0 END,
+                CASE WHEN k = 18 THEN 177000 WHEN k = 19 THEN 3000 ELSE 3390 END, now()
+           FROM g CROSS JOIN src",
+    )
+    .bind(tenant)
+    .bind(Uuid::parse_str(&id).unwrap())
+    .bind(n)
+    .execute(&mut su)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO ledger_document_lines (tenant_id, document_id, line_no, description, hsn_sac, is_service, quantity, unit,
+                                            unit_price, gross, taxable_value, gst_rate, cgst, sgst, igst, total)
+         SELECT d.tenant_id, d.id, l.n, 'Part ' || l.n, CASE WHEN l.n = 1 THEN '84713010' ELSE '85444999' END, false, 1, 'NOS',
+                d.taxable_value * l.share, d.taxable_value * l.share, d.taxable_value * l.share,
+                CASE WHEN d.heads = 'none' THEN 0 WHEN l.n = 1 THEN 18 ELSE 5 END,
+                CASE WHEN d.heads = 'cgst_sgst' THEN CASE WHEN l.n = 1 THEN 180 ELSE 15 END ELSE 0 END,
+                CASE WHEN d.heads = 'cgst_sgst' THEN CASE WHEN l.n = 1 THEN 180 ELSE 15 END ELSE 0 END,
+                CASE WHEN d.heads = 'igst' THEN CASE WHEN l.n = 1 THEN d.igst * 0.9230769 ELSE d.igst - round(d.igst * 0.9230769, 2) END ELSE 0 END,
+                d.taxable_value * l.share
+           FROM ledger_documents d CROSS JOIN (VALUES (1, 0.5), (2, 0.5)) AS l(n, share)
+          WHERE d.tenant_id = $1 AND d.number LIKE 'G/%'",
+    )
+    .bind(tenant)
+    .execute(&mut su)
+    .await
+    .unwrap();
+    sqlx::raw_sql("ANALYZE ledger_documents; ANALYZE ledger_document_lines")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    println!("loaded {n} invoices in September 2025 in {:.1} s", loaded.elapsed().as_secs_f64());
+    for (label, path) in [
+        ("GSTR-1 (JSON, sections, reconciliation)", "/api/v1/gst/gstr1?period=2025-09"),
+        ("GSTR-1 b2b CSV", "/api/v1/gst/gstr1/csv?period=2025-09&section=b2b"),
+        ("GSTR-3B", "/api/v1/gst/gstr3b?period=2025-09"),
+    ] {
+        let mut lat = Vec::new();
+        let mut size = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let r = app.get(path).bearer(&token).send().await;
+            assert_eq!(r.status().as_u16(), 200, "{}", r.text());
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            size = r.bytes().len();
+        }
+        report(&format!("{label}, {n} invoices ({:.1} MB)", size as f64 / 1e6), &mut lat);
+    }
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -514,6 +653,9 @@ fn main() {
         }
         if all || which == "scale" {
             scale().await;
+        }
+        if all || which == "gst" {
+            gst().await;
         }
     });
 }
