@@ -729,6 +729,34 @@ async function gst(page, ledgerInvoice) {
   await audit(page, "invoice with its IRN");
   await shot(page, "8-einvoice-generated");
 
+  // Its goods go by road: with the IRN the e-way bill is generated through
+  // the IRP at once. A vehicle number that is not a registration number is
+  // named beside its input, and never reaches the IRP.
+  const ewaybill = page.getByRole("region", { name: "E-way bill", exact: true });
+  const generateEwb = ewaybill.getByRole("button", { name: "Generate e-way bill" });
+  await generateEwb.waitFor();
+  await ewaybill.getByText("Not prepared", { exact: true }).waitFor();
+  await ewaybill.getByLabel("Mode", { exact: true }).selectOption("road");
+  await ewaybill.getByLabel("Distance (km)").fill("980");
+  const vehicle = ewaybill.getByLabel("Vehicle number");
+  await vehicle.fill("KA 01 AB 12");
+  await generateEwb.click();
+  await until("the vehicle number to be marked invalid", async () => (await vehicle.getAttribute("aria-invalid")) === "true", 15000);
+  await ewaybill.getByText("is not a vehicle registration number").waitFor();
+  if ((await irpCalls()).ewaybill) throw new Error("an e-way bill with a bad vehicle number reached the IRP");
+  await audit(page, "e-way bill with an error");
+  await vehicle.fill("KA01AB1234");
+  await generateEwb.click();
+  await ewaybill.locator(".badge", { hasText: /^Generated$/ }).waitFor({ timeout: 30000 });
+  const ewbNo = await ewaybill.getByText(/^\d{12}$/).innerText();
+  const validUntil = await ewaybill.locator(".figures > div", { has: page.locator("dt", { hasText: /^Valid until$/ }) }).locator("dd").innerText();
+  if (!/\b20\d\d\b/.test(validUntil)) throw new Error(`e-way bill ${ewbNo} is valid until "${validUntil}"`);
+  if ((await irpCalls()).ewaybill !== 1) throw new Error(`the IRP was not asked once for e-way bill ${ewbNo}`);
+  if (await ewaybill.getByRole("button", { name: "Generate e-way bill" }).count()) throw new Error("a generated e-way bill can be generated again");
+  await ewaybill.getByRole("button", { name: "Download e-way bill JSON" }).waitFor();
+  await audit(page, "invoice with its e-way bill");
+  await shot(page, "8-ewaybill-generated");
+
   // Cancelled within the IRP's 24 hours, and the invoice with it (nothing
   // later depends on this invoice).
   await einvoice.getByRole("button", { name: "Cancel IRN" }).click();
@@ -745,6 +773,54 @@ async function gst(page, ledgerInvoice) {
   if ((await irpCalls()).cancel !== 1) throw new Error("the IRP was not asked to cancel the IRN");
   await audit(page, "invoice with its IRN cancelled");
   await shot(page, "8-einvoice-cancelled");
+
+  await gstReturns(page);
+}
+
+/** This month as the company (in India) counts it: `2026-05`. */
+function monthInIndia() {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Kolkata", year: "numeric", month: "2-digit" }).formatToParts(new Date());
+  const get = (t) => parts.find((p) => p.type === t)?.value ?? "";
+  return `${get("year")}-${get("month")}`;
+}
+
+async function gstReturns(page) {
+  // This month's returns (the journeys' invoices are dated today): GSTR-1
+  // holds the B2B invoice and adds up to the sales register.
+  const month = monthInIndia();
+  await nav(page, "GST", "GST");
+  const gstr1 = page.getByRole("region", { name: "GSTR-1", exact: true });
+  await gstr1.getByLabel("Return period").fill(month);
+  const prepared = gstr1.locator(`[data-period="${month}"]`);
+  const b2b = prepared.getByRole("table", { name: "GSTR-1 sections" }).getByRole("row", { name: /^B2B invoices/ });
+  await b2b.waitFor({ timeout: 20000 });
+  const records = Number((await b2b.getByRole("cell").first().innerText()).replace(/,/g, ""));
+  if (!(records >= 1)) throw new Error(`GSTR-1 shows ${records} B2B invoices`);
+  await prepared.getByText("Reconciled with the sales register").waitFor();
+
+  // The portal's JSON is for the month, and the offline tool's B2B CSV has its columns.
+  const [json] = await Promise.all([page.waitForEvent("download"), prepared.getByRole("button", { name: "Download JSON for the GST portal" }).click()]);
+  const portal = JSON.parse(readFileSync(await json.path(), "utf8"));
+  const fp = `${month.slice(5, 7)}${month.slice(0, 4)}`;
+  if (!json.suggestedFilename().startsWith("GSTR1_") || portal.fp !== fp) throw new Error(`the GSTR-1 JSON downloads as ${json.suggestedFilename()} for ${portal.fp}`);
+  await prepared.getByLabel("CSV section").selectOption("b2b");
+  const [csv] = await Promise.all([page.waitForEvent("download"), prepared.getByRole("button", { name: "Download CSV" }).click()]);
+  const rows = readFileSync(await csv.path(), "utf8").split(/\r?\n/);
+  if (!rows[0].startsWith("GSTIN/UIN of Recipient") || !rows.some((r) => r.startsWith("29AABCT1332L1ZA,"))) {
+    throw new Error(`the B2B CSV (${csv.suggestedFilename()}) reads: ${rows.slice(0, 3).join(" / ")}`);
+  }
+
+  // GSTR-3B: the tax payable once credit is set off (no purchases: IGST is owed).
+  const gstr3b = page.getByRole("region", { name: "GSTR-3B", exact: true });
+  await gstr3b.getByLabel("Return period").fill(month);
+  const summary = gstr3b.locator(`[data-period="${month}"]`);
+  const igst = summary.getByRole("table", { name: "Tax payable" }).getByRole("row", { name: /^IGST/ });
+  await igst.waitFor({ timeout: 20000 });
+  const liability = await igst.getByRole("cell").first().innerText();
+  if (!/^₹[\d,]+\.\d{2}$/.test(liability) || liability === "₹0.00") throw new Error(`GSTR-3B shows an IGST liability of ${liability}`);
+  await summary.getByRole("table", { name: "Credit used" }).waitFor();
+  await audit(page, "GST returns");
+  await shot(page, "8-gst-returns");
 }
 
 async function everyOtherPage(page) {
@@ -803,7 +879,7 @@ const steps = [
   ["budget shown on usage", async () => budget(state.page)],
   ["upload a PDF, ask about it, open the cited passage", async () => knowledge(state.page)],
   ["ledger: logo, customer, item, invoice previewed, issued, printed, part paid, aging, trial balance, asked in plain words", async () => (state.invoice = await ledger(state.page))],
-  ["gst: e-invoicing set up, IRN generated with its QR, then cancelled", async () => gst(state.page, state.invoice)],
+  ["gst: e-invoicing set up, IRN generated with its QR, e-way bill through the IRP, IRN cancelled, GSTR-1 and GSTR-3B for the month", async () => gst(state.page, state.invoice)],
   ["every page, narrow screen, sign out", async () => everyOtherPage(state.page)],
 ];
 let state;

@@ -2,7 +2,7 @@ import { Suspense, useEffect } from "react";
 import { SessionProvider, useSession } from "./auth/session";
 import { Shell } from "./layout/Shell";
 import { match, navigate, useLocation } from "./router";
-import { PUBLIC_ROUTES, ROUTES } from "./routes";
+import { PUBLIC_ROUTES, ROUTES, mayOpen } from "./routes";
 import { Alert } from "./ui";
 
 export function App() {
@@ -68,13 +68,21 @@ function Routes() {
         <p>There is no page at {path}.</p>
       </>
     );
-  } else if (route.permission && !can(route.permission)) {
+  } else if (route.permission && !mayOpen(route, can)) {
+    const needed = typeof route.permission === "string" ? [route.permission] : route.permission;
     content = (
       <>
         <h1>{route.title}</h1>
         <Alert kind="warning">
           <p>
-            Your role does not allow this page (it needs the <code>{route.permission}</code> permission). Ask an admin of
+            Your role does not allow this page (it needs the{" "}
+            {needed.map((p, i) => (
+              <span key={p}>
+                {i > 0 ? " or " : ""}
+                <code>{p}</code>
+              </span>
+            ))}{" "}
+            permission). Ask an admin of
             your company if you need it.
           </p>
         </Alert>

@@ -1,6 +1,7 @@
 // Every page of the console: its path, its title in the navigation, and
-// the permission it needs (the navigation hides what the caller cannot
-// use; the page says so if reached anyway, and the API refuses it too).
+// the permission it needs, or the permissions any one of which opens it
+// (the navigation hides what the caller cannot use; the page says so if
+// reached anyway, and the API refuses it too).
 // Pages are loaded on first visit, so the first page stays small.
 import { lazy } from "react";
 import type { ComponentType, LazyExoticComponent } from "react";
@@ -10,7 +11,8 @@ export interface PageRoute {
   title: string;
   /** The navigation group; none: not in the navigation. */
   group?: "Company" | "Ledger" | "Knowledge" | "Developers" | "AI";
-  permission?: string;
+  /** The permission it needs; several: any one of them. */
+  permission?: string | string[];
   page: LazyExoticComponent<ComponentType<{ params: Record<string, string> }>>;
 }
 
@@ -37,7 +39,7 @@ export const ROUTES: PageRoute[] = [
   { path: "/payments", title: "Payments", group: "Ledger", permission: "payments:read", page: page(() => import("./pages/Payments")) },
   { path: "/books", title: "Books", group: "Ledger", permission: "books:read", page: page(() => import("./pages/Books")) },
   { path: "/reports", title: "Reports", group: "Ledger", permission: "books:read", page: page(() => import("./pages/Reports")) },
-  { path: "/gst", title: "GST", group: "Ledger", permission: "gst:settings", page: page(() => import("./pages/Gst")) },
+  { path: "/gst", title: "GST", group: "Ledger", permission: ["gst:settings", "gst:returns"], page: page(() => import("./pages/Gst")) },
   { path: "/documents", title: "Documents", group: "Knowledge", permission: "documents:read", page: page(() => import("./pages/Documents")) },
   { path: "/documents/:id", title: "Document", permission: "documents:read", page: page(() => import("./pages/Document")) },
   { path: "/search", title: "Search", group: "Knowledge", permission: "knowledge:ask", page: page(() => import("./pages/Search")) },
@@ -54,6 +56,12 @@ export const ROUTES: PageRoute[] = [
   { path: "/playground", title: "Playground", group: "AI", permission: "ai:use", page: page(() => import("./pages/Playground")) },
   { path: "/account", title: "Your account", page: page(() => import("./pages/Account")) },
 ];
+
+/** Whether the caller may open a page. */
+export function mayOpen(route: PageRoute, can: (permission: string) => boolean): boolean {
+  if (!route.permission) return true;
+  return typeof route.permission === "string" ? can(route.permission) : route.permission.some(can);
+}
 
 /** Pages for people who are not signed in. */
 export const PUBLIC_ROUTES: PageRoute[] = [

@@ -1,5 +1,6 @@
 // Requests the typed client cannot make: uploads with progress
-// (XMLHttpRequest), originals downloaded as files, and streamed answers.
+// (XMLHttpRequest), originals downloaded as files (under the name the
+// server gives, when asked), and streamed answers.
 // Each sends the console's access token; one refused for its age is
 // renewed and the request made once more.
 import { ApiError, getAccessToken, isRenewable, renewAccessToken, type Problem } from "../api/client";
@@ -134,4 +135,25 @@ export function downloadName(d: { title: string; file_name?: string | null; form
   if (d.file_name) return d.file_name;
   const ext: Record<string, string> = { pdf: "pdf", docx: "docx", html: "html", markdown: "md", csv: "csv", text: "txt" };
   return `${d.title}.${ext[d.format] ?? "txt"}`;
+}
+
+/** The file name a `Content-Disposition` header gives, or `fallback`. */
+export function attachmentName(disposition: string | null | undefined, fallback: string): string {
+  if (!disposition) return fallback;
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition);
+  if (star?.[1]) {
+    try {
+      return cleanName(decodeURIComponent(star[1].trim())) || fallback;
+    } catch {
+      // A malformed encoding: the plain name, if any.
+    }
+  }
+  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/.exec(disposition);
+  return cleanName(plain?.[1] ?? plain?.[2]?.trim() ?? "") || fallback;
+}
+
+function cleanName(name: string): string {
+  // Only the last part of a path, never a hidden or empty name.
+  const base = name.split(/[\\/]/).pop() ?? "";
+  return base.replace(/^\.+/, "");
 }

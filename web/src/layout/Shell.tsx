@@ -2,7 +2,7 @@ import { useState } from "react";
 import type { ReactNode } from "react";
 import { useSession, useMe } from "../auth/session";
 import { Link, match, useLocation } from "../router";
-import { ROUTES } from "../routes";
+import { ROUTES, mayOpen } from "../routes";
 import { applyTheme, currentTheme, type Theme } from "./theme";
 
 const GROUPS = ["Company", "Ledger", "Knowledge", "Developers", "AI"] as const;
@@ -13,7 +13,7 @@ export function Shell({ children }: { children: ReactNode }) {
   const { path } = useLocation();
   const [menu, setMenu] = useState(false);
   const [theme, setTheme] = useState<Theme>(currentTheme());
-  const visible = ROUTES.filter((r) => r.group && (!r.permission || can(r.permission)));
+  const visible = ROUTES.filter((r) => r.group && mayOpen(r, can));
   const current = (p: string) => (match(p, path) ? "page" : undefined);
 
   return (

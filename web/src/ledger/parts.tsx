@@ -5,7 +5,7 @@ import { useState } from "react";
 import type { ReactNode } from "react";
 import { ApiError, api, call, type Schemas } from "../api/client";
 import { formatMoney } from "../format";
-import { authorizedFetch, problemOf } from "../knowledge/transfer";
+import { attachmentName, authorizedFetch, problemOf } from "../knowledge/transfer";
 import { Badge, Button } from "../ui";
 import { toApiError, useLoad } from "../ui/hooks";
 
@@ -192,16 +192,8 @@ export function useParties(kind?: "customer" | "supplier") {
   return useLoad(async () => (await call(api.GET("/api/v1/parties", { params: { query: { kind, limit: 200 } } }))).items as Party[], [kind]);
 }
 
-/** Saves an authorised CSV answer as a file. */
-export async function downloadCsv(url: string, fileName: string): Promise<void> {
-  let r: Response;
-  try {
-    r = await authorizedFetch(url);
-  } catch {
-    throw new ApiError(0, null, "The server cannot be reached. Check your connection and try again.");
-  }
-  if (!r.ok) throw await problemOf(r);
-  const blob = await r.blob();
+/** Saves `blob` as a file called `fileName`. */
+export function saveFile(blob: Blob, fileName: string): void {
   const href = URL.createObjectURL(blob);
   try {
     const a = document.createElement("a");
@@ -212,12 +204,29 @@ export async function downloadCsv(url: string, fileName: string): Promise<void> 
     a.click();
     a.remove();
   } finally {
+    // Long enough for the browser to start the download.
     window.setTimeout(() => URL.revokeObjectURL(href), 60_000);
   }
 }
 
+/**
+ * Saves an authorised download (a CSV, a JSON) as a file: under
+ * `fileName`, or with `serverName` under the name the server gives.
+ */
+export async function downloadCsv(url: string, fileName: string, serverName = false): Promise<void> {
+  let r: Response;
+  try {
+    r = await authorizedFetch(url);
+  } catch {
+    throw new ApiError(0, null, "The server cannot be reached. Check your connection and try again.");
+  }
+  if (!r.ok) throw await problemOf(r);
+  const name = serverName ? attachmentName(r.headers.get("Content-Disposition"), fileName) : fileName;
+  saveFile(await r.blob(), name);
+}
+
 /** A "Download CSV" button for a report or statement; says why it failed. */
-export function CsvButton({ url, fileName, label = "Download CSV" }: { url: string; fileName: string; label?: string }) {
+export function CsvButton({ url, fileName, label = "Download CSV", serverName = false }: { url: string; fileName: string; label?: string; serverName?: boolean }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   return (
@@ -227,7 +236,7 @@ export function CsvButton({ url, fileName, label = "Download CSV" }: { url: stri
         onClick={() => {
           setBusy(true);
           setError(undefined);
-          downloadCsv(url, fileName)
+          downloadCsv(url, fileName, serverName)
             .catch((e: unknown) => setError(toApiError(e).message))
             .finally(() => setBusy(false));
         }}

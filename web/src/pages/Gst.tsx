@@ -1,7 +1,8 @@
-// GST: the company's compliance settings. E-invoicing first: the IRP's (or
+// GST: the company's compliance, each part a section of its own shown to
+// those whose role allows it. E-invoicing (gst:settings): the IRP's (or
 // GSP's) address, the API credentials (write-only: a stored secret is
-// kept unless a new one is typed) and the IRP's public keys. Each part of
-// GST compliance is a section of its own on this page.
+// kept unless a new one is typed) and the IRP's public keys. The returns
+// (gst:returns): GSTR-1 and GSTR-3B for a month.
 import { useEffect, useState } from "react";
 import { ApiError, api, call, type Problem, type Schemas } from "../api/client";
 import { useSession } from "../auth/session";
@@ -9,12 +10,23 @@ import { formatDateTime } from "../format";
 import { Alert, Button, Check, Field, PageHeader, States } from "../ui";
 import { useForm, useLoad } from "../ui/hooks";
 import { humaneProblem, showProblem } from "../ui/problems";
+import { Gstr1Section, Gstr3bSection } from "../ledger/returns";
 
 export default function Gst() {
+  const { can } = useSession();
+  const settings = can("gst:settings");
+  const returns = can("gst:returns");
+  const parts = [settings ? "its invoices registered with the IRP (e-invoicing)" : "", returns ? "its monthly returns (GSTR-1 and GSTR-3B)" : ""].filter(Boolean);
   return (
     <>
-      <PageHeader title="GST" description="How the company meets India's GST rules: its invoices registered with the IRP (e-invoicing)." />
-      <EinvoicingSettings />
+      <PageHeader title="GST" description={`How the company meets India's GST rules: ${parts.join(", and ")}.`} />
+      {settings ? <EinvoicingSettings /> : null}
+      {returns ? (
+        <>
+          <Gstr1Section />
+          <Gstr3bSection />
+        </>
+      ) : null}
     </>
   );
 }

@@ -3,7 +3,7 @@
 // party, lines, tax heads, totals and what is still owed, with the actions
 // its state allows (record a receipt or payment, issue a credit note,
 // convert a quotation, cancel with a reason), its e-invoice (IRN and
-// signed QR code) and a printable layout.
+// signed QR code), its e-way bill and a printable layout.
 import { useId, useState } from "react";
 import { api, call } from "../api/client";
 import { useSession } from "../auth/session";
@@ -14,6 +14,7 @@ import { useForm, useLoad } from "../ui/hooks";
 import { humaneProblem, showProblem } from "../ui/problems";
 import { DocEditor, TaxSummary, newValues, valuesOfDoc } from "../ledger/editor";
 import { EinvoiceSection } from "../ledger/einvoice";
+import { EwayBillSection } from "../ledger/ewaybill";
 import { PaymentDialog } from "../ledger/payment";
 import { CsvButton, FAMILY, Figures, KIND_NAMES, StatusBadge, rupees, stateName, SUPPLY_TYPES, type DocKind, type Family, type LedgerDoc } from "../ledger/parts";
 
@@ -166,6 +167,7 @@ function DocPage({ family, id }: { family: Family; id: string }) {
               <ReadOnly doc={doc} />
             )}
             {family === "invoices" && doc.status !== "draft" ? <EinvoiceSection doc={doc} onChanged={loaded.reload} /> : null}
+            {family === "invoices" && doc.status !== "draft" && (doc.kind === "invoice" || doc.kind === "bill_of_supply") ? <EwayBillSection doc={doc} /> : null}
             {dialog === "pay" ? (
               <PaymentDialog
                 kind={doc.kind === "purchase_bill" ? "payment" : "receipt"}

@@ -1,12 +1,12 @@
 import { useMe, useSession } from "../auth/session";
 import { Link } from "../router";
-import { ROUTES } from "../routes";
+import { ROUTES, mayOpen } from "../routes";
 import { PageHeader } from "../ui";
 
 export default function Overview() {
   const { me } = useMe();
   const { can } = useSession();
-  const pages = ROUTES.filter((r) => r.group && (!r.permission || can(r.permission)));
+  const pages = ROUTES.filter((r) => r.group && mayOpen(r, can));
   return (
     <>
       <PageHeader title={me.tenant.name} description={`Signed in as ${me.user?.email ?? "an API key"} · ${me.roles.join(", ") || "no role"}`} />
