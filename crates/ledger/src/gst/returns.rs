@@ -153,8 +153,8 @@ pub struct Gstr1 {
     /// Per-section totals; `all` sums them (with nil-rated, exempt and
     /// non-GST supplies in taxable value) to compare with the register.
     pub sections: Vec<SectionTotal>,
-    /// CSV rows per section: a header, then rows.
-    pub csv: BTreeMap<&'static str, Vec<Vec<String>>>,
+    /// The CSV rows of the section asked for.
+    pub csv: Vec<Vec<String>>,
     /// What to look at before filing.
     pub flags: Vec<Flag>,
 }
@@ -172,7 +172,7 @@ fn money(d: Decimal) -> String {
 }
 
 fn gov_date(d: NaiveDate) -> String {
-    d.format("%d-%m-%Y").to_string()
+    format!("{:02}-{:02}-{}", d.day(), d.month(), d.year())
 }
 
 fn csv_date(d: NaiveDate) -> String {
@@ -217,14 +217,28 @@ fn inv_typ_text(t: &str) -> &'static str {
     }
 }
 
+/// CSV rows of the one section asked for (none when only JSON is).
+struct CsvSink<'w> {
+    want: Option<&'w str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl CsvSink<'_> {
+    fn push(&mut self, section: &str, row: impl FnOnce() -> Vec<String>) {
+        if self.want == Some(section) {
+            self.rows.push(row());
+        }
+    }
+}
+
 /// A document with its rate groups.
 struct Doc<'a> {
     head: &'a DocRate,
     rates: Vec<&'a DocRate>,
 }
 
-/// GSTR-1 for the month starting `from` (to `to`) of the company
-/// `gstin` in state `company_state`.
+/// GSTR-1 for the month starting `from` of the company `gstin` in state
+/// `company_state`, with the CSV rows of `csv_section` when asked.
 #[allow(clippy::too_many_arguments)]
 pub fn gstr1(
     gstin: &str,
@@ -235,6 +249,7 @@ pub fn gstr1(
     hsn: &[HsnLine],
     series: &[DocSeries],
     late: &[LateCancel],
+    csv_section: Option<&str>,
 ) -> Gstr1 {
     let mut docs: Vec<Doc<'_>> = Vec::new();
     let mut index: HashMap<Uuid, usize> = HashMap::new();
@@ -255,7 +270,7 @@ pub fn gstr1(
     // INTRB2B, INTRAB2B, INTRB2C, INTRAB2C → (nil, exempt, non-GST)
     let mut nil: BTreeMap<&str, [Decimal; 3]> = BTreeMap::new();
     let mut totals: BTreeMap<&'static str, SectionTotal> = BTreeMap::new();
-    let mut csv: BTreeMap<&'static str, Vec<Vec<String>>> = BTreeMap::new();
+    let mut csv = CsvSink { want: csv_section, rows: Vec::new() };
     let mut flags = Vec::new();
     fn section<'a>(
         totals: &'a mut BTreeMap<&'static str, SectionTotal>,
@@ -348,7 +363,7 @@ pub fn gstr1(
                 }));
             }
             for r in &taxed {
-                let row = match name {
+                csv.push(name, || match name {
                     "exp" => vec![
                         typ.into(),
                         number.clone(),
@@ -373,8 +388,7 @@ pub fn gstr1(
                         money(r.taxable_value),
                         money(r.cess),
                     ],
-                };
-                csv.entry(name).or_default().push(row);
+                });
             }
         } else if reg {
             let ctin = h.gstin.clone().unwrap_or_default();
@@ -388,21 +402,23 @@ pub fn gstr1(
                     "inv_typ": t, "itms": items(false, false),
                 }));
                 for r in &taxed {
-                    csv.entry("cdnr").or_default().push(vec![
-                        ctin.clone(),
-                        h.party_name.clone().unwrap_or_default(),
-                        number.clone(),
-                        csv_date(h.doc_date),
-                        if kind == DocKind::CreditNote { "C" } else { "D" }.into(),
-                        pos_label(&h.place_of_supply),
-                        if h.reverse_charge { "Y" } else { "N" }.into(),
-                        inv_typ_text(t).into(),
-                        money(h.total),
-                        String::new(),
-                        money(r.gst_rate),
-                        money(r.taxable_value),
-                        money(r.cess),
-                    ]);
+                    csv.push("cdnr", || {
+                        vec![
+                            ctin.clone(),
+                            h.party_name.clone().unwrap_or_default(),
+                            number.clone(),
+                            csv_date(h.doc_date),
+                            if kind == DocKind::CreditNote { "C" } else { "D" }.into(),
+                            pos_label(&h.place_of_supply),
+                            if h.reverse_charge { "Y" } else { "N" }.into(),
+                            inv_typ_text(t).into(),
+                            money(h.total),
+                            String::new(),
+                            money(r.gst_rate),
+                            money(r.taxable_value),
+                            money(r.cess),
+                        ]
+                    });
                 }
             } else {
                 name = "b2b";
@@ -411,21 +427,23 @@ pub fn gstr1(
                     "rchrg": if h.reverse_charge { "Y" } else { "N" }, "inv_typ": t, "itms": items(false, false),
                 }));
                 for r in &taxed {
-                    csv.entry("b2b").or_default().push(vec![
-                        ctin.clone(),
-                        h.party_name.clone().unwrap_or_default(),
-                        number.clone(),
-                        csv_date(h.doc_date),
-                        money(h.total),
-                        pos_label(&h.place_of_supply),
-                        if h.reverse_charge { "Y" } else { "N" }.into(),
-                        String::new(),
-                        inv_typ_text(t).into(),
-                        String::new(),
-                        money(r.gst_rate),
-                        money(r.taxable_value),
-                        money(r.cess),
-                    ]);
+                    csv.push("b2b", || {
+                        vec![
+                            ctin.clone(),
+                            h.party_name.clone().unwrap_or_default(),
+                            number.clone(),
+                            csv_date(h.doc_date),
+                            money(h.total),
+                            pos_label(&h.place_of_supply),
+                            if h.reverse_charge { "Y" } else { "N" }.into(),
+                            String::new(),
+                            inv_typ_text(t).into(),
+                            String::new(),
+                            money(r.gst_rate),
+                            money(r.taxable_value),
+                            money(r.cess),
+                        ]
+                    });
                 }
             }
         } else if inter
@@ -443,18 +461,20 @@ pub fn gstr1(
                     "pos": h.place_of_supply, "itms": items(false, true),
                 }));
                 for r in &taxed {
-                    csv.entry("cdnur").or_default().push(vec![
-                        "B2CL".into(),
-                        number.clone(),
-                        csv_date(h.doc_date),
-                        if kind == DocKind::CreditNote { "C" } else { "D" }.into(),
-                        pos_label(&h.place_of_supply),
-                        money(h.total),
-                        String::new(),
-                        money(r.gst_rate),
-                        money(r.taxable_value),
-                        money(r.cess),
-                    ]);
+                    csv.push("cdnur", || {
+                        vec![
+                            "B2CL".into(),
+                            number.clone(),
+                            csv_date(h.doc_date),
+                            if kind == DocKind::CreditNote { "C" } else { "D" }.into(),
+                            pos_label(&h.place_of_supply),
+                            money(h.total),
+                            String::new(),
+                            money(r.gst_rate),
+                            money(r.taxable_value),
+                            money(r.cess),
+                        ]
+                    });
                 }
             } else {
                 name = "b2cl";
@@ -462,17 +482,19 @@ pub fn gstr1(
                     "inum": number, "idt": gov_date(h.doc_date), "val": num(h.total), "itms": items(false, true),
                 }));
                 for r in &taxed {
-                    csv.entry("b2cl").or_default().push(vec![
-                        number.clone(),
-                        csv_date(h.doc_date),
-                        money(h.total),
-                        pos_label(&h.place_of_supply),
-                        String::new(),
-                        money(r.gst_rate),
-                        money(r.taxable_value),
-                        money(r.cess),
-                        String::new(),
-                    ]);
+                    csv.push("b2cl", || {
+                        vec![
+                            number.clone(),
+                            csv_date(h.doc_date),
+                            money(h.total),
+                            pos_label(&h.place_of_supply),
+                            String::new(),
+                            money(r.gst_rate),
+                            money(r.taxable_value),
+                            money(r.cess),
+                            String::new(),
+                        ]
+                    });
                 }
             }
         } else {
@@ -509,15 +531,17 @@ pub fn gstr1(
             row["samt"] = num(t.sgst);
         }
         b2cs_rows.push(row);
-        csv.entry("b2cs").or_default().push(vec![
-            "OE".into(),
-            pos_label(pos),
-            String::new(),
-            money(*rt),
-            money(t.taxable_value),
-            money(t.cess),
-            String::new(),
-        ]);
+        csv.push("b2cs", || {
+            vec![
+                "OE".into(),
+                pos_label(pos),
+                String::new(),
+                money(*rt),
+                money(t.taxable_value),
+                money(t.cess),
+                String::new(),
+            ]
+        });
     }
     portal["b2cs"] = json!(b2cs_rows);
     portal["cdnr"] = json!(
@@ -541,7 +565,7 @@ pub fn gstr1(
         ("INTRAB2C", "Intra-State supplies to unregistered persons"),
     ] {
         let [n, e, g] = nil.get(k).copied().unwrap_or_default();
-        csv.entry("exemp").or_default().push(vec![label.into(), money(n), money(e), money(g)]);
+        csv.push("exemp", || vec![label.into(), money(n), money(e), money(g)]);
     }
     portal["nil"] = json!({ "inv": nil_rows });
 
@@ -583,12 +607,18 @@ pub fn gstr1(
             "hsn_b2b": b2b_rows.iter().enumerate().map(|(i, h)| hsn_row(i, h)).collect::<Vec<_>>(),
             "hsn_b2c": b2c_rows.iter().enumerate().map(|(i, h)| hsn_row(i, h)).collect::<Vec<_>>(),
         });
-        csv.insert("hsn_b2b", b2b_rows.iter().map(|h| hsn_csv(h)).collect());
-        csv.insert("hsn_b2c", b2c_rows.iter().map(|h| hsn_csv(h)).collect());
+        for h in &b2b_rows {
+            csv.push("hsn_b2b", || hsn_csv(h));
+        }
+        for h in &b2c_rows {
+            csv.push("hsn_b2c", || hsn_csv(h));
+        }
     } else {
         let merged = merge_hsn(hsn);
         portal["hsn"] = json!({ "data": merged.iter().enumerate().map(|(i, h)| hsn_row(i, h)).collect::<Vec<_>>() });
-        csv.insert("hsn", merged.iter().map(hsn_csv).collect());
+        for h in &merged {
+            csv.push("hsn", || hsn_csv(h));
+        }
     }
     let mut hsn_total =
         SectionTotal { section: "hsn".into(), records: hsn.len(), ..SectionTotal::default() };
@@ -618,13 +648,15 @@ pub fn gstr1(
             4 => "Debit Note",
             _ => "Invoices for outward supply",
         };
-        csv.entry("docs").or_default().push(vec![
-            label.into(),
-            s.first.clone().unwrap_or_default(),
-            s.last.clone().unwrap_or_default(),
-            s.total.to_string(),
-            s.cancelled.to_string(),
-        ]);
+        csv.push("docs", || {
+            vec![
+                label.into(),
+                s.first.clone().unwrap_or_default(),
+                s.last.clone().unwrap_or_default(),
+                s.total.to_string(),
+                s.cancelled.to_string(),
+            ]
+        });
     }
     portal["doc_issue"] = json!({
         "doc_det": by_nature.into_iter().map(|(n, docs)| json!({ "doc_num": n, "docs": docs })).collect::<Vec<_>>()
@@ -660,7 +692,7 @@ pub fn gstr1(
     all.records = docs.len();
     sections.push(hsn_total);
     sections.push(all);
-    Gstr1 { portal, sections, csv, flags }
+    Gstr1 { portal, sections, csv: csv.rows, flags }
 }
 
 fn merge_hsn(hsn: &[HsnLine]) -> Vec<HsnLine> {
@@ -793,6 +825,7 @@ pub fn csv_header(section: &str) -> &'static [&'static str] {
 
 /// Tax by head.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = TaxHeads)]
 pub struct Heads {
     /// IGST.
     #[schema(value_type = String)]
@@ -831,6 +864,7 @@ impl Heads {
 /// A tax head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = TaxHead)]
 pub enum Head {
     /// Integrated tax.
     Igst,

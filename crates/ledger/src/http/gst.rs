@@ -190,7 +190,7 @@ pub async fn gstr1(
     g: Granted<GstReturns>,
     kernel::extract::Query(q): kernel::extract::Query<PeriodParam>,
 ) -> ApiResult<Json<Gstr1Report>> {
-    Ok(Json(returns::gstr1(&l, &g, &q.period).await?.0))
+    Ok(Json(returns::gstr1(&l, &g, &q.period, None).await?.0))
 }
 
 /// GSTR-1's JSON as the GST portal takes it, as a download.
@@ -201,7 +201,7 @@ pub async fn gstr1_portal(
     g: Granted<GstReturns>,
     kernel::extract::Query(q): kernel::extract::Query<PeriodParam>,
 ) -> ApiResult<Response> {
-    let (r, _) = returns::gstr1(&l, &g, &q.period).await?;
+    let (r, _) = returns::gstr1(&l, &g, &q.period, None).await?;
     let name = format!("GSTR1_{}_{}.json", r.gstin, r.portal["fp"].as_str().unwrap_or_default());
     let mut resp = Json(r.portal).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
@@ -277,9 +277,8 @@ pub async fn gstr1_csv(
     g: Granted<GstReturns>,
     kernel::extract::Query(q): kernel::extract::Query<SectionParam>,
 ) -> ApiResult<Response> {
-    let (r, mut csv) = returns::gstr1(&l, &g, &q.period).await?;
     let name = q.section.name();
-    let rows = csv.remove(name).unwrap_or_default();
+    let (r, rows) = returns::gstr1(&l, &g, &q.period, Some(name)).await?;
     let body = crate::reports::csv(crate::gst::returns::csv_header(name), rows);
     Ok(super::csv_response(&format!("GSTR1_{}_{}_{name}", r.gstin, r.period), body))
 }

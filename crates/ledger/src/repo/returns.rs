@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use kernel::db::TenantTx;
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::gst::returns::{DocRate, DocSeries, Flow, HsnLine, LateCancel, Original};
@@ -159,4 +160,44 @@ pub async fn flows(
     .bind(to)
     .fetch_all(&mut **tx)
     .await
+}
+
+/// The sales register's totals for the month (credit notes subtract,
+/// cancelled documents left out), summed in the database.
+pub async fn register_totals(
+    tx: &mut TenantTx,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<crate::reports::RegisterTotals, sqlx::Error> {
+    let tenant = tx.tenant();
+    type Sums = (i64, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal);
+    let r: Sums = sqlx::query_as(kernel::sql!(
+        "SELECT count(*),
+                COALESCE(sum(CASE WHEN kind = 'credit_note' THEN -taxable_value ELSE taxable_value END), 0),
+                COALESCE(sum(CASE WHEN kind = 'credit_note' THEN -cgst ELSE cgst END), 0),
+                COALESCE(sum(CASE WHEN kind = 'credit_note' THEN -sgst ELSE sgst END), 0),
+                COALESCE(sum(CASE WHEN kind = 'credit_note' THEN -utgst ELSE utgst END), 0),
+                COALESCE(sum(CASE WHEN kind = 'credit_note' THEN -igst ELSE igst END), 0),
+                COALESCE(sum(CASE WHEN kind = 'credit_note' THEN -cess ELSE cess END), 0),
+                COALESCE(sum(CASE WHEN kind = 'credit_note' THEN -total ELSE total END), 0)
+           FROM ledger_documents
+          WHERE tenant_id = $1 AND kind IN ('invoice', 'bill_of_supply', 'credit_note', 'debit_note')
+            AND status NOT IN ('draft', 'converted', 'expired', 'cancelled')
+            AND doc_date BETWEEN $2 AND $3"
+    ))
+    .bind(tenant)
+    .bind(from)
+    .bind(to)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(crate::reports::RegisterTotals {
+        documents: usize::try_from(r.0).unwrap_or_default(),
+        taxable_value: r.1,
+        cgst: r.2,
+        sgst: r.3,
+        utgst: r.4,
+        igst: r.5,
+        cess: r.6,
+        total: r.7,
+    })
 }

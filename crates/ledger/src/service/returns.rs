@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::error::{LedgerError, Result};
 use crate::gst::returns::{self, Flag, SectionTotal, SetOff};
 use crate::permissions::GstReturns;
-use crate::reports::{self, RegisterTotals};
+use crate::reports::RegisterTotals;
 use crate::{Ledger, repo};
 
 /// A return period: its first and last day, from `YYYY-MM`.
@@ -71,16 +71,19 @@ pub struct Gstr1Report {
     pub portal: Value,
 }
 
-/// The GSTR-1 of a month, and its CSV rows per section.
+/// The GSTR-1 of a month, and the CSV rows of `csv_section` when asked.
 pub async fn gstr1(
     ledger: &Ledger,
     g: &Granted<GstReturns>,
     period: &str,
-) -> Result<(Gstr1Report, std::collections::BTreeMap<&'static str, Vec<Vec<String>>>)> {
+    csv_section: Option<&str>,
+) -> Result<(Gstr1Report, Vec<Vec<String>>)> {
     let (from, to) = month(period)?;
     let (gstin, state) = company(ledger, g).await?;
+    let started = std::time::Instant::now();
     let mut tx = g.read_tx(ledger.db()).await?;
     let rows = repo::returns::doc_rates(&mut tx, from, to).await?;
+    let read_rows = started.elapsed();
     let mut against: Vec<uuid::Uuid> = rows.iter().filter_map(|r| r.against_id).collect();
     against.sort_unstable();
     against.dedup();
@@ -89,16 +92,11 @@ pub async fn gstr1(
     let hsn = repo::returns::hsn(&mut tx, from, to).await?;
     let series = repo::returns::series(&mut tx, from, to).await?;
     let late = repo::returns::late_cancels(&mut tx, from, to).await?;
-    let register = repo::reports::register(
-        &mut tx,
-        &["invoice", "bill_of_supply", "credit_note", "debit_note"],
-        from,
-        to,
-    )
-    .await?;
+    let register = repo::returns::register_totals(&mut tx, from, to).await?;
     drop(tx);
-    let r = returns::gstr1(&gstin, &state, from, &rows, &originals, &hsn, &series, &late);
-    let register = reports::register(from, to, register).totals;
+    let read = started.elapsed();
+    let r =
+        returns::gstr1(&gstin, &state, from, &rows, &originals, &hsn, &series, &late, csv_section);
     let all = r.sections.iter().find(|s| s.section == "all").cloned().unwrap_or_default();
     let hsn_total = r.sections.iter().find(|s| s.section == "hsn").cloned().unwrap_or_default();
     let same = |a: &SectionTotal| {
@@ -109,6 +107,13 @@ pub async fn gstr1(
             && a.cess == register.cess
     };
     let reconciled = same(&all) && same(&hsn_total);
+    tracing::debug!(
+        rows = rows.len(),
+        doc_rates_ms = read_rows.as_millis(),
+        queries_ms = read.as_millis(),
+        total_ms = started.elapsed().as_millis(),
+        "GSTR-1 prepared"
+    );
     let report = Gstr1Report {
         period: format!("{:04}-{:02}", from.year(), from.month()),
         gstin,
