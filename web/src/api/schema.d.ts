@@ -3499,11 +3499,6 @@ export interface components {
             set_off: components["schemas"]["SetOff"];
         };
         /**
-         * @description A tax head.
-         * @enum {string}
-         */
-        Head: "igst" | "cgst" | "sgst" | "cess";
-        /**
          * @description Which heads a document's tax goes to.
          * @enum {string}
          */
@@ -5936,15 +5931,15 @@ export interface components {
         /** @description The month's tax paid: credit used in the law's order, the rest in cash. */
         SetOff: {
             /** @description Credit left over for the next month. */
-            carried_forward: components["schemas"]["Heads"];
+            carried_forward: components["schemas"]["TaxHeads"];
             /** @description Paid in cash: what credit does not cover, and reverse charge. */
-            cash: components["schemas"]["Heads"];
+            cash: components["schemas"]["TaxHeads"];
             /** @description Net input tax credit (table 4(C)). */
-            credit: components["schemas"]["Heads"];
+            credit: components["schemas"]["TaxHeads"];
             /** @description Tax on outward supplies (tables 3.1(a) and (b)). */
-            liability: components["schemas"]["Heads"];
+            liability: components["schemas"]["TaxHeads"];
             /** @description Tax on inward supplies under reverse charge (3.1(d)): paid in cash. */
-            reverse_charge: components["schemas"]["Heads"];
+            reverse_charge: components["schemas"]["TaxHeads"];
             /** @description Credit used, step by step. */
             utilised: components["schemas"]["Utilisation"][];
         };
@@ -6157,6 +6152,22 @@ export interface components {
         };
         /** @description A tag: letters, digits, space, `_ . : -`; 1–40, starting with a letter or digit. */
         Tag: string;
+        /**
+         * @description A tax head.
+         * @enum {string}
+         */
+        TaxHead: "igst" | "cgst" | "sgst" | "cess";
+        /** @description Tax by head. */
+        TaxHeads: {
+            /** @description Cess. */
+            cess: string;
+            /** @description CGST. */
+            cgst: string;
+            /** @description IGST. */
+            igst: string;
+            /** @description SGST or UTGST. */
+            sgst: string;
+        };
         /**
          * @description Whether a line's supply is taxed.
          * @enum {string}
@@ -6534,9 +6545,9 @@ export interface components {
             /** @description How much. */
             amount: string;
             /** @description The credit used. */
-            credit: components["schemas"]["Head"];
+            credit: components["schemas"]["TaxHead"];
             /** @description The liability paid. */
-            liability: components["schemas"]["Head"];
+            liability: components["schemas"]["TaxHead"];
         };
         /** @description A rule the payload breaks. */
         Violation: {

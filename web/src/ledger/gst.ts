@@ -138,30 +138,14 @@ export function cancellable(s: EinvoiceStatus, now: number = Date.now()): boolea
 
 export type Gstr1Report = Schemas["Gstr1Report"];
 export type SectionTotal = Schemas["SectionTotal"];
-export type Head = Schemas["Head"];
+export type Head = Schemas["TaxHead"];
 export type Utilisation = Schemas["Utilisation"];
 
-/**
- * Tax by head, as GSTR-3B's set-off gives it. The OpenAPI document names
- * this shape like a document's tax heads (`cgst_sgst`, …), so it is
- * spelled out here.
- */
-export interface TaxHeads {
-  igst: string;
-  cgst: string;
-  sgst: string;
-  cess: string;
-}
+/** Tax by head, as GSTR-3B's set-off gives it. */
+export type TaxHeads = Schemas["TaxHeads"];
 
 /** The month's tax paid: credit used in the law's order, the rest in cash. */
-export interface SetOff {
-  liability: TaxHeads;
-  reverse_charge: TaxHeads;
-  credit: TaxHeads;
-  utilised: Utilisation[];
-  cash: TaxHeads;
-  carried_forward: TaxHeads;
-}
+export type SetOff = Schemas["SetOff"];
 
 /** Figures of the GSTR-3B portal JSON (JSON numbers). */
 export interface PortalTax {
