@@ -509,7 +509,12 @@ async function ledger(page) {
   await page.getByRole("button", { name: "Add item" }).click();
   dialog = page.getByRole("dialog");
   await dialog.getByLabel("Name", { exact: true }).fill("Laptop");
-  await dialog.getByLabel("HSN code").fill("8471");
+  // The HSN master suggests codes as the code is typed; one is picked.
+  await dialog.getByLabel("HSN code").fill("847");
+  const suggested = dialog.getByRole("group", { name: "HSN suggestions" });
+  await suggested.getByRole("button", { name: /^8471 / }).click();
+  if ((await dialog.getByLabel("HSN code").inputValue()) !== "8471") throw new Error("the suggested HSN code was not taken");
+  await dialog.getByText(/AUTOMATIC DATA PROCESSING MACHINES/i).first().waitFor();
   await dialog.getByLabel("Price (₹)").fill("50000");
   await dialog.getByRole("button", { name: "Add rate" }).click();
   await dialog.getByLabel("Effective from (rate 1)").fill("2017-07-01");

@@ -183,6 +183,15 @@ function ItemDialog({ item, onClose }: { item?: Item; onClose: (saved: Item | nu
     async () => (/^\d{4,8}$/.test(v.hsn_sac) ? call(api.GET("/api/v1/gst-rates", { params: { query: { hsn: v.hsn_sac } } })) : []),
     [v.hsn_sac],
   );
+  // Codes of the HSN/SAC master: by the code typed so far, or else by the
+  // item's name.
+  const hsnQuery = /^\d{2,8}$/.test(v.hsn_sac) ? v.hsn_sac : v.name.trim().length >= 3 ? v.name.trim() : "";
+  const hsn = useLoad(
+    async () => (hsnQuery ? call(api.GET("/api/v1/gst/hsn", { params: { query: { q: hsnQuery, limit: 6 } } })) : []),
+    [hsnQuery],
+  );
+  const exact = hsn.data?.find((c) => c.code === v.hsn_sac);
+  const suggestions = (hsn.data ?? []).filter((c) => c.code !== v.hsn_sac && (v.is_service ? c.kind === "service" : c.kind === "goods") && c.code.length >= 4).slice(0, 5);
   const close = askBeforeClosing(form.dirty, () => onClose(null));
   const submit = async (el: HTMLFormElement) => {
     let saved: Item | undefined;
@@ -236,8 +245,26 @@ function ItemDialog({ item, onClose }: { item?: Item; onClose: (saved: Item | nu
           {(p) => <input {...p} value={v.name} onChange={(e) => form.set("name", e.target.value)} />}
         </Field>
         <Check label="This is a service" hint="Services use a SAC code (six digits starting 99)." checked={v.is_service} onChange={(x) => form.set("is_service", x)} />
+        {suggestions.length ? (
+          <div className="hsn-suggestions" role="group" aria-label={v.is_service ? "SAC suggestions" : "HSN suggestions"}>
+            <span className="muted">{v.is_service ? "SAC codes" : "HSN codes"} that match:</span>
+            <ul>
+              {suggestions.map((c) => (
+                <li key={c.code}>
+                  <button type="button" className="btn btn-ghost hsn-pick" onClick={() => form.set("hsn_sac", c.code)}>
+                    <code>{c.code}</code> {c.description.length > 70 ? `${c.description.slice(0, 70)}…` : c.description}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
         <div className="grid-2">
-          <Field label={v.is_service ? "SAC code" : "HSN code"} hint={v.is_service ? "Six digits starting 99." : "4 to 8 digits."} error={err.hsn_sac}>
+          <Field
+            label={v.is_service ? "SAC code" : "HSN code"}
+            hint={exact ? exact.description : v.is_service ? "Six digits starting 99." : "4 to 8 digits."}
+            error={err.hsn_sac}
+          >
             {(p) => <input {...p} inputMode="numeric" maxLength={8} value={v.hsn_sac} onChange={(e) => form.set("hsn_sac", e.target.value.trim())} />}
           </Field>
           <Field label="SKU" hint="Optional: your own code." error={err.sku}>
