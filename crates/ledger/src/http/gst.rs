@@ -175,7 +175,11 @@ pub async fn ewaybill_json(
 #[into_params(parameter_in = Query)]
 pub struct PeriodParam {
     /// The month, `YYYY-MM`.
-    #[param(example = "2025-09", pattern = "^(201[7-9]|20[2-9][0-9])-(0[1-9]|1[0-2])$", max_length = 7)]
+    #[param(
+        example = "2025-09",
+        pattern = "^(201[7-9]|20[2-9][0-9])-(0[1-9]|1[0-2])$",
+        max_length = 7
+    )]
     pub period: String,
 }
 
@@ -215,7 +219,11 @@ pub async fn gstr1_portal(
 #[into_params(parameter_in = Query)]
 pub struct SectionParam {
     /// The month, `YYYY-MM`.
-    #[param(example = "2025-09", pattern = "^(201[7-9]|20[2-9][0-9])-(0[1-9]|1[0-2])$", max_length = 7)]
+    #[param(
+        example = "2025-09",
+        pattern = "^(201[7-9]|20[2-9][0-9])-(0[1-9]|1[0-2])$",
+        max_length = 7
+    )]
     pub period: String,
     /// The section.
     #[param(inline)]
