@@ -259,7 +259,12 @@ pub async fn status(ledger: &Ledger, g: &identity::Caller, id: Uuid) -> Result<E
     with_company(ledger, Who::Caller(g), &mut tx, &mut s).await?;
     let row = repo::einvoice::get(&mut tx, id).await?;
     let settings = repo::einvoice::settings(&mut tx).await?;
-    let unknown = super::hsn::unknown(&mut tx, &einvoice::codes(&s.build().0)).await?;
+    // Codes are checked against the master only while the e-invoice can
+    // still be sent (a registered one's violations are not shown).
+    let unknown = match row.as_ref().map(|r| r.status.as_str()) {
+        Some("generated" | "cancelled") => Vec::new(),
+        _ => super::hsn::unknown(&mut tx, &einvoice::codes(&s.build().0)).await?,
+    };
     drop(tx);
     let key = settings.as_ref().and_then(|s| jws::public_key(&s.signing_key).ok());
     Ok(status_of(&s, row, settings.is_some_and(|s| s.enabled), key.as_ref(), &unknown))
