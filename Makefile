@@ -57,7 +57,8 @@ setup: build-release
 run: setup
 	$(RELEASE) serve --data-dir $(DATA_DIR)
 
-# Lint first (cheap, and clippy's check shares the build), then every test
+# Lint first (cheap; clippy also type-checks the benchmarks, which the
+# test build then leaves out), then every test
 # this machine can run: tests needing root or AVX-512 BF16 are `#[ignore]`d
 # and named after the need; scripts/test-filter.sh runs those whose need is
 # met and nextest reports the rest as skipped. Then Schemathesis checks the
@@ -65,7 +66,7 @@ run: setup
 # console's journeys (web/e2e).
 test: deps test-tools lint console
 	@scripts/ensure-deps.sh $(TEST_PACKAGES)
-	$(CARGO) build --workspace --all-targets
+	$(CARGO) build --workspace --bins --tests
 	$(DEBUG) setup --data-dir $(DATA_DIR)
 	@status=0; \
 	filter=$$(scripts/test-filter.sh); \

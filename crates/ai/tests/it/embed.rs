@@ -1,13 +1,12 @@
 //! The local embedder agrees with the reference implementation
 //! (sentence-transformers), in both precisions.
-#![allow(clippy::unwrap_used)]
 
 use ai::embed::gemm::{Precision, bf16_supported};
 use ai::embed::{Embedder, LocalEmbedder, cosine};
 use serde_json::Value;
 
 fn fixture() -> Vec<(String, usize, Vec<f32>)> {
-    let v: Value = serde_json::from_str(include_str!("fixtures/minilm_reference.json")).unwrap();
+    let v: Value = serde_json::from_str(include_str!("../fixtures/minilm_reference.json")).unwrap();
     v["items"]
         .as_array()
         .unwrap()

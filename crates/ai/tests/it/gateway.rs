@@ -1,7 +1,6 @@
 //! The AI runtime through the HTTP API: providers and policy, the /v1
 //! gateway (chat, streaming, embeddings, models), fallback, the budget,
 //! the cache, the usage ledger, permissions and missing models.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

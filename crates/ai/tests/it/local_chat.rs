@@ -1,7 +1,6 @@
 //! The local Gemma model: it answers, streams, honours stop sequences and
 //! JSON mode, cannot be steered with control tokens, and stops when the
 //! caller goes away.
-#![allow(clippy::unwrap_used)]
 
 use ai::chat::local::{LocalChat, LocalChatOptions};
 use ai::chat::{ChatEvent, ChatModel, ChatRequest, FinishReason, Message, Role, collect};

@@ -1,7 +1,6 @@
 //! The gateway driven by a client nobody here wrote: OpenAI's official
 //! Python package, over a real socket, for models, chat (whole and
 //! streamed), embeddings (base64 and float) and an error.
-#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -2,7 +2,6 @@
 //! protocol: streaming (and a stream that breaks), tool calls, retries
 //! with backoff and `Retry-After`, no retry on 400, timeouts, Azure's
 //! headers, and batched embeddings.
-#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,6 @@
 //! A provider's credentials never leave the server: not in API answers,
 //! not in the usage ledger, not in the logs — even when the provider
 //! echoes the key back in an error.
-#![allow(clippy::unwrap_used)]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

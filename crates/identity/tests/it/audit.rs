@@ -1,7 +1,6 @@
 //! The audit trail: every mutation, append-only, hash-chained.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{add_member, signup, token};
 use identity::model::TenantId;

@@ -1,7 +1,6 @@
 //! Sign-up, sign-in, sessions, switching companies, passwords.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, add_member, find_token, me, signup, token};
 use serde_json::json;

@@ -1,6 +1,5 @@
 //! The console's session: the refresh token lives in an HttpOnly cookie
 //! (`Tessera-Session: cookie`), never in a body a page script can read.
-#![allow(clippy::unwrap_used)]
 
 use serde_json::json;
 use testkit::{TestApp, TestResponse};

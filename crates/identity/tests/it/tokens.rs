@@ -1,7 +1,6 @@
 //! Attacks on access tokens: every one answers 401, never 5xx.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{add_member, signup, token};
 use identity::Identity;

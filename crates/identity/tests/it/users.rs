@@ -1,7 +1,6 @@
 //! Invitations, members, roles, permissions, API keys and rate limits.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, add_member, invitation_token, signup, token};
 use serde_json::{Value, json};

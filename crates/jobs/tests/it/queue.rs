@@ -1,7 +1,6 @@
 //! The queue: exactly-once under concurrency, crash recovery through
 //! leases, retries and dead letters, transactional enqueue, unique keys,
 //! cancellation, graceful shutdown and the scheduler.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,6 @@
 //! happens through the API, the dispatcher and a worker deliver it signed;
 //! plus retries, the SSRF guard, secret rotation, re-sends, the event log,
 //! in-process subscribers and the jobs API.
-#![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, Ordering};

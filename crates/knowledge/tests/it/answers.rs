@@ -2,9 +2,8 @@
 //! event order and citation mapping, "not covered" without a model call,
 //! generation by a capable provider (a stand-in speaking the OpenAI
 //! protocol), follow-ups, feedback, and a re-run ingestion.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,9 +1,8 @@
 //! Documents through the HTTP API: each format extracted with its
 //! structure, failures with reasons a person understands, limits,
 //! duplicates, replacement, deletion and roles.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

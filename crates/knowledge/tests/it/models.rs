@@ -3,9 +3,8 @@
 //! model's vectors, documents stored meanwhile get both, and once every
 //! chunk has the new model's vector search switches and the old vectors
 //! go. The new model is a stand-in speaking the OpenAI embeddings protocol.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

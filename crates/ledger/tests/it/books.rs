@@ -2,9 +2,8 @@
 //! checks, duplicate GSTINs, archiving, opening balances, manual journals,
 //! trial balance, profit and loss, balance sheet, aging, statements, CSV,
 //! and who may see what.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use common::*;

@@ -4,9 +4,8 @@
 //! sent, duplicate IRNs, an inactive GSTIN, a timeout then a retry,
 //! cancellation inside and after 24 hours, the job on issue, and the QR
 //! code on the PDF.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

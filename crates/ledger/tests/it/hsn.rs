@@ -1,8 +1,7 @@
 //! The HSN/SAC master through the API: found by code or words, checked
 //! on items and e-invoices, and extended with a company's own codes.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::json;

@@ -2,9 +2,8 @@
 //! IGST, exports), rates by date, rounding, gapless numbering under
 //! concurrent issuing, immutability, credit notes, quotations, the lock
 //! date, and the journal every issued document posts.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures::future::join_all;
@@ -607,7 +606,7 @@ async fn the_companys_logo_is_checked_kept_and_printed_on_its_documents() {
         app.put("/api/v1/ledger/logo").bearer(&t).raw("image/png", "not a picture").send().await;
     let v = r.assert_problem(422, "validation_failed");
     assert_eq!(v["errors"][0]["field"], "body", "{v}");
-    let logo = include_bytes!("data/logo.png").to_vec();
+    let logo = include_bytes!("../data/logo.png").to_vec();
     let broken = logo[..logo.len() / 2].to_vec();
     let v = app
         .put("/api/v1/ledger/logo")

@@ -2,9 +2,8 @@
 //! invoices (partial, full, refused beyond what is owed), advances applied
 //! later, TDS deducted by the customer, purchase bills with input tax, and
 //! the books that every one of them keeps balanced.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::json;

@@ -2,9 +2,8 @@
 //! export, nil-rated and credit-note documents whose GSTR-1 sections add
 //! up to the sales register, its CSV, and GSTR-3B with credit from
 //! purchase bills set off in the law's order.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

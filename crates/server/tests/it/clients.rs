@@ -1,6 +1,5 @@
 //! Requests as clients make them: retried after a crash with the same
 //! `Idempotency-Key`, and arriving through a load balancer.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,6 +1,5 @@
 //! The console is served at `/`: the app's routes fall back to its page,
 //! hashed assets are cached for good, and nothing of it shadows the API.
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 

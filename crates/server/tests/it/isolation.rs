@@ -11,7 +11,6 @@
 //! 3. Over HTTP, from the OpenAPI document: tenant A calls every operation
 //!    that names an object with tenant B's ids and gets 404; no list shows
 //!    B's data.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! The committed copy of the OpenAPI document (docs/openapi.json) matches
 //! what the server generates. Regenerate with
-//! `UPDATE_OPENAPI=1 cargo test -p server --test openapi`.
+//! `UPDATE_OPENAPI=1 cargo test -p server --test it openapi::`.
 
 use std::path::PathBuf;
 
@@ -15,7 +15,7 @@ fn committed_openapi_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "docs/openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test -p server --test openapi`"
+        "docs/openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test -p server --test it openapi::`"
     );
 }
 

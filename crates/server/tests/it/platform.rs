@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)]
 //! The HTTP platform every route shares: errors, request ids, limits,
 //! metrics, OpenAPI, idempotency, pagination, timeouts.
 

@@ -2,7 +2,6 @@
 //! or its state built — a mistake stops the server from starting, never
 //! a request — and what the OpenAPI document says about permissions is
 //! what the server does.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

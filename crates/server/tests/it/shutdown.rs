@@ -1,5 +1,4 @@
 //! Graceful shutdown: requests in flight finish, new ones are refused.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,7 +5,6 @@
 //! out fails here, not in a request. A second test keeps statements where
 //! they belong: in the kernel and in the domains' `repo` modules, never as
 //! bare literals.
-#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,9 +1,8 @@
 //! Operator commands against a running server: audit verification,
 //! signing-key rotation, and the job queue (with a separate `tessera
 //! worker` process running the jobs).
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! The command line: help, configuration errors, setup.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{data_dir, run, tessera};
 

@@ -1,7 +1,6 @@
 //! The binary's life: cold start, restarts, SIGKILL, root, DATABASE_URL.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,0 +1,6 @@
+//! Integration tests, one module per area, in one binary: the server and
+//! its dependencies are linked once for all of them, not once per file.
+#![allow(clippy::unwrap_used)]
+
+mod queue;
+mod webhooks;
