@@ -17,7 +17,7 @@ DEBUG      := target/debug/tessera
 DEB_PACKAGES := python3 python3-pip python3-venv cmake clang libclang-dev
 TEST_PACKAGES := chromium
 
-.PHONY: run test deps node test-tools console build build-release setup lint fmt bench e2e test-cluster-stop clean help
+.PHONY: run test test-aarch64 deps node test-tools console build build-release setup lint fmt bench e2e test-cluster-stop clean help
 
 help:
 	@echo "make run    build, set up and serve on http://127.0.0.1:8080 (embedded database in ./$(DATA_DIR))"
@@ -73,9 +73,21 @@ test: deps test-tools lint console
 	TESSERA_RUNTIME_DIR=$(RUNTIME) $(CARGO) nextest run --workspace --no-fail-fast \
 		--run-ignored all -E "$$filter" || status=$$?; \
 	$(MAKE) --no-print-directory test-cluster-stop; \
+	if [ $$status -eq 0 ]; then $(MAKE) --no-print-directory test-aarch64 || status=$$?; fi; \
 	if [ $$status -eq 0 ]; then scripts/schemathesis.sh $(DEBUG) || status=$$?; fi; \
 	if [ $$status -eq 0 ]; then TESSERA_RUNTIME_DIR=$(RUNTIME) node web/e2e/run.mjs $(DEBUG) || status=$$?; fi; \
 	exit $$status
+
+# ARM servers: the embedder's crate (no C dependencies) is built for
+# aarch64 with the cross linker and its tests, model agreement included,
+# run under qemu's user-mode emulation.
+AARCH64 := aarch64-unknown-linux-gnu
+CROSS_PACKAGES := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+
+test-aarch64:
+	@scripts/ensure-deps.sh $(CROSS_PACKAGES)
+	@rustup target list --installed | grep -qx $(AARCH64) || rustup target add $(AARCH64)
+	TESSERA_RUNTIME_DIR=$(RUNTIME) $(CARGO) test -q -p embed --target $(AARCH64)
 
 # The console's browser journeys alone (after `make test` built everything).
 e2e:

@@ -42,7 +42,7 @@ json.dump([" ".join(random.choice(vocab) for _ in range(40)) for _ in range(256)
 PY
 echo "== embeddings: 256 sentences of 40 words, batch 32, $THREADS threads"
 "$VENV/bin/python" bench/python/st_embed.py "$MINILM" "$OUT/sentences.json" "$OUT/st_vectors.json" "$THREADS" 32 2>/dev/null | tee "$OUT/st.txt"
-cargo bench -q -p ai --bench embed -- "$PWD/$OUT/sentences.json" "$PWD/$OUT/st_vectors.json" "$THREADS" 32 2>/dev/null | tee "$OUT/local_embed.txt"
+cargo bench -q -p embed --bench embed -- "$PWD/$OUT/sentences.json" "$PWD/$OUT/st_vectors.json" "$THREADS" 32 2>/dev/null | tee "$OUT/local_embed.txt"
 python3 - "$OUT/st.txt" "$OUT/local_embed.txt" <<'PY'
 import re, sys
 st = float(re.search(r"([\d.]+) sentences/s", open(sys.argv[1]).read()).group(1))

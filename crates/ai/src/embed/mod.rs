@@ -2,9 +2,7 @@
 //! ([`LocalEmbedder`]) and OpenAI-compatible providers
 //! ([`crate::openai::OpenAiEmbedder`]).
 
-pub mod bert;
-pub mod gemm;
-pub mod math;
+pub use embed::{bert, choice, gemm, math};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -30,7 +30,8 @@ use uuid::Uuid;
 use crate::cache::{Cached, ResponseCache};
 use crate::chat::local::{LocalChat, LocalChatOptions};
 use crate::chat::{ChatEvent, ChatModel, ChatRequest, ChatStream, Completion, FinishReason, Usage};
-use crate::embed::gemm::Precision;
+use crate::embed::choice;
+use crate::embed::gemm::Cpu;
 use crate::embed::{Embedder, Embeddings, LocalEmbedder};
 use crate::error::AiError;
 use crate::openai::{CallPolicy, OpenAiProvider, ProviderKind, ProviderSpec};
@@ -316,11 +317,12 @@ impl Ai {
                 let dir = kernel::assets::MINILM
                     .install_dir(&self.runtime_dir)
                     .join(kernel::assets::MINILM_MODEL_DIR);
-                let precision = match self.config.embed_precision.as_str() {
-                    "f32" => Precision::F32,
-                    "bf16" if crate::embed::gemm::bf16_supported() => Precision::Bf16,
-                    _ => Precision::best_available(),
-                };
+                let choice = choice::choose(&self.config.embed_precision, Cpu::detect())
+                    .map_err(AiError::Internal)?;
+                if choice.warning {
+                    tracing::warn!(reason = %choice.reason, "local embedder precision");
+                }
+                let precision = choice.precision;
                 let threads = local_threads(self.config.threads);
                 let loaded = tokio::task::spawn_blocking(move || {
                     LocalEmbedder::load(&dir, precision, threads)
@@ -332,6 +334,8 @@ impl Ai {
                 })?;
                 tracing::info!(
                     precision = precision.as_str(),
+                    kernel = choice.kernel.as_str(),
+                    reason = %choice.reason,
                     threads,
                     "local embedding model loaded"
                 );

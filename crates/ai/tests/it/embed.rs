@@ -1,30 +1,10 @@
-//! The local embedder agrees with the reference implementation
-//! (sentence-transformers), in both precisions.
+//! The local embedder behind the `Embedder` trait: order, batching, token
+//! counts, empty input, and the precision `auto` picks. (Agreement with
+//! sentence-transformers in every precision is the `embed` crate's test.)
 
-use ai::embed::gemm::{Precision, bf16_supported};
+use ai::embed::choice;
+use ai::embed::gemm::{Cpu, Precision};
 use ai::embed::{Embedder, LocalEmbedder, cosine};
-use serde_json::Value;
-
-fn fixture() -> Vec<(String, usize, Vec<f32>)> {
-    let v: Value = serde_json::from_str(include_str!("../fixtures/minilm_reference.json")).unwrap();
-    v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["text"].as_str().unwrap().to_string(),
-                i["tokens"].as_u64().unwrap() as usize,
-                i["embedding"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| x.as_f64().unwrap() as f32)
-                    .collect(),
-            )
-        })
-        .collect()
-}
 
 fn model_dir() -> std::path::PathBuf {
     testkit::ensure_models();
@@ -33,47 +13,35 @@ fn model_dir() -> std::path::PathBuf {
         .join(kernel::assets::MINILM_MODEL_DIR)
 }
 
-async fn check(precision: Precision, threads: usize) {
-    let embedder = LocalEmbedder::load(&model_dir(), precision, threads).unwrap();
-    let items = fixture();
-    let texts: Vec<String> = items.iter().map(|i| i.0.clone()).collect();
-    let got = embedder.embed(&texts).await.unwrap();
-    assert_eq!(got.model, "all-MiniLM-L6-v2");
-    assert_eq!(got.vectors.len(), items.len());
-    let ids =
-        embedder.bert().tokenize(&texts.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
-    for ((text, tokens, want), (v, ids)) in items.iter().zip(got.vectors.iter().zip(&ids)) {
-        assert_eq!(ids.len(), *tokens, "token count of {text:?}");
-        assert_eq!(v.len(), 384);
-        let c = cosine(v, want);
-        assert!(c >= 0.9999, "{precision:?}: cosine {c} for {text:?}");
-        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        assert!((norm - 1.0).abs() < 1e-4);
+#[tokio::test]
+async fn a_batch_keeps_order_and_matches_texts_embedded_alone() {
+    let embedder = LocalEmbedder::load(&model_dir(), Precision::F32, 2).unwrap();
+    let texts: Vec<String> = [
+        "How do I file my GST return for March?",
+        "The refund for damaged goods is issued within seven days.",
+        "Reset your password from the sign-in page.",
+        "GSTR-1 lists the outward supplies of the month.",
+    ]
+    .map(String::from)
+    .to_vec();
+    let all = embedder.embed(&texts).await.unwrap();
+    assert_eq!(all.vectors.len(), 4);
+    for (text, v) in texts.iter().zip(&all.vectors) {
+        let one = embedder.embed(std::slice::from_ref(text)).await.unwrap();
+        assert!(cosine(&one.vectors[0], v) > 0.99999, "{text:?}");
     }
-    // Alone or in a batch, a text gets the same vector.
-    let one = embedder.embed(&texts[..1]).await.unwrap();
-    assert!(cosine(&one.vectors[0], &got.vectors[0]) > 0.99999);
+    // The two GST texts are nearer each other than to the password one.
+    let gst = cosine(&all.vectors[0], &all.vectors[3]);
+    assert!(gst > cosine(&all.vectors[0], &all.vectors[2]) + 0.1, "{gst}");
 }
 
 #[tokio::test]
-async fn f32_agrees_with_sentence_transformers() {
-    check(Precision::F32, 2).await;
-}
-
-/// Needs a CPU with AVX-512 BF16: `make test` runs it where the CPU has
-/// it and reports it skipped elsewhere.
-#[tokio::test]
-#[ignore = "needs AVX-512 BF16"]
-async fn bf16_agrees_with_sentence_transformers_needs_avx512_bf16() {
-    assert!(bf16_supported(), "this CPU has no AVX-512 BF16; the bf16 path cannot run here");
-    check(Precision::Bf16, 2).await;
-}
-
-#[tokio::test]
-async fn empty_input_and_single_thread() {
-    let embedder = LocalEmbedder::load(&model_dir(), Precision::best_available(), 1).unwrap();
+async fn empty_input_and_single_thread_with_the_automatic_choice() {
+    let auto = choice::choose("auto", Cpu::detect()).unwrap();
+    let embedder = LocalEmbedder::load(&model_dir(), auto.precision, 1).unwrap();
     let none = embedder.embed(&[]).await.unwrap();
     assert!(none.vectors.is_empty());
     let e = embedder.embed(&["hello".to_string()]).await.unwrap();
     assert_eq!(e.prompt_tokens, 3);
+    assert_eq!(e.vectors[0].len(), 384);
 }

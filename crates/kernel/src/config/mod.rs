@@ -297,8 +297,10 @@ impl Default for WebhooksConfig {
 pub struct AiConfig {
     /// CPU threads of local inference (0: every core).
     pub threads: usize,
-    /// Arithmetic of the local embedder: `auto` (bf16 where the CPU has
-    /// AVX-512 BF16, else f32), `bf16` or `f32`.
+    /// Arithmetic of the local embedder: `auto` (the fastest this CPU runs
+    /// that meets the accuracy bar: int8 with AVX-512 VNNI, else bf16 with
+    /// AVX-512 BF16, else f32), or `int8`, `bf16` or `f32`. `tessera
+    /// doctor` says which is used and why.
     pub embed_precision: String,
     /// Use the local embedding model when it is installed.
     pub local_embeddings: bool,
@@ -486,6 +488,14 @@ impl Config {
         if self.jobs.lease_secs == 0 || self.jobs.poll_interval_ms == 0 {
             return Err(ConfigError::Invalid {
                 message: "`jobs.lease_secs` and `jobs.poll_interval_ms` must be at least 1".into(),
+            });
+        }
+        if !["auto", "f32", "bf16", "int8"].contains(&self.ai.embed_precision.as_str()) {
+            return Err(ConfigError::Invalid {
+                message: format!(
+                    "`ai.embed_precision` is `{}`; use auto, f32, bf16 or int8",
+                    self.ai.embed_precision
+                ),
             });
         }
         if self.http.body_limit.0 == 0 {

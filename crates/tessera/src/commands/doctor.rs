@@ -37,6 +37,7 @@ pub async fn run(config: &Config) -> Result<ExitCode> {
 
     check_dir(&mut r, &config.data_dir);
     check_disk(&mut r, &config.data_dir);
+    check_embedder(&mut r, config);
 
     if config.embedded() {
         match kernel::db::embedded::PgInstall::locate(&config.runtime_dir()) {
@@ -101,6 +102,25 @@ fn check_disk(r: &mut Report, dir: &Path) {
             }
         }
         Err(e) => r.warn(&format!("cannot read free disk space: {e}")),
+    }
+}
+
+/// Which arithmetic the local embedder uses on this CPU, and why.
+fn check_embedder(r: &mut Report, config: &Config) {
+    use embed::{choice, gemm::Cpu};
+    let cpu = Cpu::detect();
+    match choice::choose(&config.ai.embed_precision, cpu) {
+        Ok(c) => {
+            let line = format!(
+                "embeddings: {} on the {} kernel ({}; CPU: {})",
+                c.precision.as_str(),
+                c.kernel.as_str(),
+                c.reason,
+                cpu.describe()
+            );
+            if c.warning { r.warn(&line) } else { r.ok(&line) }
+        }
+        Err(e) => r.fail(&format!("embeddings: {e}")),
     }
 }
 

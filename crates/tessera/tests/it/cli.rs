@@ -48,6 +48,14 @@ fn unknown_configuration_keys_are_named() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("`database.max_conections`") && err.contains("tessera.toml"), "{err}");
 
+    let clean = data_dir();
+    let mut cmd = tessera(clean.path());
+    cmd.arg("doctor").env("TESSERA_AI__EMBED_PRECISION", "fp16");
+    let out = run(cmd);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`ai.embed_precision`") && err.contains("int8"), "{err}");
+
     let mut cmd = tessera(dir.path());
     cmd.args(["--config", "/nonexistent/t.toml", "doctor"]);
     let out = run(cmd);

@@ -188,6 +188,8 @@ async fn database_url_mode_uses_an_existing_server() {
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("pgvector") && text.contains("migrations current"), "{text}");
     assert!(text.contains("neither superuser nor BYPASSRLS"), "{text}");
+    // Which arithmetic the embedder uses here, and why.
+    assert!(text.contains("embeddings: ") && text.contains(" kernel ("), "{text}");
     assert!(
         !text.contains(app_url.split(':').nth(2).unwrap().split('@').next().unwrap()),
         "password redacted: {text}"

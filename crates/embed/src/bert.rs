@@ -14,8 +14,8 @@ use safetensors::SafeTensors;
 use serde::Deserialize;
 use tokenizers::Tokenizer;
 
-use super::gemm::{Precision, Scratch, Weight};
-use super::math;
+use crate::gemm::{self, Activation, AttentionScratch, Cpu, Kernel, Precision, Scratch, Weight};
+use crate::math;
 
 /// Tokens per chunk of the forward pass (bounds activation memory).
 const CHUNK_TOKENS: usize = 1024;
@@ -48,22 +48,17 @@ struct PoolingConfig {
     pooling_mode_mean_tokens: bool,
 }
 
-struct Linear {
-    w: Weight,
-    b: Vec<f32>,
-}
-
 struct Norm {
     g: Vec<f32>,
     b: Vec<f32>,
 }
 
 struct Layer {
-    qkv: Linear,
-    out: Linear,
+    qkv: Weight,
+    out: Weight,
     ln1: Norm,
-    up: Linear,
-    down: Linear,
+    up: Weight,
+    down: Weight,
     ln2: Norm,
 }
 
@@ -79,6 +74,9 @@ pub struct Bert {
     layers: Vec<Layer>,
     precision: Precision,
     threads: usize,
+    /// Activation buffers of finished calls, reused by the next ones (a
+    /// fresh set costs page faults on every batch).
+    spare: std::sync::Mutex<Vec<Workspace>>,
 }
 
 impl std::fmt::Debug for Bert {
@@ -116,6 +114,19 @@ impl Bert {
     /// `model.safetensors`, `tokenizer.json`, `sentence_bert_config.json`,
     /// `1_Pooling/config.json`).
     pub fn load(dir: &Path, precision: Precision, threads: usize) -> Result<Bert> {
+        Bert::load_on(dir, Cpu::detect(), precision, threads)
+    }
+
+    /// Loads for the kernels of `cpu`, which must be this CPU or a subset
+    /// of it (`Cpu::default()` gives the portable kernels).
+    pub fn load_on(dir: &Path, cpu: Cpu, precision: Precision, threads: usize) -> Result<Bert> {
+        let Some(kernel) = cpu.kernel(precision) else {
+            bail!(
+                "{} arithmetic needs a CPU with AVX-512 BF16; this one has {}",
+                precision.as_str(),
+                cpu.describe()
+            );
+        };
         let cfg: Config = read_json(&dir.join("config.json"))?;
         if let Some(act) = &cfg.hidden_act
             && act != "gelu"
@@ -170,9 +181,8 @@ impl Bert {
             let mut qkv_b = tensor(&st, &p("attention.self.query.bias"), &[h])?;
             qkv_b.extend(tensor(&st, &p("attention.self.key.bias"), &[h])?);
             qkv_b.extend(tensor(&st, &p("attention.self.value.bias"), &[h])?);
-            let linear = |w: Vec<f32>, b: Vec<f32>, n: usize, k: usize| Linear {
-                w: Weight::new(&w, n, k, precision),
-                b,
+            let linear = |w: Vec<f32>, b: Vec<f32>, n: usize, k: usize| {
+                Weight::with_kernel(&w, &b, n, k, kernel)
             };
             layers.push(Layer {
                 qkv: linear(qkv_w, qkv_b, 3 * h, h),
@@ -214,6 +224,7 @@ impl Bert {
             layers,
             precision,
             threads: threads.max(1),
+            spare: std::sync::Mutex::new(Vec::new()),
             cfg,
         })
     }
@@ -226,6 +237,26 @@ impl Bert {
     /// The arithmetic in use.
     pub fn precision(&self) -> Precision {
         self.precision
+    }
+
+    /// The matrix kernel in use.
+    pub fn kernel(&self) -> Kernel {
+        self.layers.first().map_or(Kernel::F32Portable, |l| l.qkv.kernel())
+    }
+
+    /// Multiply-adds of the forward pass over sequences of these lengths
+    /// (dense layers and attention), for reporting FLOP/s.
+    pub fn multiply_adds(&self, lengths: &[usize]) -> u64 {
+        let (h, i) = (self.cfg.hidden_size as u64, self.cfg.intermediate_size as u64);
+        let per_token = 4 * h * h + 2 * h * i;
+        let layers = self.cfg.num_hidden_layers as u64;
+        lengths
+            .iter()
+            .map(|&l| {
+                let l = l as u64;
+                layers * (l * per_token + 2 * l * l * h)
+            })
+            .sum()
     }
 
     /// Tokens per text after truncation.
@@ -285,7 +316,7 @@ impl Bert {
     /// Runs the encoder over some of the texts, chunk by chunk.
     fn encode_group(&self, ids: &[Vec<u32>], members: &[usize]) -> Vec<(usize, Vec<f32>)> {
         let mut out = Vec::with_capacity(members.len());
-        let mut ws = Workspace::default();
+        let mut ws = self.spare.lock().ok().and_then(|mut v| v.pop()).unwrap_or_default();
         let mut start = 0;
         while start < members.len() {
             let mut end = start;
@@ -301,6 +332,11 @@ impl Bert {
             let pooled = self.forward(&chunk, &mut ws);
             out.extend(members[start..end].iter().copied().zip(pooled));
             start = end;
+        }
+        if let Ok(mut spare) = self.spare.lock()
+            && spare.len() < self.threads
+        {
+            spare.push(ws);
         }
         out
     }
@@ -330,17 +366,17 @@ impl Bert {
         let eps = self.cfg.layer_norm_eps;
         math::layer_norm(&mut ws.x[..t * h], h, &self.emb_ln.g, &self.emb_ln.b, eps);
 
+        let none = Activation::None;
         for layer in &self.layers {
-            layer.qkv.w.forward(&ws.x, t, &layer.qkv.b, &mut ws.qkv, &mut ws.scratch);
+            layer.qkv.forward(&ws.x, t, &mut ws.qkv, none, &mut ws.scratch);
             self.attention(seqs, ws);
-            layer.out.w.forward(&ws.ctx, t, &layer.out.b, &mut ws.tmp, &mut ws.scratch);
+            layer.out.forward(&ws.ctx, t, &mut ws.tmp, none, &mut ws.scratch);
             for (x, o) in ws.x[..t * h].iter_mut().zip(&ws.tmp[..t * h]) {
                 *x += o;
             }
             math::layer_norm(&mut ws.x[..t * h], h, &layer.ln1.g, &layer.ln1.b, eps);
-            layer.up.w.forward(&ws.x, t, &layer.up.b, &mut ws.inter, &mut ws.scratch);
-            math::gelu(&mut ws.inter[..t * inter]);
-            layer.down.w.forward(&ws.inter, t, &layer.down.b, &mut ws.tmp, &mut ws.scratch);
+            layer.up.forward(&ws.x, t, &mut ws.inter, Activation::Gelu, &mut ws.scratch);
+            layer.down.forward(&ws.inter, t, &mut ws.tmp, none, &mut ws.scratch);
             for (x, o) in ws.x[..t * h].iter_mut().zip(&ws.tmp[..t * h]) {
                 *x += o;
             }
@@ -368,6 +404,10 @@ impl Bert {
     }
 
     /// Multi-head self-attention of each sequence (no mask: no padding).
+    /// Per sequence and head, the scores `Q·Kᵀ` and the context `P·V` are
+    /// two small matrix products read straight from the packed `qkv`
+    /// rows (strides, no copies); only one head's `len × len` scores exist
+    /// at a time.
     fn attention(&self, seqs: &[&[u32]], ws: &mut Workspace) {
         let h = self.cfg.hidden_size;
         let heads = self.cfg.num_attention_heads;
@@ -376,39 +416,79 @@ impl Bert {
         let mut offset = 0;
         for s in seqs {
             let len = s.len();
-            ws.kt.resize(d * len, 0.0);
-            ws.scores.resize(len, 0.0);
+            ws.scores.resize(len * len, 0.0);
             for head in 0..heads {
-                // Kᵀ of this head, so scores vectorise over keys.
-                for j in 0..len {
-                    let k = &ws.qkv[(offset + j) * 3 * h + h + head * d..][..d];
-                    for (dd, kv) in k.iter().enumerate() {
-                        ws.kt[dd * len + j] = *kv;
-                    }
+                let q = &ws.qkv[offset * 3 * h + head * d..(offset + len) * 3 * h];
+                let k = &ws.qkv[offset * 3 * h + h + head * d..(offset + len) * 3 * h];
+                let v = &ws.qkv[offset * 3 * h + 2 * h + head * d..(offset + len) * 3 * h];
+                let ctx = &mut ws.ctx[offset * h + head * d..(offset + len) * h];
+                if gemm::attention_head(len, d, scale, (q, k, v, 3 * h), ctx, h, &mut ws.attention)
+                {
+                    continue;
                 }
-                for i in 0..len {
-                    let q = &ws.qkv[(offset + i) * 3 * h + head * d..][..d];
-                    let scores = &mut ws.scores[..len];
-                    scores.fill(0.0);
-                    for (dd, qv) in q.iter().enumerate() {
-                        let qv = qv * scale;
-                        for (s, k) in scores.iter_mut().zip(&ws.kt[dd * len..(dd + 1) * len]) {
-                            *s = qv.mul_add(*k, *s);
-                        }
-                    }
-                    math::softmax(scores);
-                    let ctx = &mut ws.ctx[(offset + i) * h + head * d..][..d];
-                    ctx.fill(0.0);
-                    for (j, p) in scores.iter().enumerate() {
-                        let v = &ws.qkv[(offset + j) * 3 * h + 2 * h + head * d..][..d];
-                        for (c, vv) in ctx.iter_mut().zip(v) {
-                            *c = p.mul_add(*vv, *c);
-                        }
-                    }
+                // scores (len × len) = scale · Q (len × d) · Kᵀ (d × len)
+                small_gemm(
+                    (len, d, len),
+                    scale,
+                    (q, 3 * h, 1),
+                    (k, 1, 3 * h),
+                    (&mut ws.scores[..len * len], len),
+                );
+                for row in ws.scores[..len * len].chunks_exact_mut(len) {
+                    math::softmax(row);
                 }
+                // context (len × d) = P (len × len) · V (len × d)
+                let ctx = &mut ws.ctx[offset * h + head * d..(offset + len) * h];
+                small_gemm(
+                    (len, len, d),
+                    1.0,
+                    (&ws.scores[..len * len], len, 1),
+                    (v, 3 * h, 1),
+                    (ctx, h),
+                );
             }
             offset += len;
         }
+    }
+}
+
+/// `c = alpha · a · b` for `(m, k, n)`, each operand given as
+/// `(slice, row stride, column stride)` and `c` row-major with its row
+/// stride; every element addressed lies inside its slice (asserted).
+fn small_gemm(
+    (m, k, n): (usize, usize, usize),
+    alpha: f32,
+    (a, rsa, csa): (&[f32], usize, usize),
+    (b, rsb, csb): (&[f32], usize, usize),
+    (c, rsc): (&mut [f32], usize),
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(k > 0 && last(m, k, rsa, csa) < a.len(), "a's extent");
+    assert!(last(k, n, rsb, csb) < b.len(), "b's extent");
+    assert!(last(m, n, rsc, 1) < c.len(), "c's extent");
+    #[allow(unsafe_code)]
+    // SAFETY: the asserts above keep every addressed element of a, b and
+    // c inside its slice; c does not overlap a or b (distinct borrows).
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.as_ptr(),
+            rsa as isize,
+            csa as isize,
+            b.as_ptr(),
+            rsb as isize,
+            csb as isize,
+            0.0,
+            c.as_mut_ptr(),
+            rsc as isize,
+            1,
+        );
     }
 }
 
@@ -420,9 +500,9 @@ struct Workspace {
     ctx: Vec<f32>,
     tmp: Vec<f32>,
     inter: Vec<f32>,
-    kt: Vec<f32>,
     scores: Vec<f32>,
     scratch: Scratch,
+    attention: AttentionScratch,
 }
 
 impl Workspace {
