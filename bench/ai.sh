@@ -7,6 +7,7 @@
 #    and time to first token vs the raw prompt-processing time;
 #  - resident memory of `tessera serve` with both models loaded;
 #  - the gateway's overhead over calling a provider directly.
+# `bench/ai.sh embed` runs only the first.
 # The reference tools (PyTorch, llama-bench) are installed under target/
 # on first use; they are only for this benchmark.
 set -euo pipefail
@@ -51,6 +52,9 @@ for line in open(sys.argv[2]):
     if m:
         print(f"   {m.group(1)}: {float(m.group(2)) / st:.2f}x sentence-transformers")
 PY
+
+# `bench/ai.sh embed` stops here.
+[ "${1:-all}" = embed ] && exit 0
 
 # --- generation -------------------------------------------------------------
 LB=target/llama-bench/bin/llama-bench

@@ -48,6 +48,7 @@ struct PoolingConfig {
     pooling_mode_mean_tokens: bool,
 }
 
+#[derive(Clone)]
 struct Norm {
     g: Vec<f32>,
     b: Vec<f32>,
@@ -61,6 +62,58 @@ struct Layer {
     down: Weight,
     ln2: Norm,
 }
+
+/// A layer's f32 tensors as read: the four dense layers (weight, bias,
+/// outputs, inputs) in order qkv, attention output, up, down.
+struct RawLayer {
+    dense: [(Vec<f32>, Vec<f32>, usize, usize); 4],
+    ln1: Norm,
+    ln2: Norm,
+}
+
+impl RawLayer {
+    /// The layer packed for `kernel`, with each dense layer's input
+    /// channels rescaled by `smoothing` when given.
+    fn build(&self, kernel: Kernel, smoothing: Option<&[Vec<f32>; 4]>) -> Layer {
+        let dense = |d: usize| {
+            let (w, b, n, k) = &self.dense[d];
+            match smoothing {
+                Some(s) => Weight::smoothed(w, b, *n, *k, kernel, &s[d]),
+                None => Weight::with_kernel(w, b, *n, *k, kernel),
+            }
+        };
+        Layer {
+            qkv: dense(0),
+            out: dense(1),
+            ln1: Norm { g: self.ln1.g.clone(), b: self.ln1.b.clone() },
+            up: dense(2),
+            down: dense(3),
+            ln2: Norm { g: self.ln2.g.clone(), b: self.ln2.b.clone() },
+        }
+    }
+}
+
+/// Text the int8 path's smoothing is measured on: ordinary prose of the
+/// kinds the embedder sees, and the shortest inputs (whose `[CLS]` and
+/// `[SEP]` rows carry the largest activations).
+const CALIBRATION: &[&str] = &[
+    "",
+    "hello",
+    "What is the GST rate on restaurant services?",
+    "The invoice INV-2026-0042 is overdue by twelve days; please pay the balance of ₹18,450.",
+    "How do I reset my password if I no longer have access to my email?",
+    "Refunds for damaged goods are issued within seven working days of the return.",
+    "The os.path module implements some useful functions on pathnames.",
+    "Returns a new list containing all items from the iterable in ascending order.",
+    "Our store opens at 9 am and closes at 9 pm, Monday to Saturday.",
+    "TDS under section 194J is deducted at 10% on professional fees above the threshold.",
+    "A context manager is an object that defines the runtime context to be established.",
+    "Customers in Karnataka pay CGST and SGST; buyers in other states pay IGST.",
+    "Can I change the delivery address after placing the order?",
+    "The warranty covers manufacturing defects for one year from the date of purchase.",
+    "Raise ValueError when the argument has the right type but an inappropriate value.",
+    "Quarterly revenue grew 14 percent while operating costs stayed flat.",
+];
 
 /// The loaded model.
 pub struct Bert {
@@ -172,7 +225,7 @@ impl Bert {
             g: tensor(&st, "embeddings.LayerNorm.weight", &[h])?,
             b: tensor(&st, "embeddings.LayerNorm.bias", &[h])?,
         };
-        let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
+        let mut raw = Vec::with_capacity(cfg.num_hidden_layers);
         for l in 0..cfg.num_hidden_layers {
             let p = |s: &str| format!("encoder.layer.{l}.{s}");
             let mut qkv_w = tensor(&st, &p("attention.self.query.weight"), &[h, h])?;
@@ -181,39 +234,67 @@ impl Bert {
             let mut qkv_b = tensor(&st, &p("attention.self.query.bias"), &[h])?;
             qkv_b.extend(tensor(&st, &p("attention.self.key.bias"), &[h])?);
             qkv_b.extend(tensor(&st, &p("attention.self.value.bias"), &[h])?);
-            let linear = |w: Vec<f32>, b: Vec<f32>, n: usize, k: usize| {
-                Weight::with_kernel(&w, &b, n, k, kernel)
-            };
-            layers.push(Layer {
-                qkv: linear(qkv_w, qkv_b, 3 * h, h),
-                out: linear(
-                    tensor(&st, &p("attention.output.dense.weight"), &[h, h])?,
-                    tensor(&st, &p("attention.output.dense.bias"), &[h])?,
-                    h,
-                    h,
-                ),
+            raw.push(RawLayer {
+                dense: [
+                    (qkv_w, qkv_b, 3 * h, h),
+                    (
+                        tensor(&st, &p("attention.output.dense.weight"), &[h, h])?,
+                        tensor(&st, &p("attention.output.dense.bias"), &[h])?,
+                        h,
+                        h,
+                    ),
+                    (
+                        tensor(&st, &p("intermediate.dense.weight"), &[i, h])?,
+                        tensor(&st, &p("intermediate.dense.bias"), &[i])?,
+                        i,
+                        h,
+                    ),
+                    (
+                        tensor(&st, &p("output.dense.weight"), &[h, i])?,
+                        tensor(&st, &p("output.dense.bias"), &[h])?,
+                        h,
+                        i,
+                    ),
+                ],
                 ln1: Norm {
                     g: tensor(&st, &p("attention.output.LayerNorm.weight"), &[h])?,
                     b: tensor(&st, &p("attention.output.LayerNorm.bias"), &[h])?,
                 },
-                up: linear(
-                    tensor(&st, &p("intermediate.dense.weight"), &[i, h])?,
-                    tensor(&st, &p("intermediate.dense.bias"), &[i])?,
-                    i,
-                    h,
-                ),
-                down: linear(
-                    tensor(&st, &p("output.dense.weight"), &[h, i])?,
-                    tensor(&st, &p("output.dense.bias"), &[h])?,
-                    h,
-                    i,
-                ),
                 ln2: Norm {
                     g: tensor(&st, &p("output.LayerNorm.weight"), &[h])?,
                     b: tensor(&st, &p("output.LayerNorm.bias"), &[h])?,
                 },
             });
         }
+        let smoothing = if precision == Precision::Int8 {
+            // Each dense layer's input channels are rescaled (SmoothQuant,
+            // α = ½): activations divided by s, weights multiplied by it,
+            // so that BERT's few outlier channels stop setting every
+            // token's quantisation step. s comes from the activations of
+            // a fixed calibration text, measured through the f32 model.
+            let f32_kernel = cpu.kernel(Precision::F32).unwrap_or(Kernel::F32Portable);
+            let reference = Bert {
+                max_tokens,
+                tokenizer: tokenizer.clone(),
+                word: word.clone(),
+                pos: pos.clone(),
+                token_type: types[..h].to_vec(),
+                emb_ln: Norm { g: emb_ln.g.clone(), b: emb_ln.b.clone() },
+                layers: raw.iter().map(|r| r.build(f32_kernel, None)).collect(),
+                precision: Precision::F32,
+                threads: 1,
+                spare: std::sync::Mutex::new(Vec::new()),
+                cfg: cfg.clone(),
+            };
+            Some(reference.calibrate()?)
+        } else {
+            None
+        };
+        let layers = raw
+            .iter()
+            .enumerate()
+            .map(|(l, r)| r.build(kernel, smoothing.as_ref().map(|s| &s[l])))
+            .collect();
         Ok(Bert {
             max_tokens,
             tokenizer,
@@ -341,9 +422,59 @@ impl Bert {
         out
     }
 
+    /// Per layer and dense layer, the SmoothQuant input scales measured on
+    /// [`CALIBRATION`]: `s_c = √(max|x_c| / max_j |w_jc|)`.
+    fn calibrate(&self) -> Result<Vec<[Vec<f32>; 4]>> {
+        let ids = self.tokenize(CALIBRATION)?;
+        let seqs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+        let mut ranges: Vec<[Vec<f32>; 4]> = self
+            .layers
+            .iter()
+            .map(|l| [l.qkv.k(), l.out.k(), l.up.k(), l.down.k()].map(|k| vec![0f32; k]))
+            .collect();
+        let mut ws = Workspace::default();
+        self.forward_recording(&seqs, &mut ws, Some(&mut ranges));
+        Ok(ranges
+            .into_iter()
+            .zip(&self.layers)
+            .map(|(r, l)| {
+                let mut i = 0;
+                r.map(|x_max| {
+                    let w = [&l.qkv, &l.out, &l.up, &l.down][i];
+                    i += 1;
+                    let w_max = w.column_max_abs();
+                    x_max
+                        .iter()
+                        .zip(&w_max)
+                        .map(
+                            |(&x, &w)| {
+                                if x > 0.0 && w > 0.0 {
+                                    (x / w).sqrt().clamp(1e-3, 1e3)
+                                } else {
+                                    1.0
+                                }
+                            },
+                        )
+                        .collect()
+                })
+            })
+            .collect())
+    }
+
     /// The transformer over packed sequences; returns each sequence's
     /// normalised mean-pooled embedding.
     fn forward(&self, seqs: &[&[u32]], ws: &mut Workspace) -> Vec<Vec<f32>> {
+        self.forward_recording(seqs, ws, None)
+    }
+
+    /// [`Bert::forward`], recording each dense layer's largest input
+    /// magnitude per channel when asked.
+    fn forward_recording(
+        &self,
+        seqs: &[&[u32]],
+        ws: &mut Workspace,
+        mut record: Option<&mut Vec<[Vec<f32>; 4]>>,
+    ) -> Vec<Vec<f32>> {
         let h = self.cfg.hidden_size;
         let inter = self.cfg.intermediate_size;
         let t: usize = seqs.iter().map(|s| s.len()).sum();
@@ -367,15 +498,34 @@ impl Bert {
         math::layer_norm(&mut ws.x[..t * h], h, &self.emb_ln.g, &self.emb_ln.b, eps);
 
         let none = Activation::None;
-        for layer in &self.layers {
+        let note = |ranges: &mut Vec<f32>, xs: &[f32]| {
+            for row in xs.chunks_exact(ranges.len()) {
+                for (m, x) in ranges.iter_mut().zip(row) {
+                    *m = m.max(x.abs());
+                }
+            }
+        };
+        for (l, layer) in self.layers.iter().enumerate() {
+            if let Some(r) = record.as_deref_mut() {
+                note(&mut r[l][0], &ws.x[..t * h]);
+            }
             layer.qkv.forward(&ws.x, t, &mut ws.qkv, none, &mut ws.scratch);
             self.attention(seqs, ws);
+            if let Some(r) = record.as_deref_mut() {
+                note(&mut r[l][1], &ws.ctx[..t * h]);
+            }
             layer.out.forward(&ws.ctx, t, &mut ws.tmp, none, &mut ws.scratch);
             for (x, o) in ws.x[..t * h].iter_mut().zip(&ws.tmp[..t * h]) {
                 *x += o;
             }
             math::layer_norm(&mut ws.x[..t * h], h, &layer.ln1.g, &layer.ln1.b, eps);
+            if let Some(r) = record.as_deref_mut() {
+                note(&mut r[l][2], &ws.x[..t * h]);
+            }
             layer.up.forward(&ws.x, t, &mut ws.inter, Activation::Gelu, &mut ws.scratch);
+            if let Some(r) = record.as_deref_mut() {
+                note(&mut r[l][3], &ws.inter[..t * inter]);
+            }
             layer.down.forward(&ws.inter, t, &mut ws.tmp, none, &mut ws.scratch);
             for (x, o) in ws.x[..t * h].iter_mut().zip(&ws.tmp[..t * h]) {
                 *x += o;

@@ -229,7 +229,9 @@ enum Packed {
     /// of `nr` columns holding, for each quad of `k`, the columns' four
     /// values side by side), per-column scales, and `sums[j] = Σₚ q[j][p]`,
     /// which carries each activation row's offset.
-    Int8 { w: Vec<i8>, scales: Vec<f32>, sums: Vec<f32> },
+    /// `inv_smooth`, when set, divides each input channel of the
+    /// activations before they are quantised (see [`Weight::smoothed`]).
+    Int8 { w: Vec<i8>, scales: Vec<f32>, sums: Vec<f32>, inv_smooth: Option<Vec<f32>> },
 }
 
 impl Weight {
@@ -313,10 +315,60 @@ impl Weight {
                 padded_scales[..n].copy_from_slice(&scales);
                 let mut padded_sums = vec![0f32; panels * nr];
                 padded_sums[..n].copy_from_slice(&sums);
-                Packed::Int8 { w, scales: padded_scales, sums: padded_sums }
+                Packed::Int8 { w, scales: padded_scales, sums: padded_sums, inv_smooth: None }
             }
         };
         Weight { n, k, kernel, data, bias: padded_bias }
+    }
+
+    /// Packs for an int8 kernel with the input channels rescaled: the
+    /// weights' column `c` multiplied by `s[c]` and each activation's
+    /// channel `c` divided by it before quantisation — the same product,
+    /// with outlier channels' range moved from the activations (quantised
+    /// per row) to the weights (quantised per column). Other kernels
+    /// ignore `s`.
+    pub fn smoothed(
+        w: &[f32],
+        bias: &[f32],
+        n: usize,
+        k: usize,
+        kernel: Kernel,
+        s: &[f32],
+    ) -> Weight {
+        assert_eq!(s.len(), k, "one scale per input channel");
+        if !matches!(kernel, Kernel::Int8Vnni | Kernel::Int8Portable) {
+            return Weight::with_kernel(w, bias, n, k, kernel);
+        }
+        let scaled: Vec<f32> =
+            w.chunks_exact(k).flat_map(|row| row.iter().zip(s).map(|(x, s)| x * s)).collect();
+        let mut weight = Weight::with_kernel(&scaled, bias, n, k, kernel);
+        if let Packed::Int8 { inv_smooth, .. } = &mut weight.data {
+            *inv_smooth = Some(s.iter().map(|s| 1.0 / s).collect());
+        }
+        weight
+    }
+
+    /// The largest magnitude in each input column (f32 weights only; 0
+    /// for others).
+    pub fn column_max_abs(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.k];
+        match (&self.data, self.kernel.tile()) {
+            (Packed::F32Rows(w), _) => {
+                for row in w.chunks_exact(self.k) {
+                    for (m, x) in out.iter_mut().zip(row) {
+                        *m = m.max(x.abs());
+                    }
+                }
+            }
+            (Packed::F32Panels(w), (_, nr)) => {
+                for (i, x) in w.iter().enumerate() {
+                    let p = (i / nr) % self.k;
+                    out[p] = out[p].max(x.abs());
+                }
+            }
+            _ => {}
+        }
+        out
     }
 
     /// Output width.
@@ -357,7 +409,9 @@ impl Weight {
                     math::gelu(out);
                 }
             }
-            (Packed::Int8 { w, scales, sums }, Kernel::Int8Portable) => {
+            (Packed::Int8 { w, scales, sums, inv_smooth }, Kernel::Int8Portable) => {
+                let mut smoothed = std::mem::take(&mut scratch.smoothed);
+                let a = smooth(a, k, inv_smooth.as_deref(), &mut smoothed);
                 portable::igemm(
                     a,
                     k,
@@ -369,6 +423,7 @@ impl Weight {
                     out,
                     scratch,
                 );
+                scratch.smoothed = smoothed;
                 if act == Activation::Gelu {
                     math::gelu(out);
                 }
@@ -379,6 +434,15 @@ impl Weight {
             _ => unreachable!("packed panels are only built for x86-64 kernels"),
         }
     }
+}
+
+/// `a` with each row's channels multiplied by `inv` (into `buf`), or `a`
+/// itself when there is nothing to do.
+fn smooth<'a>(a: &'a [f32], k: usize, inv: Option<&[f32]>, buf: &'a mut Vec<f32>) -> &'a [f32] {
+    let Some(inv) = inv else { return a };
+    buf.clear();
+    buf.extend(a.chunks_exact(k).flat_map(|row| row.iter().zip(inv).map(|(x, s)| x * s)));
+    buf
 }
 
 /// The f32 FMA peak of `threads` cores running at once, in FLOP/s,
@@ -456,6 +520,29 @@ pub fn quantize_weights(w: &[f32], rows: usize, k: usize) -> (Vec<i8>, Vec<f32>)
 /// Returns `(scale, lo)`.
 #[inline]
 pub fn quantize_activations(src: &[f32], dst: &mut [u8]) -> (f32, f32) {
+    quantize_activations_scaled(src, None, dst)
+}
+
+/// [`quantize_activations`] of `src` with each channel first multiplied by
+/// `inv` (a smoothed layer's inverse scales), without a copy.
+#[inline]
+pub fn quantize_activations_scaled(src: &[f32], inv: Option<&[f32]>, dst: &mut [u8]) -> (f32, f32) {
+    if let Some(inv) = inv {
+        let (lo, hi) =
+            src.iter().zip(inv).fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), (&x, &s)| {
+                let y = x * s;
+                (l.min(y), h.max(y))
+            });
+        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+            dst.fill(0);
+            return (0.0, if lo.is_finite() { lo } else { 0.0 });
+        }
+        let step = 255.0 / (hi - lo);
+        for ((d, x), s) in dst.iter_mut().zip(src).zip(inv) {
+            *d = ((x * s - lo) * step).round_ties_even() as u8;
+        }
+        return ((hi - lo) / 255.0, lo);
+    }
     let (lo, hi) =
         src.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
     if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
@@ -485,6 +572,8 @@ pub struct Scratch {
     tile: Vec<f32>,
     /// One row of u8 activations (portable int8).
     q: Vec<u8>,
+    /// Activations with their channels rescaled (smoothed int8).
+    smoothed: Vec<f32>,
 }
 
 #[cfg(test)]

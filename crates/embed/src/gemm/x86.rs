@@ -10,7 +10,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{Activation, Kernel, Packed, Scratch, quantize_activations, to_bf16};
+use super::{Activation, Kernel, Packed, Scratch, quantize_activations_scaled, to_bf16};
 use crate::math;
 
 /// Bytes of activation rows per cache block.
@@ -79,9 +79,13 @@ pub(super) fn gemm(
             scratch.row_offsets.clear();
             scratch.row_offsets.resize(padded_m, 0.0);
             scratch.q.resize(quads * 4, 0);
+            let inv = match data {
+                Packed::Int8 { inv_smooth, .. } => inv_smooth.as_deref(),
+                _ => None,
+            };
             for (r, row) in a.chunks_exact(k).enumerate() {
                 let q = &mut scratch.q[..k];
-                let (scale, lo) = quantize_activations(row, q);
+                let (scale, lo) = quantize_activations_scaled(row, inv, q);
                 scratch.row_scales[r] = scale;
                 scratch.row_offsets[r] = lo;
                 let dst = &mut scratch.a32[r * quads..(r + 1) * quads];
@@ -164,7 +168,7 @@ pub(super) fn gemm(
                             );
                         }
                     }
-                    (Rows::U32 { a, stride }, Packed::Int8 { w, scales, sums }) => {
+                    (Rows::U32 { a, stride }, Packed::Int8 { w, scales, sums, .. }) => {
                         let wp = &w[panel * stride * nr * 4..(panel + 1) * stride * nr * 4];
                         let block = &a[i0 * stride..(i0 + mr) * stride];
                         let cols_of = |v: &[f32]| v[panel * nr..(panel + 1) * nr].as_ptr();
