@@ -298,9 +298,9 @@ pub struct AiConfig {
     /// CPU threads of local inference (0: every core).
     pub threads: usize,
     /// Arithmetic of the local embedder: `auto` (the fastest this CPU runs
-    /// that meets the accuracy bar: int8 with AVX-512 VNNI, else bf16 with
-    /// AVX-512 BF16, else f32), or `int8`, `bf16` or `f32`. `tessera
-    /// doctor` says which is used and why.
+    /// that meets the accuracy bar: bf16 with AVX-512 BF16, else f32), or
+    /// `int8` (fastest with AVX-512 VNNI, slightly lower vector recall),
+    /// `bf16` or `f32`. `tessera doctor` says which is used and why.
     pub embed_precision: String,
     /// Use the local embedding model when it is installed.
     pub local_embeddings: bool,
