@@ -729,6 +729,29 @@ mod tests {
         }
     }
 
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_vector_softmax_is_the_scalar_one() {
+        if !Cpu::detect().avx512 {
+            return;
+        }
+        for len in [1, 7, 16, 17, 43, 130] {
+            let row: Vec<f32> = data(len, len as u64).iter().map(|x| x * 40.0).collect();
+            let mut want = row.clone();
+            math::softmax(&mut want);
+            let mut got = row.clone();
+            // SAFETY: the CPU has AVX-512F (checked above).
+            #[allow(unsafe_code)]
+            unsafe {
+                x86::softmax_avx512(&mut got)
+            };
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-6 * w.max(1e-3), "{len}: {g} vs {w}");
+            }
+            assert!((got.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
+
     #[test]
     fn int8_kernels_agree_with_each_other() {
         let cpu = Cpu::detect();

@@ -329,7 +329,8 @@ pub(super) fn attention_head(
         }
     }
     for row in s.scores.chunks_exact_mut(lp).take(len) {
-        math::softmax(&mut row[..len]);
+        // SAFETY: AVX-512F is present (asserted above).
+        unsafe { softmax_avx512(&mut row[..len]) };
     }
     // ctx = P · V, reading only the `len` real keys of each row.
     for i0 in (0..rows).step_by(MR) {
@@ -472,6 +473,67 @@ unsafe fn gelu_avx512(xs: &mut [f32]) {
         unsafe {
             let v = _mm512_maskz_loadu_ps(mask, rest.as_ptr());
             _mm512_mask_storeu_ps(rest.as_mut_ptr(), mask, gelu(v));
+        }
+    }
+}
+
+/// [`math::softmax`] on 16 lanes at a time: the same range reduction and
+/// polynomial as [`math::exp`], with `vscalefps` applying the power of
+/// two (no float-to-int conversion).
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn softmax_avx512(xs: &mut [f32]) {
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn exp(x: __m512) -> __m512 {
+        let x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3)), _mm512_set1_ps(88.7));
+        let t = _mm512_fmadd_ps(x, _mm512_set1_ps(std::f32::consts::LOG2_E), _mm512_set1_ps(0.5));
+        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(t);
+        let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_359_4), x);
+        let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.121_944_4e-4), r);
+        let mut p = _mm512_set1_ps(1.987_569_1e-4);
+        for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.5] {
+            p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+        }
+        let y = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0)));
+        _mm512_scalef_ps(y, n)
+    }
+    let len = xs.len();
+    let ptr = xs.as_mut_ptr();
+    let tail = len % 16;
+    let tail_mask: __mmask16 = if tail == 0 { 0 } else { (1u16 << tail) - 1 };
+    let whole = len - tail;
+    // SAFETY: full vectors cover [0, whole) and the masked ones only the
+    // `tail` elements after it.
+    unsafe {
+        let mut m = _mm512_set1_ps(f32::NEG_INFINITY);
+        for i in (0..whole).step_by(16) {
+            m = _mm512_max_ps(m, _mm512_loadu_ps(ptr.add(i)));
+        }
+        if tail > 0 {
+            let v =
+                _mm512_mask_loadu_ps(_mm512_set1_ps(f32::NEG_INFINITY), tail_mask, ptr.add(whole));
+            m = _mm512_max_ps(m, v);
+        }
+        let m = _mm512_set1_ps(_mm512_reduce_max_ps(m));
+        let mut sum = _mm512_setzero_ps();
+        for i in (0..whole).step_by(16) {
+            let e = exp(_mm512_sub_ps(_mm512_loadu_ps(ptr.add(i)), m));
+            _mm512_storeu_ps(ptr.add(i), e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        if tail > 0 {
+            let v = _mm512_maskz_loadu_ps(tail_mask, ptr.add(whole));
+            let e = _mm512_maskz_mov_ps(tail_mask, exp(_mm512_sub_ps(v, m)));
+            _mm512_mask_storeu_ps(ptr.add(whole), tail_mask, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        let inv = _mm512_set1_ps(1.0 / _mm512_reduce_add_ps(sum));
+        for i in (0..whole).step_by(16) {
+            _mm512_storeu_ps(ptr.add(i), _mm512_mul_ps(_mm512_loadu_ps(ptr.add(i)), inv));
+        }
+        if tail > 0 {
+            let v = _mm512_maskz_loadu_ps(tail_mask, ptr.add(whole));
+            _mm512_mask_storeu_ps(ptr.add(whole), tail_mask, _mm512_mul_ps(v, inv));
         }
     }
 }
