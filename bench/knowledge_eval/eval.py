@@ -71,6 +71,36 @@ def strip_markers(text):
     return _MARKER.sub("", text or "")
 
 
+_STATEMENT = re.compile(r"([^\n\[\]]*?)((?:\s*\[\d+\])+)")
+_WORD = re.compile(r"\w+")
+
+
+def statements(answer):
+    """The cited statements of an answer: (statement, [n, …]) for each run of
+    markers, the statement being the text before it back to the previous
+    marker or line break, quotation marks removed."""
+    out = []
+    for m in _STATEMENT.finditer(answer or ""):
+        text = m.group(1).strip().strip("“”\"").strip()
+        ns = [int(n) for n in re.findall(r"\d+", m.group(2))]
+        if text:
+            out.append((text, ns))
+    return out
+
+
+def supports(passage, statement):
+    """Whether a cited passage supports a statement: it holds the statement
+    word for word (a quote), or at least 80% of its words of four letters or
+    more (a paraphrase)."""
+    if contains(passage, statement):
+        return True
+    words = {w for w in _WORD.findall(normalise(statement)) if len(w) >= 4}
+    if not words:
+        return False
+    have = set(_WORD.findall(normalise(passage)))
+    return len(words & have) / len(words) >= 0.8
+
+
 def first_rank(items, is_right, k):
     """The 1-based rank of the first of the first `k` items that
     `is_right`, or None."""
@@ -504,6 +534,16 @@ def evaluate_answers(api, questions, path_of, chunks):
                 doc_level += phrase or path_of.get(c["document_id"]) == q["document"]
             rec["supported_strict"], rec["supported_document"] = strict, doc_level
             rec["cited"] = sorted({path_of.get(c["document_id"], c.get("document_title")) for c in citations})
+        # Does each citation point at text that says what it is cited for?
+        by_n = {c["n"]: c for c in citations if "n" in c}
+        made = held = 0
+        for statement, ns in statements(m.get("content")):
+            for n in ns:
+                made += 1
+                c = by_n.get(n)
+                if c and supports(chunks.text(c["document_id"], c["chunk_id"]) or "", statement):
+                    held += 1
+        rec["citation_marks"], rec["citation_marks_supported"] = made, held
         per_question[q["id"]] = rec
 
     answerable = [q for q in questions if q["document"]]
@@ -526,6 +566,9 @@ def evaluate_answers(api, questions, path_of, chunks):
         "citation_precision_strict": ratio(sum(r["supported_strict"] for r in a), cites),
         "citation_precision_document": ratio(sum(r["supported_document"] for r in a), cites),
         "answers_with_supporting_citation": ratio(sum(1 for r in a if r["supported_strict"]), len(a)),
+        "citation_marks": sum(r.get("citation_marks", 0) for r in ok.values()),
+        "citation_support": ratio(sum(r.get("citation_marks_supported", 0) for r in ok.values()),
+                                  sum(r.get("citation_marks", 0) for r in ok.values())),
         "not_covered_accuracy": ratio(sum(1 for r in u if r["mode"] == "not_covered"), len(u)),
         "not_covered_n": sum(1 for r in u if r["mode"] == "not_covered"),
         "unanswerable_n": len(u),
@@ -596,6 +639,8 @@ def report(res):
         print(f"  citation precision over {a['citations']} citations: strict (passage contains the phrase) "
               f"{fmt(a['citation_precision_strict'])}, by document {fmt(a['citation_precision_document'])}; "
               f"answers with a supporting citation {fmt(a['answers_with_supporting_citation'])}")
+        print(f"  citations that support their statement (the cited passage holds the quoted sentence, or 80% "
+              f"of a paraphrase's words): {fmt(a['citation_support'])} of {a['citation_marks']} markers")
         print(f"  not covered: {fmt(a['not_covered_accuracy'])} of unanswerable ({a['not_covered_n']}/"
               f"{a['unanswerable_n']}); answerable answered \"not covered\": {fmt(a['answerable_not_covered'])}")
         by_mode = ", ".join(f"{k} {fmt_ms(v)}" for k, v in a["ms_p50_by_mode"].items())
@@ -642,6 +687,10 @@ def main():
     ap.add_argument("--answers-only", action="store_true", help="skip the search and not-covered measurements")
     ap.add_argument("--reuse", action="store_true",
                     help="sign in to the company of the last run against this data directory and keep its documents")
+    ap.add_argument("--chunk-size", type=int, default=0, metavar="N",
+                    help="set the company's chunk size (characters) before uploading (default: keep the server's)")
+    ap.add_argument("--chunk-overlap", type=int, default=-1, metavar="N",
+                    help="set the company's chunk overlap (characters) before uploading")
     ap.add_argument("--ready-timeout", type=float, default=3600, help="seconds to wait for ingestion")
     ap.add_argument("--self-test", action="store_true", help="test the metric functions and exit")
     args = ap.parse_args()
@@ -668,6 +717,13 @@ def main():
     api = Api(args.url)
     state = account(api, os.path.join(os.path.dirname(args.out), "account.json"), args.reuse)
     settings = api.call("GET", "/api/v1/knowledge/settings")
+    if args.chunk_size > 0 or args.chunk_overlap >= 0:
+        if args.chunk_size > 0:
+            settings["chunk_size"] = args.chunk_size
+        if args.chunk_overlap >= 0:
+            settings["chunk_overlap"] = args.chunk_overlap
+        settings = api.call("PUT", "/api/v1/knowledge/settings", settings)
+        print(f"chunks of {settings['chunk_size']} characters, {settings['chunk_overlap']} overlapping")
 
     print(f"uploading {len(files)} files in batches of {BATCH}…", flush=True)
     ing = ingest(api, args.corpus, files, args.ready_timeout)
@@ -759,6 +815,13 @@ def self_test():
         assert recall_at([], 5) is None
 
     @test
+    def statements_and_support():
+        got = statements("Quoted from your documents:\n\n“Strings are immutable.” [1]\n\n“Use // to floor.” [2][3]")
+        assert got == [("Strings are immutable.", [1]), ("Use // to floor.", [2, 3])], got
+        assert supports("In Python strings are immutable. Really.", "Strings are immutable.")
+        assert supports("The // operator does floor division of integers", "floor division by the // operator")
+        assert not supports("Lists are mutable.", "Strings are immutable.")
+
     def mrr():
         assert abs(mrr_at([1, 2, None, 4], 10) - (1 + 0.5 + 0.25) / 4) < 1e-12
         assert mrr_at([11], 10) == 0

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 HERE=bench/knowledge_eval
 OUT=target/knowledge-eval
-BIN=${TESSERA_BIN:-target/release/tessera}
+BIN=${EVAL_BIN:-target/release/tessera}
 export TESSERA_RUNTIME_DIR="$PWD/data/runtime"
 
 if [ ! -x "$BIN" ]; then

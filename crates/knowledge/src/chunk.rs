@@ -226,7 +226,12 @@ fn join(units: &[&Unit]) -> String {
 
 /// Packs units greedily into texts of at most `size` characters; each
 /// text after the first starts with the previous one's last ~`overlap`
-/// characters (whole sentences if they fit, else whole words).
+/// characters (whole words) when it continues a paragraph. A paragraph
+/// that would not fit in what is
+/// left of a text, but fits in a text of its own, starts the next one
+/// (once this one is a third full): a passage is then read whole, under
+/// its own first sentence, rather than begun at the foot of the chunk
+/// before.
 fn pack(units: &[Unit], size: usize, overlap: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut cur: Vec<&Unit> = Vec::new();
@@ -236,13 +241,26 @@ fn pack(units: &[Unit], size: usize, overlap: usize) -> Vec<String> {
         let body = join(cur).chars().count();
         c + body + usize::from(c > 0 && body > 0)
     };
-    for u in units {
-        let next_len = len(&cur, &carried) + 1 + u.text.chars().count();
-        if !cur.is_empty() && next_len > size {
+    // Characters of the paragraph each unit starts (0 inside one).
+    let mut paragraph = vec![0; units.len()];
+    let mut start = 0;
+    for (i, u) in units.iter().enumerate() {
+        if u.block_start {
+            start = i;
+        }
+        paragraph[start] += u.text.chars().count() + usize::from(i > start);
+    }
+    for (i, u) in units.iter().enumerate() {
+        let now = len(&cur, &carried);
+        let next_len = now + 1 + u.text.chars().count();
+        let whole = paragraph[i];
+        let move_on = u.block_start && now + 1 + whole > size && whole <= size && now >= size / 3;
+        if !cur.is_empty() && (next_len > size || move_on) {
             let text = with_carried(&carried, &join(&cur));
             carried = tail_words(&text, overlap);
-            // The carried words must leave room for the unit.
-            if carried.chars().count() + 1 + u.text.chars().count() > size {
+            // The carried words must leave room for the unit; a paragraph
+            // that starts a text afresh needs none.
+            if move_on || carried.chars().count() + 1 + u.text.chars().count() > size {
                 carried.clear();
             }
             out.push(text);
@@ -272,6 +290,28 @@ mod tests {
             headings: headings.iter().map(|s| s.to_string()).collect(),
             table_header: None,
         }
+    }
+
+    #[test]
+    fn a_paragraph_that_fits_a_chunk_is_not_split() {
+        let a = "Filterfalse keeps the false items. ".repeat(7);
+        let b = "Groupby makes an iterator of keys and groups. It needs sorted input. ".repeat(4);
+        let blocks = [para(a.trim(), &["Itertools"], None), para(b.trim(), &["Itertools"], None)];
+        let chunks = chunk(&blocks, ChunkOptions { size: 500, overlap: 50 });
+        assert_eq!(chunks.len(), 2, "{chunks:?}");
+        assert_eq!(chunks[0].text, a.trim());
+        assert_eq!(
+            chunks[1].text,
+            b.trim(),
+            "the second paragraph whole, without the first's tail"
+        );
+        // A paragraph longer than a chunk still continues with the overlap.
+        let long = "Groupby makes an iterator of keys and groups. ".repeat(15);
+        let chunks =
+            chunk(&[para(long.trim(), &[], None)], ChunkOptions { size: 500, overlap: 50 });
+        assert!(chunks.len() >= 2);
+        let last = "Groupby makes an iterator of keys and groups.";
+        assert!(chunks[0].text.ends_with(last) && chunks[1].text.starts_with(last), "{chunks:?}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod http;
 pub mod ingest;
 mod isolation;
 pub mod language;
+pub mod lexical;
 pub mod model;
 pub mod permissions;
 pub mod query;

@@ -181,7 +181,9 @@ pub struct Scores {
     pub vector_distance: Option<f64>,
     /// Rank in the vector search, from 1.
     pub vector_rank: Option<usize>,
-    /// Full-text rank score (`ts_rank_cd`), when the text search found it.
+    /// Full-text score: BM25 over the candidates with the company's word
+    /// frequencies, as a share of the most the query's words could score
+    /// (0–1), when the chunk holds any of them.
     pub text_score: Option<f64>,
     /// Rank in the full-text search, from 1.
     pub text_rank: Option<usize>,

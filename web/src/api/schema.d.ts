@@ -5762,7 +5762,9 @@ export interface components {
             text_rank?: number | null;
             /**
              * Format: double
-             * @description Full-text rank score (`ts_rank_cd`), when the text search found it.
+             * @description Full-text score: BM25 over the candidates with the company's word
+             *     frequencies, as a share of the most the query's words could score
+             *     (0–1), when the chunk holds any of them.
              */
             text_score?: number | null;
             /**

@@ -38,6 +38,12 @@ const BLOCK: &[&str] = &[
     "br",
 ];
 
+/// A heading's text without the permalink marks documentation generators
+/// append (`¶`, `🔗`).
+fn heading_text(t: &str) -> String {
+    text::squash(t).trim_end_matches(['¶', '🔗', ' ']).to_string()
+}
+
 pub(super) fn extract(source: &str) -> Extracted {
     let doc = Html::parse_document(source);
     let title = scraper::Selector::parse("title")
@@ -104,7 +110,7 @@ impl Walker {
                         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                             self.flush(BlockKind::Paragraph);
                             let level = (name.as_bytes()[1] - b'0') as usize;
-                            let t = text::squash(&Self::inline_text(c));
+                            let t = heading_text(&Self::inline_text(c));
                             if !t.is_empty() {
                                 text::enter(&mut self.outline, level, t);
                             }
@@ -162,7 +168,7 @@ mod tests {
     #[test]
     fn structure_is_kept() {
         let html = r#"<!doctype html><html><head><title>Refunds</title><style>p{}</style></head>
-        <body><nav>Home | About</nav><h1>Refund policy</h1><p>Refunds take <b>5 days</b>.</p>
+        <body><nav>Home | About</nav><h1>Refund policy<a class="headerlink" href="/refund">¶</a></h1><p>Refunds take <b>5 days</b>.</p>
         <h2>Exceptions</h2><ul><li>Gift cards</li><li>Sale items</li></ul>
         <table><tr><th>Plan</th><th>Price</th></tr><tr><td>Basic</td><td>₹499</td></tr></table>
         <script>alert(1)</script></body></html>"#;

@@ -58,6 +58,30 @@ pub async fn replace(
     vectors: &[ModelVectors],
 ) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
+    let texts: Vec<&str> = chunks.iter().map(|c| c.text.as_str()).collect();
+    let headings: Vec<String> = chunks.iter().map(|c| c.headings.join(SEP)).collect();
+    // The company's term counts move by the new set less the old one.
+    sqlx::query(kernel::sql!(
+        "INSERT INTO knowledge_terms (tenant_id, term, chunks)
+         SELECT $1, d.lexeme, sum(d.n)::int FROM (
+                SELECT l.lexeme, 1 AS n
+                  FROM unnest($3::text[], $4::text[]) AS u(text, headings),
+                       unnest(knowledge_tsv(replace(u.headings, E'\\x1f', ' '), u.text, $5::regconfig)) AS l
+                UNION ALL
+                SELECT l.lexeme, -1
+                  FROM document_chunks c, unnest(c.tsv) AS l
+                 WHERE c.tenant_id = $1 AND c.document_id = $2) AS d
+          GROUP BY d.lexeme HAVING sum(d.n) <> 0
+          ORDER BY d.lexeme
+         ON CONFLICT (tenant_id, term) DO UPDATE SET chunks = knowledge_terms.chunks + EXCLUDED.chunks"
+    ))
+    .bind(tenant)
+    .bind(document_id)
+    .bind(&texts)
+    .bind(&headings)
+    .bind(language)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query(kernel::sql!(
         "DELETE FROM document_chunks WHERE tenant_id = $1 AND document_id = $2"
     ))
@@ -69,17 +93,14 @@ pub async fn replace(
     for (b, batch) in chunks.chunks(INSERT_BATCH).enumerate() {
         let first = b * INSERT_BATCH;
         let ords: Vec<i32> = (0..batch.len()).map(|i| (first + i) as i32).collect();
-        let texts: Vec<&str> = batch.iter().map(|c| c.text.as_str()).collect();
         let pages: Vec<Option<i32>> = batch.iter().map(|c| c.page).collect();
-        let headings: Vec<String> = batch.iter().map(|c| c.headings.join(SEP)).collect();
+        let range = first..first + batch.len();
         sqlx::query(kernel::sql!(
             "INSERT INTO document_chunks
                  (tenant_id, id, document_id, version, ord, text, page, headings, tsv)
              SELECT $1, u.id, $2, $3, u.ord, u.text, u.page,
                     CASE WHEN u.headings = '' THEN '{}'::text[] ELSE string_to_array(u.headings, E'\\x1f') END,
-                    setweight(to_tsvector('simple', replace(u.headings, E'\\x1f', ' ')), 'A')
-                      || to_tsvector('simple', u.text)
-                      || to_tsvector($4::regconfig, u.text)
+                    knowledge_tsv(replace(u.headings, E'\\x1f', ' '), u.text, $4::regconfig)
                FROM unnest($5::uuid[], $6::int[], $7::text[], $8::int[], $9::text[])
                     AS u(id, ord, text, page, headings)"
         ))
@@ -89,9 +110,9 @@ pub async fn replace(
         .bind(language)
         .bind(&ids[first..first + batch.len()])
         .bind(&ords)
-        .bind(&texts)
+        .bind(&texts[range.clone()])
         .bind(&pages)
-        .bind(&headings)
+        .bind(&headings[range])
         .execute(&mut **tx)
         .await?;
     }
@@ -385,6 +406,69 @@ pub async fn languages(tx: &mut TenantTx) -> Result<Vec<String>, sqlx::Error> {
           WHERE tenant_id = $1 AND language IS NOT NULL"
     ))
     .bind(tenant)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The company's chunk count and, for each term, in how many of its
+/// chunks it occurs (the largest count among the term's lexemes in the
+/// `languages`' configurations).
+pub async fn term_counts(
+    tx: &mut TenantTx,
+    terms: &[String],
+    languages: &[String],
+) -> Result<(i64, Vec<i64>), sqlx::Error> {
+    let tenant = tx.tenant();
+    let rows: Vec<(i64, i64)> = sqlx::query_as(kernel::sql!(
+        "SELECT (SELECT coalesce(sum(chunk_count), 0) FROM documents WHERE tenant_id = $1)::int8,
+                coalesce((SELECT max(k.chunks)
+                            FROM unnest($3::text[]) AS cfg,
+                                 unnest(to_tsvector(cfg::regconfig, q.t)) AS l
+                            JOIN knowledge_terms k ON k.tenant_id = $1 AND k.term = l.lexeme), 0)::int8
+           FROM unnest($2::text[]) WITH ORDINALITY AS q(t, i)
+          ORDER BY q.i"
+    ))
+    .bind(tenant)
+    .bind(terms)
+    .bind(languages)
+    .fetch_all(&mut **tx)
+    .await?;
+    let n = rows.first().map_or(0, |r| r.0);
+    Ok((n, rows.into_iter().map(|r| r.1).collect()))
+}
+
+/// For each of `terms`, the `per_term` chunks holding it most often
+/// (BM25's candidates beside [`matching`]'s: a chunk holding the query's
+/// rarest word but not its others).
+pub async fn holding_terms(
+    tx: &mut TenantTx,
+    terms: &[String],
+    languages: &[String],
+    f: &DocumentFilter,
+    per_term: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar(kernel::sql!(concat!(
+        "SELECT DISTINCT x.id
+           FROM unnest($2::text[]) AS t(term),
+                LATERAL (SELECT (SELECT string_agg('(' || e::text || ')', ' | ')
+                                   FROM (SELECT to_tsquery(l::regconfig, t.term) AS e
+                                           FROM unnest($3::text[]) AS l) s
+                                  WHERE numnode(e) > 0)::tsquery AS q) AS tq,
+                LATERAL (SELECT c.id FROM document_chunks c
+                          WHERE c.tenant_id = $1 AND c.tsv @@ tq.q AND ",
+        in_documents!(),
+        "        ORDER BY ts_rank(c.tsv, tq.q, 1) DESC, c.id LIMIT $4) AS x"
+    )))
+    .bind(tenant)
+    .bind(terms)
+    .bind(languages)
+    .bind(per_term)
+    .bind(f.ids.as_deref())
+    .bind(f.tags.as_deref())
+    .bind(f.formats.as_deref())
+    .bind(f.created_after)
+    .bind(f.created_before)
     .fetch_all(&mut **tx)
     .await
 }

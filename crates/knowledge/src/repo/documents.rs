@@ -229,9 +229,23 @@ pub async fn requeue(tx: &mut TenantTx, id: Uuid) -> Result<Option<Document>, sq
     .await
 }
 
-/// Deletes a document (its chunks go with it); returns its content hash.
+/// Deletes a document (its chunks go with it, and leave the company's
+/// term counts); returns its content hash.
 pub async fn delete(tx: &mut TenantTx, id: Uuid) -> Result<Option<String>, sqlx::Error> {
     let tenant = tx.tenant();
+    sqlx::query(kernel::sql!(
+        "INSERT INTO knowledge_terms (tenant_id, term, chunks)
+         SELECT $1, l.lexeme, -count(*)::int
+           FROM document_chunks c, unnest(c.tsv) AS l
+          WHERE c.tenant_id = $1 AND c.document_id = $2
+          GROUP BY l.lexeme
+          ORDER BY l.lexeme
+         ON CONFLICT (tenant_id, term) DO UPDATE SET chunks = knowledge_terms.chunks + EXCLUDED.chunks"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query_scalar(kernel::sql!(
         "DELETE FROM documents WHERE tenant_id = $1 AND id = $2 RETURNING sha256"
     ))

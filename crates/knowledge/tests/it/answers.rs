@@ -277,6 +277,8 @@ async fn running_ingestion_again_leaves_one_chunk_set() {
 
     // The same version's job run twice more at once, as after a crash
     // between the work and its record.
+    let words = ["refund", "days", "receipt"];
+    let counted = counts(&app, &owner, &words).await;
     let tenant = testkit::tenant_of(&app.get("/api/v1/me").bearer(&owner).send().await.json());
     let mut tx = app.state.db().tenant(&app.access(tenant)).await.unwrap();
     let job = knowledge::ingest::IngestDocument { document_id: id.parse().unwrap(), version: 1 };
@@ -298,6 +300,7 @@ async fn running_ingestion_again_leaves_one_chunk_set() {
         v["items"].as_array().unwrap().iter().map(|c| c["text"].clone()).collect::<Vec<_>>()
     };
     assert_eq!(texts(&after), texts(&before));
+    assert_eq!(counts(&app, &owner, &words).await, counted, "word counts of one chunk set");
 }
 
 #[tokio::test]

@@ -332,3 +332,63 @@ async fn members_search_and_business_manages() {
     let r = app.put("/api/v1/knowledge/settings").bearer(&business).json(&json!({})).send().await;
     r.assert_problem(403, "permission_denied");
 }
+
+#[tokio::test]
+async fn full_text_knows_word_counts_and_dotted_names() {
+    let app = TestApp::builder().background().build().await;
+    let owner = company(&app, "lexical").await;
+    let json_doc = paste(
+        &app,
+        &owner,
+        "Serialising",
+        "Use json.dumps(obj, indent=4) to print a value nicely.",
+    )
+    .await;
+    let values = paste(
+        &app,
+        &owner,
+        "Values",
+        "Every value has a type. A value can be compared with another value.",
+    )
+    .await;
+
+    // Both chunks hold "value"; only one holds the parts of `json.dumps`.
+    assert_eq!(counts(&app, &owner, &["value", "dumps", "absent"]).await, (2, vec![2, 1, 0]));
+
+    // A part of a dotted name finds it, and the rarer word decides the
+    // order: "dumps" is in one chunk, "value" in both.
+    for query in ["dumps", "what does json dumps do", "dumps value"] {
+        let r = app
+            .post("/api/v1/search")
+            .bearer(&owner)
+            .json(&json!({ "query": query, "mode": "text" }))
+            .send()
+            .await;
+        r.assert_status(200);
+        let hits = r.json()["hits"].as_array().unwrap().clone();
+        assert_eq!(hits[0]["document_id"], json_doc.as_str(), "{query}: {hits:?}");
+        let score = hits[0]["scores"]["text_score"].as_f64().unwrap();
+        assert!(score > 0.0 && score < 1.0, "{score}");
+    }
+
+    // Replacing and deleting move the counts with the chunks.
+    let (ct, body) = multipart(&[("file", Some("values.txt"), b"Types are checked at run time.")]);
+    app.put(&format!("/api/v1/documents/{values}/file"))
+        .bearer(&owner)
+        .raw(&ct, body)
+        .send()
+        .await
+        .assert_status(202);
+    testkit::eventually(std::time::Duration::from_secs(60), "the new version", || async {
+        let d = app.get(&format!("/api/v1/documents/{values}")).bearer(&owner).send().await.json();
+        (d["status"] == "ready" && d["version"] == 2).then_some(())
+    })
+    .await;
+    assert_eq!(counts(&app, &owner, &["value", "types", "checked"]).await, (2, vec![1, 1, 1]));
+    app.delete(&format!("/api/v1/documents/{json_doc}"))
+        .bearer(&owner)
+        .send()
+        .await
+        .assert_status(204);
+    assert_eq!(counts(&app, &owner, &["value", "dumps", "checked"]).await, (1, vec![0, 0, 1]));
+}

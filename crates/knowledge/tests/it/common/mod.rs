@@ -220,3 +220,12 @@ pub fn docx(paragraphs: &[(&str, &str)], table: &[Vec<&str>]) -> Vec<u8> {
     }
     buf.into_inner()
 }
+
+/// The company's word counts behind BM25, read as search reads them.
+pub async fn counts(app: &TestApp, token: &str, words: &[&str]) -> (i64, Vec<i64>) {
+    let tenant = testkit::tenant_of(&app.get("/api/v1/me").bearer(token).send().await.json());
+    let mut tx = app.state.db().tenant(&app.access(tenant)).await.unwrap();
+    let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    let languages = knowledge::repo::chunks::languages(&mut tx).await.unwrap();
+    knowledge::repo::chunks::term_counts(&mut tx, &words, &languages).await.unwrap()
+}
