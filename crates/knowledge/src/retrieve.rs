@@ -17,10 +17,8 @@ use crate::model::{Hit, Scores, Settings};
 use crate::repo::{self, DocumentFilter};
 use crate::{Knowledge, lexical, query};
 
-/// Reciprocal-rank fusion's constant (Cormack et al. use 60): the smaller
-/// value, which lets the first few places of each ranking count for more,
-/// ranked better on `bench/knowledge_eval` (hybrid recall@10 0.73 → 0.77).
-const RRF_K: f64 = 10.0;
+/// Reciprocal-rank fusion's constant (Cormack et al.).
+const RRF_K: f64 = 60.0;
 /// Share of the query's words that makes a chunk relevant without the
 /// vector's say-so.
 const COVERAGE_BAR: f64 = 0.75;
