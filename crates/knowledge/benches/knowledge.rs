@@ -350,18 +350,24 @@ async fn search() {
          CREATE INDEX chunk_vectors_384 ON chunk_vectors
              USING hnsw ((embedding::vector(384)) vector_cosine_ops) WHERE dims = 384;
          CREATE INDEX chunk_vectors_model ON chunk_vectors (tenant_id, model, document_id);
-         CREATE INDEX document_chunks_tsv ON document_chunks USING gin (tenant_id, tsv);",
+         CREATE INDEX document_chunks_tsv ON document_chunks USING gin (tenant_id, tsv);
+         INSERT INTO knowledge_terms (tenant_id, term, chunks)
+         SELECT c.tenant_id, l.lexeme, count(*) FROM document_chunks c, unnest(c.tsv) AS l
+          GROUP BY c.tenant_id, l.lexeme;",
     )
     .execute(&mut su)
     .await
     .unwrap();
-    for table in ["chunk_vectors", "document_chunks", "documents"] {
+    for table in ["chunk_vectors", "document_chunks", "documents", "knowledge_terms"] {
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE {table}")))
             .execute(&mut su)
             .await
             .unwrap();
     }
-    println!("HNSW + GIN indexes built in {:.0} s", built.elapsed().as_secs_f64());
+    println!(
+        "HNSW + GIN indexes built and words counted in {:.0} s",
+        built.elapsed().as_secs_f64()
+    );
     let mut queries: Vec<(usize, Vec<f32>, String)> = Vec::new();
     for s in samples {
         let mut q: Vec<f32> = s.1.iter().map(|x| x + rng.unit() * 0.05).collect();

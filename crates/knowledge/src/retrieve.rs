@@ -22,9 +22,12 @@ const RRF_K: f64 = 60.0;
 /// Share of the query's words that makes a chunk relevant without the
 /// vector's say-so.
 const COVERAGE_BAR: f64 = 0.75;
-/// A word in at most one chunk of this many is rare enough to bring the
-/// chunks holding it into the full-text candidates.
+/// A word in at most one chunk of this many, and in at most
+/// [`RARE_MAX_CHUNKS`], is rare enough to bring the chunks holding it into
+/// the full-text candidates (ranking which costs a read of each).
 const RARE_SHARE: i64 = 5;
+/// See [`RARE_SHARE`].
+const RARE_MAX_CHUNKS: i64 = 1_000;
 /// Rare words searched that way, rarest first.
 const RARE_TERMS: usize = 6;
 /// Chunks taken per rare word.
@@ -175,7 +178,7 @@ impl Knowledge {
                 let mut rare: Vec<(i64, &String)> = dfs
                     .iter()
                     .zip(&terms)
-                    .filter(|(df, _)| **df > 0 && **df * RARE_SHARE <= n)
+                    .filter(|(df, _)| **df > 0 && **df * RARE_SHARE <= n && **df <= RARE_MAX_CHUNKS)
                     .map(|(df, t)| (*df, t))
                     .collect();
                 rare.sort();
