@@ -23,6 +23,14 @@ CREATE FUNCTION knowledge_tsv(headings text, body text, lang regconfig) RETURNS 
         || to_tsvector(lang, body)
         || to_tsvector('simple', knowledge_name_parts(body));
 
+-- A query expression (`to_tsquery` syntax) stemmed in each of `configs` and
+-- OR-ed (NULL when no configuration keeps a word of it).
+CREATE FUNCTION knowledge_tsquery(expr text, configs text[]) RETURNS tsquery
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN (SELECT string_agg('(' || q::text || ')', ' | ')
+              FROM (SELECT to_tsquery(c::regconfig, expr) AS q FROM unnest(configs) AS c) s
+             WHERE numnode(q) > 0)::tsquery;
+
 -- In how many of a company's chunks each lexeme occurs (BM25's document
 -- frequency). Kept in the transaction that replaces or deletes a
 -- document's chunks, in one statement whose rows are locked in lexeme

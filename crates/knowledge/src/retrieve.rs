@@ -193,7 +193,7 @@ impl Knowledge {
                         PER_RARE_TERM,
                     )
                     .await?;
-                    found.extend(held.into_iter().map(|id| (id, 0.0, 3)));
+                    found.extend(held);
                 }
                 (found, Some((n, dfs)))
             }
@@ -215,7 +215,7 @@ impl Knowledge {
             s.vector_rank = Some(i + 1);
             s.fused += f64::from(wv) / (RRF_K + (i + 1) as f64);
         }
-        for (id, _, _) in &text {
+        for id in &text {
             scored.entry(*id).or_insert_with(blank);
         }
         let ids: Vec<Uuid> = scored.keys().copied().collect();

@@ -451,10 +451,7 @@ pub async fn holding_terms(
     sqlx::query_scalar(kernel::sql!(concat!(
         "SELECT DISTINCT x.id
            FROM unnest($2::text[]) AS t(term),
-                LATERAL (SELECT (SELECT string_agg('(' || e::text || ')', ' | ')
-                                   FROM (SELECT to_tsquery(l::regconfig, t.term) AS e
-                                           FROM unnest($3::text[]) AS l) s
-                                  WHERE numnode(e) > 0)::tsquery AS q) AS tq,
+                LATERAL (SELECT knowledge_tsquery(t.term, $3::text[]) AS q) AS tq,
                 LATERAL (SELECT c.id FROM document_chunks c
                           WHERE c.tenant_id = $1 AND c.tsv @@ tq.q AND ",
         in_documents!(),
@@ -478,31 +475,23 @@ pub async fn holding_terms(
 /// common words match tens of thousands).
 pub const PARTIAL_MATCHES_RANKED: i64 = 400;
 
-/// The chunks matching the query's terms, best first, in tiers: those
-/// holding every term, then (when fewer than `limit`) all but one, then
-/// any — the last ranked among at most [`PARTIAL_MATCHES_RANKED`] of them.
-/// Each tier is ranked by `ts_rank_cd` within itself; the returned number
-/// is the tier (0 = every term).
+/// The full-text candidates: the chunks matching the query's terms, in
+/// tiers — those holding every term, then (when fewer than `limit`) all but
+/// one, then any (among at most [`PARTIAL_MATCHES_RANKED`] of them), each
+/// tier cut by `ts_rank_cd`. Search ranks them by BM25 afterwards.
 pub async fn matching(
     tx: &mut TenantTx,
     q: &crate::query::TsQueries,
     languages: &[String],
     f: &DocumentFilter,
     limit: i64,
-) -> Result<Vec<(Uuid, f64, i32)>, sqlx::Error> {
+) -> Result<Vec<Uuid>, sqlx::Error> {
     let tenant = tx.tenant();
-    // Each expression stemmed in every configuration, OR-ed.
-    sqlx::query_as(kernel::sql!(concat!(
+    let rows: Vec<(Uuid, f64, i32)> = sqlx::query_as(kernel::sql!(concat!(
         "WITH q AS MATERIALIZED (
-             SELECT (SELECT string_agg('(' || x::text || ')', ' | ')
-                       FROM (SELECT to_tsquery(l::regconfig, $2) AS x FROM unnest($3::text[]) AS l) s
-                      WHERE numnode(x) > 0)::tsquery AS any_q,
-                    (SELECT string_agg('(' || x::text || ')', ' | ')
-                       FROM (SELECT to_tsquery(l::regconfig, $10) AS x FROM unnest($3::text[]) AS l) s
-                      WHERE numnode(x) > 0)::tsquery AS all_q,
-                    (SELECT string_agg('(' || x::text || ')', ' | ')
-                       FROM (SELECT to_tsquery(l::regconfig, $11) AS x FROM unnest($3::text[]) AS l) s
-                      WHERE numnode(x) > 0)::tsquery AS most_q),
+             SELECT knowledge_tsquery($2, $3::text[]) AS any_q,
+                    knowledge_tsquery($10, $3::text[]) AS all_q,
+                    knowledge_tsquery($11, $3::text[]) AS most_q),
          every_term AS MATERIALIZED (
              SELECT c.id, ts_rank_cd(c.tsv, q.any_q)::float8 AS rank
                FROM document_chunks c, q
@@ -546,5 +535,6 @@ pub async fn matching(
     .bind(q.most.as_deref())
     .bind(PARTIAL_MATCHES_RANKED)
     .fetch_all(&mut **tx)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
