@@ -1,6 +1,7 @@
 //! Local servers that speak the protocols of government and partner
 //! services Tessera calls but a test machine cannot reach: the NIC
-//! e-invoice registration portal (IRP). Tessera's own clients run against
+//! e-invoice registration portal (IRP) and Meta's Graph API (WhatsApp
+//! Cloud API and Instagram messaging). Tessera's own clients run against
 //! them unchanged — only the base URL differs — so tests and demos
 //! exercise the real request building, encryption, signatures and error
 //! handling.
@@ -9,6 +10,7 @@
 //! under `/_standin/` (inject faults, move its clock, read its public
 //! keys) that the real services do not have.
 
+pub mod graph;
 pub mod irp;
 
 use std::net::SocketAddr;
@@ -45,4 +47,11 @@ pub async fn serve<S>(
         }
     });
     Ok(Running { url, state, task })
+}
+
+/// `N` random bytes.
+pub(crate) fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).expect("the system's random source");
+    b
 }
