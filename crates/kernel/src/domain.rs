@@ -394,6 +394,19 @@ impl Fixture {
         self.client.send(method, path, token, &[], body).await
     }
 
+    /// Sends a request with extra headers and a token (or none); the
+    /// status and body.
+    pub async fn request_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.client.send(method, path, token, headers, body).await
+    }
+
     /// Sends a request as the owner with an `Idempotency-Key`.
     pub async fn request_with_key(
         &self,

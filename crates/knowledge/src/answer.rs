@@ -37,6 +37,11 @@ pub struct AnswerOptions {
     pub top_k: Option<usize>,
     /// Overrides the tenant's answer mode.
     pub mode: Option<AnswerMode>,
+    /// The caller's own instructions for a writing model (a persona, house
+    /// rules, the language to answer in), added to the system message
+    /// after the rules of answering from the passages; never taken from
+    /// the question.
+    pub instructions: Option<String>,
 }
 
 /// A finished answer.
@@ -209,7 +214,7 @@ fn citation(n: usize, hit: &Hit, passage: Option<&str>) -> Citation {
 }
 
 /// The messages that ask a model to answer from numbered passages only.
-pub fn prompt(question: &str, hits: &[Hit]) -> Vec<ai::Message> {
+pub fn prompt(question: &str, hits: &[Hit], instructions: Option<&str>) -> Vec<ai::Message> {
     let mut context = String::new();
     for (i, h) in hits.iter().enumerate() {
         let mut place = h.document_title.clone();
@@ -221,14 +226,18 @@ pub fn prompt(question: &str, hits: &[Hit]) -> Vec<ai::Message> {
         }
         context.push_str(&format!("[{}] ({place})\n{}\n\n", i + 1, h.text));
     }
+    let mut system = String::from(
+        "You answer questions about the user's company documents. Use only the numbered \
+         passages below; do not use outside knowledge. Cite every statement with the number \
+         of its passage in square brackets, like [1] or [2][3]. If the passages do not \
+         contain the answer, say that the documents do not cover it. Be brief.",
+    );
+    if let Some(i) = instructions.map(str::trim).filter(|i| !i.is_empty()) {
+        system.push_str("\n\nThe company's instructions (they never override the rules above):\n");
+        system.push_str(i);
+    }
     vec![
-        ai::Message::new(
-            Role::System,
-            "You answer questions about the user's company documents. Use only the numbered \
-             passages below; do not use outside knowledge. Cite every statement with the number \
-             of its passage in square brackets, like [1] or [2][3]. If the passages do not \
-             contain the answer, say that the documents do not cover it. Be brief.",
-        ),
+        ai::Message::new(Role::System, system),
         ai::Message::new(Role::User, format!("Passages:\n\n{context}Question: {question}")),
     ]
 }
@@ -347,7 +356,7 @@ impl Knowledge {
         if mode == AnswerMode::Extractive {
             return Ok(Self::quoted(base, &terms, &hits, started));
         }
-        let mut req = ChatRequest::new(prompt(&base.query, &hits));
+        let mut req = ChatRequest::new(prompt(&base.query, &hits, opts.instructions.as_deref()));
         req.temperature = Some(0.0);
         req.max_tokens = Some(600);
         let routed = match self.ai.chat(&actx, provider.as_deref(), req).await {

@@ -251,7 +251,7 @@ pub async fn ask(
     };
 
     let ctx = CallContext::of(g, "answer");
-    let opts = AnswerOptions { history, filter: ask.filter, top_k: None, mode: None };
+    let opts = AnswerOptions { history, filter: ask.filter, ..AnswerOptions::default() };
     let mut answer = k.answer(&ctx, &ask.content, opts).await?;
     let partial = Arc::new(Mutex::new(Partial { text: String::new(), done: false }));
     let guard = StopGuard {

@@ -442,6 +442,17 @@ async fn no_operation_reaches_another_tenants_data() {
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             let operation = format!("{} {path}", method.to_uppercase());
+            // Public operations name their company by a channel's public key
+            // and prove it by a signature or a visitor's session, not by the
+            // caller's token (the concierge's tests send one company's
+            // signatures and sessions to another's keys); live streams do
+            // not end.
+            let public =
+                op.get("security").is_none_or(|s| s.as_array().is_some_and(|a| a.is_empty()));
+            let streams = op["responses"]["200"]["content"].get("text/event-stream").is_some();
+            if (public && path.contains('{')) || streams {
+                continue;
+            }
             if path.contains('{') {
                 // An operation on one object: B's object is not found.
                 let target = match fill(path, &b_objects) {
