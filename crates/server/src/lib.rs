@@ -40,6 +40,7 @@ pub fn domains() -> Vec<Domain> {
         ai::domain(),
         knowledge::domain(),
         ledger::domain(),
+        concierge::domain(),
     ]
 }
 

@@ -117,6 +117,8 @@ impl TestAppBuilder {
         config.ai.allow_private_providers = true;
         // So do the stand-in IRP and e-way bill services.
         config.compliance.allow_private_endpoints = true;
+        // And the stand-in Graph API.
+        config.concierge.allow_private_endpoints = true;
         // Tests run side by side: one inference thread each.
         config.ai.threads = 1;
         config.ai.chat_parallel = 1;

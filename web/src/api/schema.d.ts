@@ -463,6 +463,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The company's channels. */
+        get: operations["list_channels"];
+        put?: never;
+        /**
+         * Connects a channel: a WhatsApp number (phone number id, app secret,
+         *     access token), an Instagram account, or a web widget. The answer holds
+         *     the webhook URL and verify token to paste into Meta, or the widget's
+         *     snippet.
+         */
+        post: operations["create_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel. */
+        get: operations["get_channel"];
+        /** Changes a channel (secrets left out are kept). */
+        put: operations["put_channel"];
+        post?: never;
+        /** Deletes a channel with its contacts and conversations. */
+        delete: operations["delete_channel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/chats": {
         parameters: {
             query?: never;
@@ -554,6 +596,221 @@ export interface paths {
         put?: never;
         /** Rates an answer. */
         post: operations["message_feedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concierge/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conversations per day and channel, first-response and resolution
+         *     times, bot-resolved and handed-off shares, ratings, top intents and the
+         *     questions the documents do not answer.
+         */
+        get: operations["analytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concierge/intents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The intents messages are classified into: the company's and the
+         *     built-in ones (`human`, `greeting`, `thanks`) it has not replaced.
+         */
+        get: operations["list_intents"];
+        put?: never;
+        /** Adds an intent (one named like a built-in one replaces it). */
+        post: operations["create_intent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concierge/intents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replaces an intent. */
+        put: operations["put_intent"];
+        post?: never;
+        /** Deletes an intent. */
+        delete: operations["delete_intent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concierge/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The bot's settings: persona, prompt, language, greeting, handoff rules,
+         *     business hours, rating, rate limit and retention.
+         */
+        get: operations["get_bot_settings"];
+        /** Changes the bot's settings. */
+        put: operations["put_bot_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concierge/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The company's approved WhatsApp templates. */
+        get: operations["list_templates"];
+        put?: never;
+        /** Adds a template approved in Meta's WhatsApp manager. */
+        post: operations["create_template"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concierge/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes a template. */
+        delete: operations["delete_template"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A contact. */
+        get: operations["get_contact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes a contact's name, phone, e-mail, tags or notes. */
+        patch: operations["update_contact"];
+        trace?: never;
+    };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Conversations, most recent first. */
+        get: operations["list_conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live changes of the inbox: `message` events (`{"conversation_id",
+         *     "message"}`) and `conversation` events (`{"conversation_id"}`) for
+         *     every conversation of the company.
+         */
+        get: operations["inbox_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation with its contact and messages. */
+        get: operations["get_conversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Resolves, reopens, snoozes or assigns a conversation, or gives it to
+         *     the bot or a person. Resolving asks for a rating when the company
+         *     wants one; a message after that begins a new conversation.
+         */
+        patch: operations["change_conversation"];
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An agent's reply, sent through the channel (the agent then holds the
+         *     conversation and the bot is silent), or a private note. On WhatsApp,
+         *     more than 24 hours after the customer last wrote, only a template.
+         */
+        post: operations["reply_conversation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -870,6 +1127,34 @@ export interface paths {
          *     bad line and nothing is kept.
          */
         post: operations["import_hsn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hooks/meta/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Meta's webhook verification: answers `hub.challenge` when `hub.mode`
+         *     is `subscribe` and `hub.verify_token` is the channel's, else 403.
+         */
+        get: operations["verify_webhook"];
+        put?: never;
+        /**
+         * Meta's webhook (WhatsApp Cloud API or Instagram messaging). The
+         *     `X-Hub-Signature-256` is checked over the raw body before anything is
+         *     read; then each message is stored once (a delivery repeated with the
+         *     same `wamid`/`mid` is ignored) and its reply queued, and each status
+         *     moves its message forward. Answered at once; a payload for another
+         *     account, or for no channel, is answered 200 and logged.
+         */
+        post: operations["receive_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2223,6 +2508,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/widget/{key}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live messages of the visitor's conversation (`message` events carrying
+         *     a `WidgetMessage`; a comment every 20 seconds keeps it open).
+         */
+        get: operations["widget_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/widget/{key}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The visitor's conversation so far. */
+        get: operations["widget_messages"];
+        put?: never;
+        /**
+         * A visitor writes. Stored at once and answered by the bot (or a person)
+         *     through the event stream.
+         */
+        post: operations["widget_send"];
+        delete?: never;
+        /** The browser's preflight for the widget's messages. */
+        options: operations["widget_preflight_messages"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/widget/{key}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts (or resumes, with `visitor_id`) a visitor's session in the web
+         *     widget: a token for the next calls and the conversation so far.
+         */
+        post: operations["start_widget_session"];
+        delete?: never;
+        /** The browser's preflight for starting a widget session. */
+        options: operations["widget_preflight_sessions"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -2325,6 +2673,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/widget.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The web widget's script. */
+        get: operations["widget_script"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2380,6 +2745,11 @@ export interface components {
          * @enum {string}
          */
         AccountKind: "asset" | "liability" | "equity" | "income" | "expense";
+        /** @description What a webhook delivery did. */
+        Acknowledged: {
+            /** @description Always true: Meta only needs the 200. */
+            received: boolean;
+        };
         /** @description A postal address. */
         Address: {
             /** @description Town or city. */
@@ -2394,6 +2764,14 @@ export interface components {
             pincode?: string | null;
             /** @description GST state code; `96` outside India. */
             state_code: components["schemas"]["PlaceOfSupply"];
+        };
+        /** @description An agent's reply. */
+        AgentReply: {
+            /** @description A private note for other agents, never sent. */
+            private?: boolean;
+            template?: components["schemas"]["TemplateUse"] | null;
+            /** @description The text (WhatsApp: within 24 hours of the customer's last message). */
+            text?: string | null;
         };
         /** @description Receivables or payables aging on a day. */
         Aging: {
@@ -2576,6 +2954,60 @@ export interface components {
             /** @description Sum of liabilities and equity (equal to the assets). */
             total_liabilities_and_equity: string;
         };
+        /** @description The bot's settings. */
+        BotSettings: {
+            /**
+             * @description Whether the bot answers at all (off: every conversation waits for a
+             *     person).
+             */
+            bot_enabled: boolean;
+            /** @description Ask for a 1–5 rating when a conversation is resolved. */
+            csat_enabled: boolean;
+            /** @description The first message of a new conversation (empty: none). */
+            greeting: string;
+            /**
+             * Format: int32
+             * @description Earlier messages a model sees.
+             */
+            history_turns: number;
+            /** @description Days closed. */
+            holidays: string[];
+            /**
+             * @description Weekly opening hours in the company's time zone (none: always
+             *     open).
+             */
+            hours: components["schemas"]["OpeningPeriod"][];
+            /** @description The language it answers in (`en`, `hi`…). */
+            language: string;
+            /**
+             * Format: int32
+             * @description Unanswered questions in a row before a person takes over (0: never).
+             */
+            max_unanswered: number;
+            /** @description Who the bot is ("Asha from Sunrise Travels, friendly and brief"). */
+            persona: string;
+            /**
+             * @description Instructions for a capable model (never followed from a customer's
+             *     message).
+             */
+            prompt: string;
+            /**
+             * Format: int32
+             * @description Messages a contact may send per minute; more are stored but not
+             *     answered.
+             */
+            rate_limit_per_minute: number;
+            /**
+             * Format: int32
+             * @description Days resolved conversations are kept.
+             */
+            retention_days: number;
+            /**
+             * Format: float
+             * @description Sentiment (-1 … 1) below which a person takes over.
+             */
+            sentiment_threshold: number;
+        };
         /** @description An IRN to cancel. */
         CancelEinvoice: {
             /** @description Why. */
@@ -2593,6 +3025,89 @@ export interface components {
             /** @description The reason, kept with it. */
             reason: string;
         };
+        /** @description A channel. */
+        Channel: {
+            /**
+             * @description Sites that may embed the widget (`https://shop.example`); empty:
+             *     any.
+             */
+            allowed_origins: string[];
+            /** @description The Graph API's base URL (a stand-in's, in tests and demos). */
+            api_base_url: string;
+            /** @description The Graph API version. */
+            api_version: string;
+            /**
+             * Format: date-time
+             * @description When created.
+             */
+            created_at: string;
+            /** @description Whether it receives and answers. */
+            enabled: boolean;
+            /** @description The WhatsApp phone number id or the Instagram account id. */
+            external_id?: string | null;
+            /** @description Whether the access token that sends messages is set (never shown). */
+            has_access_token: boolean;
+            /**
+             * @description Whether the app secret that signs webhooks is set (it is never
+             *     shown).
+             */
+            has_app_secret: boolean;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description Which kind. */
+            kind: components["schemas"]["ChannelKind"];
+            /** @description Its name in the console. */
+            name: string;
+            /** @description The key in its webhook and widget URLs. */
+            public_key: string;
+            /**
+             * @description The token Meta sends when verifying the webhook (paste it into
+             *     Meta's webhook settings).
+             */
+            verify_token: string;
+            /** @description The callback URL to paste into Meta's webhook settings. */
+            webhook_url?: string | null;
+            /** @description The widget's look. */
+            widget: components["schemas"]["WidgetLook"];
+            /** @description The snippet to put on a site (web channels). */
+            widget_snippet?: string | null;
+        };
+        /** @description A new channel or its changes. */
+        ChannelInput: {
+            /** @description The access token for sending (kept when omitted). */
+            access_token?: string | null;
+            /** @description Sites allowed to embed the widget. */
+            allowed_origins?: string[];
+            /** @description The Graph API's base URL (default `https://graph.facebook.com`). */
+            api_base_url?: string | null;
+            /** @description The Graph API version (default `v21.0`). */
+            api_version?: string | null;
+            /** @description Meta's app secret (kept when omitted). */
+            app_secret?: string | null;
+            /** @description Whether it receives and answers (default true). */
+            enabled?: boolean | null;
+            /**
+             * @description WhatsApp phone number id or Instagram account id (required for
+             *     those; digits).
+             */
+            external_id?: string | null;
+            /** @description Which kind (fixed once created). */
+            kind: components["schemas"]["ChannelKind"];
+            /** @description Its name. */
+            name: string;
+            /** @description The webhook verify token (made up when omitted). */
+            verify_token?: string | null;
+            /** @description The widget's look. */
+            widget?: components["schemas"]["WidgetLook"];
+        };
+        /**
+         * @description A kind of channel.
+         * @enum {string}
+         */
+        ChannelKind: "whatsapp" | "instagram" | "web";
         /** @description A chat. */
         Chat: {
             /**
@@ -2798,6 +3313,65 @@ export interface components {
             /** @description The cited passage. */
             snippet: string;
         };
+        /** @description The concierge's figures over a period. */
+        ConciergeAnalytics: {
+            /**
+             * Format: int64
+             * @description Resolved without a person.
+             */
+            bot_resolved: number;
+            /**
+             * Format: int64
+             * @description Conversations begun.
+             */
+            conversations: number;
+            /**
+             * Format: double
+             * @description Average rating (1–5).
+             */
+            csat_average?: number | null;
+            /**
+             * Format: int64
+             * @description Ratings given.
+             */
+            csat_responses: number;
+            /**
+             * Format: double
+             * @description Median seconds to the first reply.
+             */
+            first_response_p50_secs?: number | null;
+            /**
+             * Format: date
+             * @description From (inclusive).
+             */
+            from: string;
+            /**
+             * Format: int64
+             * @description Handed to a person.
+             */
+            handed_off: number;
+            /**
+             * Format: double
+             * @description Share handed to a person (0–1).
+             */
+            handoff_rate?: number | null;
+            /** @description Per day and channel. */
+            per_day: components["schemas"]["DayCount"][];
+            /**
+             * Format: double
+             * @description Median seconds to resolution.
+             */
+            resolution_p50_secs?: number | null;
+            /**
+             * Format: date
+             * @description To (inclusive).
+             */
+            to: string;
+            /** @description Most frequent intents. */
+            top_intents: components["schemas"]["IntentCount"][];
+            /** @description What the documents do not answer, most asked first. */
+            unanswered: components["schemas"]["Unanswered"][];
+        };
         /** @description Someone to reach at a party. */
         Contact: {
             email?: components["schemas"]["Email"] | null;
@@ -2806,6 +3380,208 @@ export interface components {
             /** @description Phone. */
             phone?: string | null;
         };
+        /** @description Changes to a contact. */
+        ContactChange: {
+            /** @description E-mail address. */
+            email?: string | null;
+            /** @description Name. */
+            name?: string | null;
+            /** @description Notes. */
+            notes?: string | null;
+            /** @description Phone number. */
+            phone?: string | null;
+            /** @description Tags (replace the old ones). */
+            tags?: string[] | null;
+        };
+        /** @description A conversation. */
+        Conversation: {
+            /**
+             * Format: uuid
+             * @description The agent it is assigned to.
+             */
+            assignee_id?: string | null;
+            /**
+             * Format: uuid
+             * @description The channel.
+             */
+            channel_id: string;
+            /** @description The channel's kind. */
+            channel_kind: string;
+            /**
+             * Format: uuid
+             * @description The contact.
+             */
+            contact_id: string;
+            /** @description The contact's name. */
+            contact_name: string;
+            /**
+             * Format: date-time
+             * @description When it began.
+             */
+            created_at: string;
+            /**
+             * Format: int32
+             * @description The customer's rating, 1–5.
+             */
+            csat?: number | null;
+            /**
+             * Format: date-time
+             * @description The first reply's time.
+             */
+            first_response_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When it went to a person.
+             */
+            handed_off_at?: string | null;
+            /** @description `bot` or `human`: while a person holds it the bot is silent. */
+            handled_by: string;
+            /**
+             * @description Why it went to a person: `asked`, `sentiment`, `unanswered`,
+             *     `intent` or `agent`.
+             */
+            handoff_reason?: string | null;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description The last message's intent. */
+            last_intent?: string | null;
+            /** @description The last message's text. */
+            last_message?: string | null;
+            /**
+             * Format: date-time
+             * @description When the last message came or went.
+             */
+            last_message_at: string;
+            /**
+             * Format: float
+             * @description The last message's sentiment (-1 … 1).
+             */
+            last_sentiment?: number | null;
+            /**
+             * Format: date-time
+             * @description When resolved.
+             */
+            resolved_at?: string | null;
+            /** @description `bot` or `agent`. */
+            resolved_by?: string | null;
+            /**
+             * Format: date-time
+             * @description Until when it is snoozed.
+             */
+            snoozed_until?: string | null;
+            /** @description `open`, `pending`, `snoozed` or `resolved`. */
+            status: string;
+            /**
+             * Format: int32
+             * @description Questions in a row the knowledge base could not answer.
+             */
+            unanswered: number;
+        };
+        /** @description A change of a conversation's state. */
+        ConversationChange: {
+            /**
+             * Format: uuid
+             * @description Assign to a member (null with `unassign`).
+             */
+            assignee_id?: string | null;
+            /**
+             * @description `human`: an agent takes it (the bot goes silent); `bot`: the bot
+             *     answers again.
+             */
+            handled_by?: string | null;
+            /**
+             * Format: date-time
+             * @description Until when, for `snoozed`.
+             */
+            snoozed_until?: string | null;
+            status?: components["schemas"]["ConversationStatus"] | null;
+            /** @description Remove the assignee. */
+            unassign?: boolean;
+        };
+        /** @description A conversation with its contact and messages. */
+        ConversationDetail: components["schemas"]["Conversation"] & {
+            /** @description The contact. */
+            contact: components["schemas"]["CustomerContact"];
+            /** @description The messages, oldest first. */
+            messages: components["schemas"]["ConversationMessage"][];
+        };
+        /** @description A message. */
+        ConversationMessage: {
+            /**
+             * @description How the bot answered: `extractive`, `generative`, `not_covered`,
+             *     `intent`, `handoff`, `hours`…
+             */
+            answer_mode?: string | null;
+            /**
+             * Format: uuid
+             * @description The agent who wrote it.
+             */
+            author_id?: string | null;
+            /** @description Its text. */
+            body: string;
+            /**
+             * @description The knowledge chunks an answer was made from (never shown to the
+             *     customer).
+             */
+            chunk_ids: string[];
+            /**
+             * Format: uuid
+             * @description The conversation.
+             */
+            conversation_id: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            created_at: string;
+            /** @description `in` (from the contact), `out` (to them) or `note` (private). */
+            direction: string;
+            /** @description Its entities (inbound). */
+            entities: components["schemas"]["MessageEntity"][];
+            /** @description Why it failed. */
+            error?: string | null;
+            /** @description The channel's id for it (`wamid.…`). */
+            external_id?: string | null;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description Its intent (inbound). */
+            intent?: string | null;
+            /**
+             * @description `text`, `template`, `interactive`, `media`, `location`, `contacts`,
+             *     `note` or `unsupported`.
+             */
+            kind: string;
+            /** @description Media, location, template variables… */
+            payload: Record<string, never>;
+            /**
+             * Format: uuid
+             * @description The message it answers.
+             */
+            reply_to?: string | null;
+            /** @description `contact`, `bot`, `agent` or `system`. */
+            sender: string;
+            /**
+             * Format: float
+             * @description Its sentiment, -1 … 1 (inbound).
+             */
+            sentiment?: number | null;
+            /**
+             * @description `received`, `ignored` (rate limited), `queued`, `sent`,
+             *     `delivered`, `read` or `failed`.
+             */
+            status: string;
+        };
+        /**
+         * @description Where a conversation stands.
+         * @enum {string}
+         */
+        ConversationStatus: "open" | "pending" | "snoozed" | "resolved";
         /** @description A provider to add. */
         CreateProvider: {
             /** @description The API key (stored encrypted; never shown again). */
@@ -2857,6 +3633,41 @@ export interface components {
         };
         /** @description An ISO 4217 currency code (three letters, stored upper-cased). */
         Currency: string;
+        /** @description Someone who wrote on a channel. */
+        CustomerContact: {
+            /**
+             * Format: uuid
+             * @description The channel.
+             */
+            channel_id: string;
+            /**
+             * Format: date-time
+             * @description When first seen.
+             */
+            created_at: string;
+            /** @description Their e-mail address. */
+            email?: string | null;
+            /** @description Their id on the channel (`wa_id`, Instagram-scoped id, visitor id). */
+            external_id: string;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When they last wrote (WhatsApp's 24-hour window runs from here).
+             */
+            last_inbound_at?: string | null;
+            /** @description Their name. */
+            name: string;
+            /** @description Agents' notes. */
+            notes: string;
+            /** @description Their phone number. */
+            phone?: string | null;
+            /** @description Tags. */
+            tags: string[];
+        };
         /**
          * @description What an assistant (or a person) needs to know about a customer before
          *     talking to them: details, what is owed and overdue, credit used, and the
@@ -2887,6 +3698,21 @@ export interface components {
             recent_documents: components["schemas"]["DocumentSummary"][];
             /** @description The latest receipts (10). */
             recent_receipts: components["schemas"]["Payment"][];
+        };
+        /** @description Conversations on one day on one channel kind. */
+        DayCount: {
+            /** @description `whatsapp`, `instagram` or `web`. */
+            channel: string;
+            /**
+             * Format: int64
+             * @description Conversations begun.
+             */
+            conversations: number;
+            /**
+             * Format: date
+             * @description The day (UTC).
+             */
+            day: string;
         };
         /** @description A delivery as the API shows it. */
         Delivery: {
@@ -3333,7 +4159,7 @@ export interface components {
          * @description An event type (`member.invited`), a prefix (`member.*`) or `*` (see `GET /api/v1/event-types`).
          * @enum {string}
          */
-        EventPattern: "*" | "api_key.*" | "api_key.created" | "api_key.revoked" | "document.*" | "document.failed" | "document.ready" | "einvoice.*" | "einvoice.generated" | "invoice.*" | "invoice.cancelled" | "invoice.issued" | "invoice.overdue" | "invoice.paid" | "payment.*" | "payment.recorded" | "tenant.*" | "tenant.updated" | "user.*" | "user.deactivated" | "user.invited" | "user.joined" | "user.reactivated" | "user.roles_changed";
+        EventPattern: "*" | "api_key.*" | "api_key.created" | "api_key.revoked" | "conversation.*" | "conversation.handed_off" | "conversation.resolved" | "document.*" | "document.failed" | "document.ready" | "einvoice.*" | "einvoice.generated" | "invoice.*" | "invoice.cancelled" | "invoice.issued" | "invoice.overdue" | "invoice.paid" | "payment.*" | "payment.recorded" | "tenant.*" | "tenant.updated" | "user.*" | "user.deactivated" | "user.invited" | "user.joined" | "user.reactivated" | "user.roles_changed";
         /** @description An event type. */
         EventType: {
             /** @description What it means. */
@@ -3592,6 +4418,50 @@ export interface components {
         };
         /** @description An HSN (4–8 digits) or SAC (6 digits starting 99) code; whether it fits the item (goods or service) is checked with the item. */
         HsnSac: string;
+        /** @description An intent: what a customer wants, with examples, and what the bot does. */
+        Intent: {
+            /** @description What the bot does. */
+            action: components["schemas"]["IntentAction"];
+            /** @description Built in (a company intent of the same name replaces it). */
+            builtin: boolean;
+            /** @description Example messages. */
+            examples: string[];
+            /**
+             * Format: uuid
+             * @description Its id (none for a built-in one).
+             */
+            id?: string | null;
+            /** @description `snake_case`. */
+            name: string;
+            /** @description The reply or question. */
+            reply: string;
+        };
+        /**
+         * @description What the bot does with a message of an intent.
+         * @enum {string}
+         */
+        IntentAction: "answer" | "handoff" | "reply" | "clarify";
+        /** @description How often an intent came. */
+        IntentCount: {
+            /** @description The intent (`none` when no intent matched). */
+            intent: string;
+            /**
+             * Format: int64
+             * @description Messages.
+             */
+            messages: number;
+        };
+        /** @description A new intent or its changes. */
+        IntentInput: {
+            /** @description What the bot does. */
+            action: components["schemas"]["IntentAction"];
+            /** @description Example messages, 1–50. */
+            examples: string[];
+            /** @description `snake_case`, 1–40. */
+            name: string;
+            /** @description The reply for `reply`, the question for `clarify`. */
+            reply?: string;
+        };
         /** @description An invitation. */
         Invitation: {
             /**
@@ -4289,6 +5159,51 @@ export interface components {
             /** @description The asker stopped the answer before it finished. */
             stopped: boolean;
         };
+        /** @description An entity found in a message. */
+        MessageEntity: {
+            /** @description `order_number`, `email`, `phone`, `amount` or `date`. */
+            kind: string;
+            /** @description The text as written. */
+            text: string;
+            /**
+             * @description The normalised value (digits of a phone number, an amount as a
+             *     decimal string, a date as `YYYY-MM-DD`).
+             */
+            value: string;
+        };
+        /** @description An approved WhatsApp template. */
+        MessageTemplate: {
+            /** @description Its body with `{{1}}`, `{{2}}`… */
+            body: string;
+            /**
+             * Format: date-time
+             * @description When added.
+             */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description Its language. */
+            language: string;
+            /** @description Its name as approved by Meta. */
+            name: string;
+            /**
+             * Format: int32
+             * @description How many variables.
+             */
+            variables: number;
+        };
+        /** @description A new template. */
+        MessageTemplateInput: {
+            /** @description The body, with `{{1}}`, `{{2}}`… in order. */
+            body: string;
+            /** @description Its language (default `en`). */
+            language?: string | null;
+            /** @description Its name as approved by Meta. */
+            name: string;
+        };
         /**
          * @description How goods travel.
          * @enum {string}
@@ -4365,6 +5280,15 @@ export interface components {
             slug?: components["schemas"]["Slug"] | null;
             state?: components["schemas"]["StateCode"] | null;
             time_zone?: components["schemas"]["TimeZone"] | null;
+        };
+        /** @description One opening period of a weekday. */
+        OpeningPeriod: {
+            /** @description Closing time, `HH:MM`, after `open`. */
+            close: string;
+            /** @description `mon` … `sun`. */
+            day: string;
+            /** @description Opening time, `HH:MM`. */
+            open: string;
         };
         /** @description One page of a list. */
         Page_ApiKey: {
@@ -4514,6 +5438,98 @@ export interface components {
                 page?: number | null;
                 /** @description Its text. */
                 text: string;
+            }[];
+            /** @description Pass as `cursor` to get the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
+        Page_Conversation: {
+            /** @description The items, in the list's order. */
+            items: {
+                /**
+                 * Format: uuid
+                 * @description The agent it is assigned to.
+                 */
+                assignee_id?: string | null;
+                /**
+                 * Format: uuid
+                 * @description The channel.
+                 */
+                channel_id: string;
+                /** @description The channel's kind. */
+                channel_kind: string;
+                /**
+                 * Format: uuid
+                 * @description The contact.
+                 */
+                contact_id: string;
+                /** @description The contact's name. */
+                contact_name: string;
+                /**
+                 * Format: date-time
+                 * @description When it began.
+                 */
+                created_at: string;
+                /**
+                 * Format: int32
+                 * @description The customer's rating, 1–5.
+                 */
+                csat?: number | null;
+                /**
+                 * Format: date-time
+                 * @description The first reply's time.
+                 */
+                first_response_at?: string | null;
+                /**
+                 * Format: date-time
+                 * @description When it went to a person.
+                 */
+                handed_off_at?: string | null;
+                /** @description `bot` or `human`: while a person holds it the bot is silent. */
+                handled_by: string;
+                /**
+                 * @description Why it went to a person: `asked`, `sentiment`, `unanswered`,
+                 *     `intent` or `agent`.
+                 */
+                handoff_reason?: string | null;
+                /**
+                 * Format: uuid
+                 * @description Its id.
+                 */
+                id: string;
+                /** @description The last message's intent. */
+                last_intent?: string | null;
+                /** @description The last message's text. */
+                last_message?: string | null;
+                /**
+                 * Format: date-time
+                 * @description When the last message came or went.
+                 */
+                last_message_at: string;
+                /**
+                 * Format: float
+                 * @description The last message's sentiment (-1 … 1).
+                 */
+                last_sentiment?: number | null;
+                /**
+                 * Format: date-time
+                 * @description When resolved.
+                 */
+                resolved_at?: string | null;
+                /** @description `bot` or `agent`. */
+                resolved_by?: string | null;
+                /**
+                 * Format: date-time
+                 * @description Until when it is snoozed.
+                 */
+                snoozed_until?: string | null;
+                /** @description `open`, `pending`, `snoozed` or `resolved`. */
+                status: string;
+                /**
+                 * Format: int32
+                 * @description Questions in a row the knowledge base could not answer.
+                 */
+                unanswered: number;
             }[];
             /** @description Pass as `cursor` to get the next page; absent on the last page. */
             next_cursor?: string | null;
@@ -5379,7 +6395,7 @@ export interface components {
          * @description A permission, `resource:action` (see `GET /api/v1/permissions`).
          * @enum {string}
          */
-        PermissionName: "accounts:write" | "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "bills:read" | "bills:write" | "books:lock" | "books:read" | "books:settings" | "chats:admin" | "documents:read" | "documents:write" | "einvoices:cancel" | "einvoices:generate" | "gst:returns" | "gst:settings" | "invoices:cancel" | "invoices:create" | "invoices:credit" | "invoices:issue" | "invoices:read" | "items:create" | "items:read" | "items:update" | "jobs:read" | "jobs:write" | "journals:create" | "knowledge:admin" | "knowledge:ask" | "parties:create" | "parties:read" | "parties:update" | "payments:create" | "payments:read" | "quotations:create" | "quotations:issue" | "quotations:read" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
+        PermissionName: "accounts:write" | "ai:admin" | "ai:use" | "ai_usage:read" | "api_keys:read" | "api_keys:write" | "audit:read" | "bills:read" | "bills:write" | "books:lock" | "books:read" | "books:settings" | "channels:manage" | "chats:admin" | "conversations:read" | "conversations:reply" | "documents:read" | "documents:write" | "einvoices:cancel" | "einvoices:generate" | "gst:returns" | "gst:settings" | "invoices:cancel" | "invoices:create" | "invoices:credit" | "invoices:issue" | "invoices:read" | "items:create" | "items:read" | "items:update" | "jobs:read" | "jobs:write" | "journals:create" | "knowledge:admin" | "knowledge:ask" | "parties:create" | "parties:read" | "parties:update" | "payments:create" | "payments:read" | "quotations:create" | "quotations:issue" | "quotations:read" | "roles:read" | "roles:write" | "tenant:read" | "tenant:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write";
         /** @description A permission of the catalog. */
         PermissionView: {
             /** @description What it allows. */
@@ -6207,6 +7223,15 @@ export interface components {
          * @enum {string}
          */
         TdsSection: "194C" | "194J-technical" | "194J-professional" | "194H" | "194I-machinery" | "194I-property" | "194Q";
+        /** @description A template to send. */
+        TemplateUse: {
+            /** @description Its language (default `en`). */
+            language?: string | null;
+            /** @description Its name. */
+            name: string;
+            /** @description `{{1}}`, `{{2}}`… in order. */
+            variables?: string[];
+        };
         /** @description A tenant (global table). */
         Tenant: {
             /**
@@ -6367,6 +7392,24 @@ export interface components {
             name: string;
             /** @description Opening balance (debit positive). */
             opening: string;
+        };
+        /**
+         * @description A question the knowledge base could not answer, with how often it was
+         *     asked (similar wording grouped).
+         */
+        Unanswered: {
+            /**
+             * Format: int64
+             * @description How often.
+             */
+            count: number;
+            /**
+             * Format: date-time
+             * @description When last asked.
+             */
+            last_asked_at: string;
+            /** @description The question, as first asked. */
+            question: string;
         };
         /**
          * @description A unit quantity code (`NOS`, `KGS`, `PCS`, …) as GST returns take it.
@@ -6575,6 +7618,57 @@ export interface components {
         WebhookWithSecret: components["schemas"]["Subscription"] & {
             /** @description The signing secret (`whsec_…`): verify `X-Tessera-Signature` with it. */
             secret: string;
+        };
+        /** @description How the web widget looks. */
+        WidgetLook: {
+            /** @description The accent colour, `#rrggbb`. */
+            color?: string | null;
+            /** @description The title on the chat window. */
+            title?: string | null;
+            /** @description The first message a visitor sees. */
+            welcome?: string | null;
+        };
+        /** @description A message as the visitor sees it. */
+        WidgetMessage: {
+            /** @description Its text. */
+            body: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            created_at: string;
+            /** @description `in` (the visitor's) or `out`. */
+            direction: string;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description `contact`, `bot` or `agent`. */
+            sender: string;
+        };
+        /** @description What a visitor sends. */
+        WidgetSend: {
+            /** @description The text. */
+            text: string;
+        };
+        /** @description A visitor's session in the web widget. */
+        WidgetSession: {
+            /** @description The conversation so far (not private notes). */
+            messages: components["schemas"]["WidgetMessage"][];
+            /** @description The bearer token for the widget's calls (`?token=` for events). */
+            token: string;
+            /** @description The visitor's id (kept by the widget for the next visit). */
+            visitor_id: string;
+            /** @description The widget's look. */
+            widget: components["schemas"]["WidgetLook"];
+        };
+        /** @description Starting a widget session. */
+        WidgetStart: {
+            /** @description The visitor's name, when the site knows it. */
+            name?: string | null;
+            /** @description A visitor id from an earlier session (keeps the conversation). */
+            visitor_id?: string | null;
         };
     };
     responses: {
@@ -8103,6 +9197,204 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    list_channels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Another channel has this account */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     list_chats: {
         parameters: {
             query?: {
@@ -8444,6 +9736,699 @@ export interface operations {
                 };
             };
             409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    analytics: {
+        parameters: {
+            query?: {
+                /** @description From (default 29 days before `to`). */
+                from?: string;
+                /** @description To (default today, UTC). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConciergeAnalytics"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_intents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Intent"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_intent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntentInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Intent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_intent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntentInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Intent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_intent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_bot_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_bot_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BotSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageTemplate"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageTemplateInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageTemplate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delete_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerContact"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    update_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerContact"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_conversations: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page (opaque: only cursors this
+                 *     server returned are accepted); absent or empty for the first page.
+                 */
+                cursor?: string;
+                /** @description `open`, `pending`, `snoozed` or `resolved`. */
+                status?: components["schemas"]["ConversationStatus"];
+                /** @description `bot` or `human`. */
+                handled_by?: string;
+                /** @description Assigned to this member. */
+                assignee_id?: string;
+                /** @description On this channel. */
+                channel_id?: string;
+                /** @description Words in the contact's name or id, or in the messages. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Conversation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    inbox_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `message` and `conversation` events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    change_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The contact has a newer open conversation */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reply_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentReply"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Resolved, or the 24-hour window closed (send a template) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: {
@@ -9344,6 +11329,106 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    verify_webhook: {
+        parameters: {
+            query?: {
+                /** @description `subscribe`. */
+                "hub.mode"?: string;
+                /** @description The channel's verify token. */
+                "hub.verify_token"?: string;
+                /** @description Echoed back when the token matches. */
+                "hub.challenge"?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The channel's public key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The challenge, echoed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Wrong mode or verify token, or no such channel */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    receive_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `sha256=` and the hex HMAC-SHA256 of the body under the app secret */
+                "X-Hub-Signature-256": string;
+            };
+            path: {
+                /** @description The channel's public key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        /** @description Meta's webhook payload */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Acknowledged"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The signature is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -13500,6 +15585,277 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    widget_events: {
+        parameters: {
+            query: {
+                /** @description The session token. */
+                token: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `message` events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    widget_messages: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The session token from starting a session */
+                "X-Widget-Session": string;
+            };
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetMessage"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    widget_send: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The session token from starting a session */
+                "X-Widget-Session": string;
+            };
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetSend"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    widget_preflight_messages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed methods and headers */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    start_widget_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The web channel's public key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetStart"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetSession"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The site may not embed this widget */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    widget_preflight_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed methods and headers */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -13705,6 +16061,30 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    widget_script: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The script */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/javascript": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

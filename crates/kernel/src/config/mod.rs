@@ -48,6 +48,8 @@ pub struct Config {
     pub ai: AiConfig,
     /// GST compliance: the IRP and e-way bill services companies reach.
     pub compliance: ComplianceConfig,
+    /// The concierge's channels.
+    pub concierge: ConciergeConfig,
     /// Master key for secrets at rest (base64 of 32 bytes). Unset: a key
     /// generated in `<data_dir>/secrets/master.key`. Set the same value on
     /// every node that shares a database.
@@ -65,6 +67,7 @@ impl Default for Config {
             webhooks: WebhooksConfig::default(),
             ai: AiConfig::default(),
             compliance: ComplianceConfig::default(),
+            concierge: ConciergeConfig::default(),
             http: HttpConfig::default(),
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
@@ -236,6 +239,7 @@ impl Default for JobsConfig {
                 ("default".to_string(), 4),
                 ("webhooks".to_string(), 8),
                 ("ingest".to_string(), 2),
+                ("concierge".to_string(), 4),
             ]),
             poll_interval_ms: 1000,
             lease_secs: 60,
@@ -259,6 +263,16 @@ pub struct ComplianceConfig {
     /// Allow IRP and e-way bill base URLs on private, loopback and
     /// link-local addresses (a local stand-in, or a GSP on the company's
     /// network); refused by default so a tenant cannot reach the host's.
+    pub allow_private_endpoints: bool,
+}
+
+/// The concierge's channel settings.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ConciergeConfig {
+    /// Allow Graph API base URLs on private, loopback and link-local
+    /// addresses (a local stand-in); refused by default so a tenant cannot
+    /// reach the host's network.
     pub allow_private_endpoints: bool,
 }
 

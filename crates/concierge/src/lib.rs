@@ -1,0 +1,216 @@
+//! The concierge: customers write on WhatsApp, Instagram or the web
+//! widget; the webhook is checked and acknowledged at once and the message
+//! stored; a job per message understands it (intent, entities, sentiment),
+//! routes it (answer from the knowledge base, a fixed reply, a clarifying
+//! question, or a person), and a job per reply sends it through the
+//! channel's API, once. Agents work the inbox: reply, note, assign,
+//! resolve, snooze; while a person holds a conversation the bot is silent.
+//!
+//! Webhooks and the widget carry no token: a channel's public key names
+//! the company (through a privileged lookup), and then the webhook's
+//! signature or the visitor's sealed session proves the request.
+
+pub mod error;
+pub mod graph;
+pub mod hours;
+pub mod http;
+mod isolation;
+pub mod jobs;
+pub mod meta;
+pub mod model;
+pub mod nlu;
+pub mod permissions;
+pub mod repo;
+pub mod service;
+pub mod widget;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use ai::{Ai, CallContext};
+use identity::Identity;
+use kernel::Domain;
+use kernel::db::{Authority, Db, TenantAccess};
+use kernel::domain::Startup;
+use kernel::ids::TenantId;
+use knowledge::Knowledge;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+pub use error::ConciergeError;
+
+kernel::event!(
+    /// A conversation went to a person.
+    pub CONVERSATION_HANDED_OFF = "conversation.handed_off", "A conversation was handed to a person (the reason is in the payload)"
+);
+kernel::event!(
+    /// A conversation was resolved.
+    pub CONVERSATION_RESOLVED = "conversation.resolved", "A conversation was resolved by an agent"
+);
+
+/// A change the inbox and the widget follow live.
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// The company.
+    pub tenant: TenantId,
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// Its contact.
+    pub contact_id: Uuid,
+    /// A new or changed message, or `None` when the conversation changed.
+    pub message: Option<model::ConversationMessage>,
+}
+
+/// The concierge's service.
+pub struct Concierge {
+    db: Db,
+    authority: Authority,
+    knowledge: Arc<Knowledge>,
+    ai: Arc<Ai>,
+    identity: Arc<Identity>,
+    secrets: kernel::crypto::SecretBox,
+    allow_private: bool,
+    http: reqwest::Client,
+    public_url: String,
+    live: broadcast::Sender<Live>,
+    intents: Mutex<HashMap<TenantId, Arc<IntentIndex>>>,
+}
+
+/// A company's intents with their examples embedded.
+#[derive(Debug)]
+pub struct IntentIndex {
+    /// A hash of the intents it was built from.
+    pub key: u64,
+    /// The intents.
+    pub intents: Vec<nlu::IntentDef>,
+    /// The embedding model.
+    pub model: String,
+    /// Per intent, its examples' vectors.
+    pub vectors: Vec<Vec<Vec<f32>>>,
+}
+
+impl std::fmt::Debug for Concierge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Concierge").finish_non_exhaustive()
+    }
+}
+
+kernel::service_extractor!(
+    /// The concierge, for handlers.
+    pub struct ConciergeService(Concierge);
+);
+
+impl Concierge {
+    /// The service, on the knowledge base and AI runtime built before it.
+    pub fn start(s: &Startup) -> anyhow::Result<Arc<Concierge>> {
+        let http = kernel::outbound::client_builder()
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot build the Graph API client: {e}"))?;
+        Ok(Arc::new(Concierge {
+            db: s.db.clone(),
+            authority: s.authority().clone(),
+            knowledge: s.get::<Knowledge>()?,
+            ai: s.get::<Ai>()?,
+            identity: s.get::<Identity>()?,
+            secrets: s.secrets.clone(),
+            allow_private: s.config.concierge.allow_private_endpoints,
+            http,
+            public_url: s.public_url.trim_end_matches('/').to_string(),
+            live: broadcast::channel(1024).0,
+            intents: Mutex::default(),
+        }))
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The knowledge base the bot answers from.
+    pub fn knowledge(&self) -> &Arc<Knowledge> {
+        &self.knowledge
+    }
+
+    /// Live changes of every company (filter by tenant).
+    pub fn subscribe(&self) -> broadcast::Receiver<Live> {
+        self.live.subscribe()
+    }
+
+    pub(crate) fn publish(&self, l: Live) {
+        let _ = self.live.send(l);
+    }
+
+    /// Access to the company a channel's public key names, with the
+    /// channel's id; `None` for an unknown or disabled channel.
+    pub(crate) async fn route(
+        &self,
+        key: &str,
+    ) -> Result<Option<(TenantAccess, Uuid)>, sqlx::Error> {
+        if key.is_empty() || key.len() > 64 {
+            return Ok(None);
+        }
+        let found = repo::channels::route(self.authority.worker_pool(), key).await?;
+        Ok(found.map(|(t, c)| (self.authority.tenant(TenantId::from_uuid(t)), c)))
+    }
+
+    /// The company's intents with their examples embedded (cached until
+    /// they change).
+    pub(crate) async fn intent_index(
+        &self,
+        access: &TenantAccess,
+        defs: Vec<nlu::IntentDef>,
+    ) -> Result<Arc<IntentIndex>, ai::AiError> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for d in &defs {
+            d.name.hash(&mut h);
+            d.examples.hash(&mut h);
+            d.action.as_str().hash(&mut h);
+            d.reply.hash(&mut h);
+        }
+        let key = h.finish();
+        if let Some(ix) =
+            self.intents.lock().unwrap_or_else(|e| e.into_inner()).get(&access.tenant())
+            && ix.key == key
+        {
+            return Ok(ix.clone());
+        }
+        let examples = nlu::all_examples(&defs);
+        let ctx = CallContext::system(access, "concierge.intents");
+        let (info, e) = self.ai.embed(&ctx, None, &examples).await?;
+        let by_text: HashMap<&str, &Vec<f32>> =
+            examples.iter().map(String::as_str).zip(e.vectors.iter()).collect();
+        let vectors = defs
+            .iter()
+            .map(|d| {
+                d.examples
+                    .iter()
+                    .filter_map(|x| by_text.get(x.as_str()).map(|v| (*v).clone()))
+                    .collect()
+            })
+            .collect();
+        let ix = Arc::new(IntentIndex { key, intents: defs, model: info.model, vectors });
+        self.intents.lock().unwrap_or_else(|e| e.into_inner()).insert(access.tenant(), ix.clone());
+        Ok(ix)
+    }
+}
+
+/// Cosine similarity.
+pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (na * nb).max(f32::MIN_POSITIVE)
+}
+
+/// The concierge's declaration.
+pub fn domain() -> Domain {
+    Domain::new(
+        "concierge",
+        "WhatsApp, Instagram and web chat answered from the knowledge base, with a human inbox",
+    )
+    .routes(http::routes())
+    .service(|s| async move { Concierge::start(&s) })
+    .periodic("concierge.housekeeping", "0 */5 * * * *", jobs::Housekeeping {})
+    .isolation(|fx| async move { isolation::fixture(&fx).await })
+}
