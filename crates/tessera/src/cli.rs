@@ -52,7 +52,7 @@ pub enum Command {
     /// Background jobs of every tenant (for operators).
     #[command(subcommand)]
     Jobs(JobsCommand),
-    /// Local stand-ins for government services, for trying things out and
+    /// Local stand-ins for government and partner services, for trying things out and
     /// for tests: they speak the real protocol, keep everything in memory
     /// and sign with published test keys.
     #[command(subcommand)]
@@ -68,6 +68,18 @@ pub enum StandinCommand {
     Irp {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 8088)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
+    /// Meta's Graph API as WhatsApp and Instagram channels send through it:
+    /// accepts messages with the access token `standin-graph-token`, lists
+    /// them at `/_standin/messages`, and fails on request
+    /// (`POST /_standin/faults`).
+    Graph {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8089)]
         port: u16,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1")]

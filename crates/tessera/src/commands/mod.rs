@@ -40,6 +40,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             shutdown_signal().await;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Standin(crate::cli::StandinCommand::Graph { port, bind }) => {
+            quiet_logging();
+            let graph =
+                standin::graph::start_on((bind, port).into(), standin::graph::Config::default())
+                    .await?;
+            println!(
+                "stand-in Graph API on {} (access token `standin-graph-token`; sent messages at {}/_standin/messages)",
+                graph.url, graph.url
+            );
+            shutdown_signal().await;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
