@@ -17,7 +17,7 @@
   root.innerHTML =
     '<style>' +
     ':host{all:initial}' +
-    '.launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:28px;border:0;color:#fff;font:600 24px system-ui;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);z-index:2147483646}' +
+    '.launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:28px;border:0;color:#fff;font:600 24px system-ui;display:flex;align-items:center;justify-content:center;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);z-index:2147483646}' +
     '.panel{position:fixed;right:20px;bottom:88px;width:340px;max-width:calc(100vw - 40px);height:460px;max-height:calc(100vh - 120px);display:none;flex-direction:column;background:#fff;border-radius:12px;box-shadow:0 8px 24px rgba(0,0,0,.25);overflow:hidden;font:14px/1.4 system-ui,sans-serif;color:#1f2937;z-index:2147483647}' +
     '.panel.open{display:flex}' +
     '.head{padding:12px 14px;color:#fff;font-weight:600}' +
@@ -30,7 +30,7 @@
     'input{flex:1;border:0;padding:12px;font:inherit;outline:none}' +
     'button.send{border:0;background:none;padding:0 14px;font:600 14px system-ui;cursor:pointer}' +
     '</style>' +
-    '<button class="launcher" type="button" aria-label="Chat with us">💬</button>' +
+    '<button class="launcher" type="button" aria-label="Chat with us"><svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h12a2 2 0 0 1 2 2z"/></svg></button>' +
     '<div class="panel" role="dialog" aria-label="Chat">' +
     '<div class="head"></div><div class="log" aria-live="polite"></div>' +
     '<form><input name="text" autocomplete="off" placeholder="Type a message…" aria-label="Message" maxlength="4096">' +

@@ -50,7 +50,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(put_intent, delete_intent))
         .routes(routes!(list_templates, create_template))
         .routes(routes!(delete_template))
-        .routes(routes!(analytics))
+        .routes(routes!(concierge_analytics))
 }
 
 // ---------------------------------------------------------------- webhooks
@@ -834,7 +834,7 @@ pub struct PeriodQuery {
 /// questions the documents do not answer.
 #[utoipa::path(get, path = "/api/v1/concierge/analytics", tag = TAG, params(PeriodQuery), security(("bearer" = ["conversations:read"])),
     responses((status = 200, body = ConciergeAnalytics), (status = 422, body = kernel::error::Problem)))]
-pub async fn analytics(
+pub async fn concierge_analytics(
     c: ConciergeService,
     g: Granted<ConversationsRead>,
     Query(p): Query<PeriodQuery>,

@@ -96,6 +96,13 @@ pub fn customer_text(answer: &str) -> String {
             lines.push(t);
         }
     }
+    // A heading quoted alone ("Refund policy") says nothing to a customer
+    // when a sentence follows.
+    let sentence =
+        |l: &String| l.ends_with(['.', '!', '?', ':', ')']) || l.split_whitespace().count() > 4;
+    if lines.iter().any(sentence) {
+        lines.retain(sentence);
+    }
     lines.join("\n")
 }
 
@@ -469,5 +476,10 @@ mod tests {
         );
         assert_eq!(customer_text(&a), "Refunds take five working days.\nCall us on 020 1234");
         assert_eq!(customer_text("Keep [this] text [3]."), "Keep [this] text.");
+        let a = format!(
+            "{}\n\n“Refund policy” [1]\n\n“Refunds are paid within five working days.” [1]",
+            knowledge::answer::QUOTED
+        );
+        assert_eq!(customer_text(&a), "Refunds are paid within five working days.");
     }
 }

@@ -598,8 +598,16 @@ pub async fn receive(
     let settings = repo::config::settings(&mut tx).await?;
     let phone = (channel.kind == "whatsapp" && m.from.chars().all(|c| c.is_ascii_digit()))
         .then(|| format!("+{}", m.from));
+    let name = m.name.clone().or_else(|| {
+        // A web visitor is named by the end of their id until an agent
+        // learns their name.
+        (channel.kind == "web").then(|| {
+            let tail: Vec<char> = m.from.chars().rev().take(4).collect();
+            format!("Visitor {}", tail.into_iter().rev().collect::<String>().to_uppercase())
+        })
+    });
     let contact =
-        inbox::contact(&mut tx, channel.id, &m.from, m.name.as_deref(), phone.as_deref()).await?;
+        inbox::contact(&mut tx, channel.id, &m.from, name.as_deref(), phone.as_deref()).await?;
     // The contact's row is locked now: a concurrent delivery of the same
     // message waits here and then finds it stored.
     if repo::inbox::seen(&mut tx, channel.id, &m.external_id).await? {
@@ -1010,7 +1018,7 @@ pub async fn change(
                 if settings.csat_enabled {
                     state.csat_asked_at = Some(Utc::now());
                     ask_rating = Some(
-                        "How did we do? AgentReply with a number from 1 (poor) to 5 (excellent)."
+                        "How did we do? Reply with a number from 1 (poor) to 5 (excellent)."
                             .to_string(),
                     );
                 }

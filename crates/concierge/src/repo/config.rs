@@ -95,7 +95,7 @@ pub struct IntentRow {
     pub name: String,
     /// Examples.
     pub examples: Vec<String>,
-    /// IntentAction.
+    /// Action.
     pub action: String,
     /// Reply.
     pub reply: String,
