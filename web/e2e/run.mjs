@@ -29,7 +29,14 @@ mkdirSync(out, { recursive: true });
 // ── the server, a stand-in IRP, and a webhook receiver ────────────────────
 
 const received = [];
+// The customer's own website, on another origin, once the concierge's
+// journey has a widget snippet to put on it.
+let shopPage = "<!doctype html><title>Shop</title><p>No chat yet.</p>";
 const receiver = createServer((req, res) => {
+  if (req.method === "GET" && req.url === "/shop") {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(shopPage);
+    return;
+  }
   let body = "";
   req.on("data", (c) => (body += c));
   req.on("end", () => {
@@ -39,6 +46,8 @@ const receiver = createServer((req, res) => {
 });
 await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
 const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
+const shopUrl = `http://127.0.0.1:${receiver.address().port}/shop`;
+const shopOrigin = new URL(shopUrl).origin;
 
 // The NIC e-invoice portal, as the binary's own stand-in speaks it.
 const irpPort = await freePort();
@@ -828,6 +837,191 @@ async function gstReturns(page) {
   await shot(page, "8-gst-returns");
 }
 
+const travels = { company: "Sunrise Travels", name: "Priya Nair", email: "priya@travels.example" };
+
+/** A new company, signed up in a browser of its own. */
+async function signUp(who, { company, name, email }) {
+  const { ctx, page } = await context(who);
+  await page.goto("/signup");
+  await page.getByRole("heading", { name: "Create your company" }).waitFor();
+  await page.getByLabel("Company name").fill(company);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("E-mail address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Create company" }).click();
+  await page.getByRole("heading", { name: company, level: 1 }).waitFor();
+  return { ctx, page };
+}
+
+async function concierge(page) {
+  // What the bot answers from: a refund policy, pasted through the API.
+  const login = await api("POST", "/api/v1/auth/login", null, { email: travels.email, password: PASSWORD });
+  const token = login.body.access_token;
+  const pasted = await api("POST", "/api/v1/documents", token, { title: "Refund policy", text: "Refund policy\n\nRefunds are paid within five working days.\n\nGift cards cannot be exchanged for cash." });
+  if (pasted.status !== 202) throw new Error(`pasting the refund policy gave ${pasted.status}: ${JSON.stringify(pasted.body)}`);
+  const docId = pasted.body.documents[0].document.id;
+  await until("the refund policy to be ready", async () => (await api("GET", `/api/v1/documents/${docId}`, token)).body?.status === "ready", 120000);
+
+  // A web channel for the company's website only; a site that is not an
+  // origin is named beside the field.
+  await nav(page, "Channels", "Channels");
+  await expectText(page, "No channels yet.");
+  await page.getByRole("button", { name: "Add channel" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Kind").selectOption("web");
+  await dialog.getByLabel("Name", { exact: true }).fill("Website chat");
+  const sites = dialog.getByLabel("Allowed websites");
+  await sites.fill("shop.example");
+  await dialog.getByLabel("Title", { exact: true }).fill("Sunrise Travels");
+  await dialog.getByLabel("Welcome message").fill("Hello! Ask us anything about your trip.");
+  await dialog.getByRole("button", { name: "Add channel" }).click();
+  await dialog.getByText("shop.example: must be an origin").waitFor();
+  if ((await sites.getAttribute("aria-invalid")) !== "true") throw new Error("the allowed websites are not marked invalid");
+  await audit(page, "add channel with an error");
+  await sites.fill(shopOrigin);
+  await dialog.getByRole("button", { name: "Add channel" }).click();
+  await dialog.getByRole("heading", { name: "Channel added" }).waitFor();
+  const snippet = (await dialog.locator("pre code").innerText()).trim();
+  const parts = snippet.match(/^<script src="([^"]+)\/widget\.js" data-channel="(ch_[A-Za-z0-9_-]+)" async><\/script>$/);
+  if (!parts || parts[1] !== base) throw new Error(`the widget snippet reads ${snippet}`);
+  const key = parts[2];
+  await audit(page, "channel added, its snippet");
+  await shot(page, "9-channel-snippet");
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  await page.getByRole("row").filter({ hasText: "Website chat" }).getByText(shopOrigin).waitFor();
+  // Another site may not use the channel.
+  const elsewhere = await fetch(`${base}/api/v1/widget/${key}/sessions`, { method: "POST", headers: { "content-type": "application/json", origin: "https://elsewhere.example" }, body: "{}" });
+  if (elsewhere.status !== 403) throw new Error(`a widget session from another site got ${elsewhere.status}`);
+
+  // The agent keeps the inbox open: conversations arrive live.
+  await nav(page, "Inbox", "Inbox");
+  await expectText(page, "No conversations yet.");
+  await expectText(page, "Live: new messages appear as they arrive.");
+  const conversations = page.getByRole("navigation", { name: "Conversations" });
+  const item = conversations.getByRole("link").filter({ hasText: "Web chat" }).first();
+
+  // A visitor on the company's website asks the widget; the bot answers from the policy.
+  shopPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sunrise Travels</title></head><body><main><h1>Sunrise Travels</h1><p>Holidays in the hills.</p></main>${snippet}</body></html>`;
+  const visitor = await context("visitor");
+  await visitor.page.goto(shopUrl);
+  const widget = visitor.page.locator("[data-tessera-widget]");
+  await widget.getByRole("button", { name: "Chat with us" }).click();
+  await widget.getByText("Hello! Ask us anything about your trip.").waitFor();
+  const say = async (text) => {
+    await widget.getByLabel("Message").fill(text);
+    await widget.getByRole("button", { name: "Send" }).click();
+    await widget.locator('.msg[data-sender="contact"]', { hasText: text }).waitFor();
+  };
+  await say("How long do refunds take?");
+  await widget.locator('.msg[data-sender="bot"]', { hasText: "five working days" }).waitFor({ timeout: 60000 });
+  await item.waitFor({ timeout: 20000 });
+
+  // Asking for a person hands the conversation over: the inbox shows it waiting.
+  const botSaid = await widget.locator('.msg[data-sender="bot"]').count();
+  await say("I want to talk to a human");
+  await until("the bot to say a person will reply", async () => (await widget.locator('.msg[data-sender="bot"]').count()) > botSaid, 60000);
+  await until("the conversation to wait for a person in the inbox", async () => /Pending/.test(await item.innerText()) && /Human/.test(await item.innerText()), 20000);
+  await shot(visitor.page, "9-widget-handed-over");
+
+  // The agent opens it, and replies; the visitor's widget shows the reply.
+  await item.click();
+  await page.waitForURL(/\/inbox\/[0-9a-f-]{36}/);
+  const thread = page.getByRole("list", { name: "Messages" });
+  await thread.getByText("How long do refunds take?").waitFor();
+  await thread.locator('[data-sender="bot"]', { hasText: "five working days" }).waitFor();
+  await audit(page, "conversation");
+  const reply = page.getByLabel("Reply", { exact: true });
+  await reply.fill("Hello, this is Priya");
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await thread.locator('[data-sender="agent"]', { hasText: "Hello, this is Priya" }).waitFor();
+  await widget.locator('.msg[data-sender="agent"]', { hasText: "Hello, this is Priya" }).waitFor({ timeout: 20000 });
+
+  // The visitor's answer appears in the open conversation as it comes.
+  await say("Thanks, Priya! My booking is SR-1042.");
+  await thread.getByText("My booking is SR-1042.").waitFor({ timeout: 20000 });
+
+  // A private note stays with the team.
+  await page.getByLabel("Private note (not sent to the customer)").check();
+  await reply.fill("Refund for SR-1042: follow up by e-mail.");
+  await page.getByRole("button", { name: "Add note" }).click();
+  await thread.locator(".cmsg-note", { hasText: "follow up by e-mail" }).waitFor();
+
+  // The contact's details; an e-mail address the server refuses is named beside it.
+  const contact = page.getByRole("region", { name: "Contact" });
+  const email = contact.getByLabel("E-mail");
+  await email.fill("not an address");
+  await contact.getByLabel("Tags").fill("refunds, website");
+  await contact.getByRole("button", { name: "Save contact" }).click();
+  await contact.getByText("must be an e-mail address").waitFor();
+  if ((await email.getAttribute("aria-invalid")) !== "true") throw new Error("the contact's e-mail is not marked invalid");
+  await email.fill("guest@travels.example");
+  await contact.getByRole("button", { name: "Save contact" }).click();
+  await contact.getByText("The contact was saved.").waitFor();
+
+  // Given back to the bot and taken over again; snoozed for a day; resolved:
+  // the conversation and the inbox say so.
+  const head = page.locator(".inbox-main .chat-head");
+  await page.getByRole("button", { name: "Give back to the bot" }).click();
+  await head.getByText("Bot", { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Take over" }).click();
+  await head.getByText("Human", { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Snooze", exact: true }).click();
+  const snooze = page.getByRole("dialog");
+  await snooze.getByLabel("Snooze for").selectOption({ label: "1 day" });
+  await audit(page, "snooze dialog");
+  await snooze.getByRole("button", { name: "Snooze", exact: true }).click();
+  await snooze.waitFor({ state: "hidden" });
+  await head.getByText("Snoozed", { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Resolve", exact: true }).click();
+  await head.getByText("Resolved", { exact: true }).waitFor();
+  await until("the inbox to show the conversation resolved", async () => /Resolved/.test(await item.innerText()));
+  await page.getByRole("button", { name: "Reopen" }).waitFor();
+  if (await widget.getByText("follow up by e-mail").count()) throw new Error("the visitor saw a private note");
+  await audit(page, "conversation resolved");
+  await shot(page, "9-inbox-resolved");
+  await visitor.ctx.close();
+
+  // Bot settings: an opening period that closes before it opens is named
+  // on its row; without it the settings save. A template is added.
+  await nav(page, "Bot settings", "Bot settings");
+  await page.getByRole("button", { name: "Add opening hours" }).click();
+  await page.getByLabel("Opens (period 1)").fill("18:00");
+  await page.getByLabel("Closes (period 1)").fill("09:00");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expectText(page, "closes at 09:00 before it opens at 18:00");
+  if ((await page.getByLabel("Closes (period 1)").getAttribute("aria-invalid")) !== "true") throw new Error("the opening period is not marked invalid");
+  await audit(page, "bot settings with an error");
+  await page.getByRole("button", { name: "Remove period 1" }).click();
+  await page.getByLabel("Greeting").fill("Namaste! How can we help with your trip?");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expectText(page, "The settings were saved.");
+  await page.getByRole("row").filter({ hasText: "human" }).first().getByText("Built in").waitFor();
+  await page.getByRole("button", { name: "Add intent" }).click();
+  const intent = page.getByRole("dialog");
+  await intent.getByLabel("Name", { exact: true }).fill("baggage");
+  await intent.getByLabel("Example messages").fill("How much luggage can I bring?\nWhat is the baggage allowance?");
+  await intent.getByLabel("What the bot does").selectOption("reply");
+  await intent.getByLabel("Reply", { exact: true }).fill("Each guest may bring one suitcase of up to 20 kg.");
+  await audit(page, "intent dialog");
+  await intent.getByRole("button", { name: "Save intent" }).click();
+  await intent.waitFor({ state: "hidden" });
+  await page.getByRole("row").filter({ hasText: "baggage" }).getByRole("button", { name: "Delete baggage" }).waitFor();
+  await page.getByLabel("Template name").fill("booking_update");
+  await page.getByLabel("Template text").fill("Hello {{1}}, your booking {{2}} is confirmed.");
+  await page.getByRole("button", { name: "Add template" }).click();
+  await page.getByRole("row").filter({ hasText: "booking_update" }).getByRole("cell", { name: "2", exact: true }).waitFor();
+  await shot(page, "9-bot-settings");
+
+  // Analytics: the conversation, handed to a person.
+  await nav(page, "Concierge analytics", "Concierge analytics");
+  const figure = (label) => page.locator(".figures > div", { has: page.locator("dt", { hasText: new RegExp(`^${label}$`) }) }).locator("dd").first();
+  await until("the analytics to count the conversation", async () => (await figure("Conversations").innerText()) === "1" && (await figure("Handed to a person").innerText()) === "1", 10000);
+  await page.getByRole("img", { name: /^Web chat: conversations per day/ }).waitFor();
+  await page.getByRole("link", { name: "Add documents" }).waitFor();
+  await shot(page, "9-concierge-analytics");
+}
+
 async function everyOtherPage(page) {
   for (const [label, heading] of [
     ["Company", "Company"],
@@ -885,6 +1079,7 @@ const steps = [
   ["upload a PDF, ask about it, open the cited passage", async () => knowledge(state.page)],
   ["ledger: logo, customer, item, invoice previewed, issued, printed, part paid, aging, trial balance, asked in plain words", async () => (state.invoice = await ledger(state.page))],
   ["gst: e-invoicing set up, IRN generated with its QR, e-way bill through the IRP, IRN cancelled, GSTR-1 and GSTR-3B for the month", async () => gst(state.page, state.invoice)],
+  ["concierge: a web channel on the company's site, answered from a pasted document, taken over, answered and resolved in the inbox", async () => concierge((await signUp("agent", travels)).page)],
   ["every page, narrow screen, sign out", async () => everyOtherPage(state.page)],
 ];
 let state;

@@ -10,13 +10,14 @@ export interface PageRoute {
   path: string;
   title: string;
   /** The navigation group; none: not in the navigation. */
-  group?: "Company" | "Ledger" | "Knowledge" | "Developers" | "AI";
+  group?: "Company" | "Ledger" | "Knowledge" | "Concierge" | "Developers" | "AI";
   /** The permission it needs; several: any one of them. */
   permission?: string | string[];
   page: LazyExoticComponent<ComponentType<{ params: Record<string, string> }>>;
 }
 
 const page = (load: () => Promise<{ default: ComponentType<{ params: Record<string, string> }> }>) => lazy(load);
+const inbox = page(() => import("./pages/Inbox"));
 
 export const ROUTES: PageRoute[] = [
   { path: "/", title: "Overview", page: page(() => import("./pages/Overview")) },
@@ -46,6 +47,11 @@ export const ROUTES: PageRoute[] = [
   { path: "/chat", title: "Chat", group: "Knowledge", permission: "knowledge:ask", page: page(() => import("./pages/Chat")) },
   { path: "/chat/:id", title: "Chat", permission: "knowledge:ask", page: page(() => import("./pages/Chat")) },
   { path: "/knowledge/settings", title: "Knowledge settings", group: "Knowledge", permission: "knowledge:admin", page: page(() => import("./pages/KnowledgeSettings")) },
+  { path: "/inbox", title: "Inbox", group: "Concierge", permission: "conversations:read", page: inbox },
+  { path: "/inbox/:id", title: "Conversation", permission: "conversations:read", page: inbox },
+  { path: "/channels", title: "Channels", group: "Concierge", permission: "conversations:read", page: page(() => import("./pages/Channels")) },
+  { path: "/concierge/settings", title: "Bot settings", group: "Concierge", permission: "conversations:read", page: page(() => import("./pages/BotSettings")) },
+  { path: "/concierge/analytics", title: "Concierge analytics", group: "Concierge", permission: "conversations:read", page: page(() => import("./pages/ConciergeAnalytics")) },
   { path: "/api-keys", title: "API keys", group: "Developers", permission: "api_keys:read", page: page(() => import("./pages/ApiKeys")) },
   { path: "/webhooks", title: "Webhooks", group: "Developers", permission: "webhooks:read", page: page(() => import("./pages/Webhooks")) },
   { path: "/webhooks/:id", title: "Webhook", permission: "webhooks:read", page: page(() => import("./pages/Webhook")) },

@@ -5,7 +5,7 @@ import { Link, match, useLocation } from "../router";
 import { ROUTES, mayOpen } from "../routes";
 import { applyTheme, currentTheme, type Theme } from "./theme";
 
-const GROUPS = ["Company", "Ledger", "Knowledge", "Developers", "AI"] as const;
+const GROUPS = ["Company", "Ledger", "Knowledge", "Concierge", "Developers", "AI"] as const;
 
 export function Shell({ children }: { children: ReactNode }) {
   const { can, logout, switchTo } = useSession();
