@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh wrk hyperfine
 mkdir -p bench/out
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(platform identity write_stall jobs ai console knowledge ledger)
+[ ${#benches[@]} -eq 0 ] && benches=(platform identity write_stall jobs ai console knowledge ledger concierge)
 for b in "${benches[@]}"; do
   echo "== $b"
   "bench/$b.sh" | tee "bench/out/$b.txt"
