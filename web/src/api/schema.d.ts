@@ -614,7 +614,7 @@ export interface paths {
          *     times, bot-resolved and handed-off shares, ratings, top intents and the
          *     questions the documents do not answer.
          */
-        get: operations["analytics"];
+        get: operations["concierge_analytics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -9751,7 +9751,7 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    analytics: {
+    concierge_analytics: {
         parameters: {
             query?: {
                 /** @description From (default 29 days before `to`). */
