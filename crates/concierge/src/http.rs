@@ -129,6 +129,7 @@ fn ack() -> Response {
         ("X-Hub-Signature-256" = String, Header, description = "`sha256=` and the hex HMAC-SHA256 of the body under the app secret")),
     request_body(content = Object, description = "Meta's webhook payload", content_type = "application/json"),
     responses((status = 200, body = Acknowledged),
+              (status = 400, description = "No body", body = kernel::error::Problem),
               (status = 401, description = "The signature is missing or wrong", body = kernel::error::Problem),
               (status = 413, body = kernel::error::Problem)))]
 pub async fn receive_webhook(
@@ -137,6 +138,9 @@ pub async fn receive_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request("empty_body", "a webhook carries a JSON body"));
+    }
     let Some((access, channel_id)) = c.route(&key).await? else {
         tracing::info!("a webhook for no channel was ignored");
         return Ok(ack());
@@ -775,7 +779,8 @@ pub async fn put_intent(
 
 /// Deletes an intent.
 #[utoipa::path(delete, path = "/api/v1/concierge/intents/{id}", tag = TAG, params(("id" = Uuid, Path)), security(("bearer" = ["channels:manage"])),
-    responses((status = 204, description = "Deleted"), (status = 404, body = kernel::error::Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 404, body = kernel::error::Problem),
+              (status = 409, description = "A built-in intent", body = kernel::error::Problem)))]
 pub async fn delete_intent(
     c: ConciergeService,
     g: Granted<ChannelsManage>,

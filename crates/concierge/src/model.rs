@@ -431,8 +431,9 @@ impl Default for BotSettings {
 /// An intent: what a customer wants, with examples, and what the bot does.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Intent {
-    /// Its id (none for a built-in one).
-    pub id: Option<Uuid>,
+    /// Its id (a built-in one's is the same in every company, and cannot be
+    /// changed or deleted).
+    pub id: Uuid,
     /// `snake_case`.
     pub name: String,
     /// Example messages.

@@ -154,7 +154,7 @@ pub async fn put_channel(
         p.add("name", "must be 1–100 characters without control characters");
     }
     let meta = input.kind != ChannelKind::Web;
-    let external = input.external_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let external = input.external_id.as_deref();
     match external {
         Some(e) if !(1..=40).contains(&e.len()) || !e.chars().all(|c| c.is_ascii_digit()) => {
             p.add("external_id", "must be the numeric id Meta shows (up to 40 digits)")
@@ -408,15 +408,31 @@ pub fn merge_intents(own: &[IntentRow]) -> Vec<IntentDef> {
     out
 }
 
+/// The fixed id of the `i`-th built-in intent (the same in every company).
+pub fn builtin_id(i: usize) -> Uuid {
+    Uuid::from_u128(0x0000_0000_0000_4000_8000_b17e_0000_0000 + i as u128)
+}
+
+fn refuse_builtin(id: Uuid) -> Result<()> {
+    if (0..nlu::builtin().len()).any(|i| builtin_id(i) == id) {
+        return Err(ConciergeError::conflict(
+            "builtin_intent",
+            "a built-in intent cannot be changed or deleted; add an intent of the same name to replace it",
+        ));
+    }
+    Ok(())
+}
+
 /// Every intent, built-in ones included.
 pub async fn intents(c: &Concierge, g: &Granted<ConversationsRead>) -> Result<Vec<Intent>> {
     let mut tx = g.read_tx(c.db()).await?;
     let own = repo::config::intents(&mut tx).await?;
     let mut out: Vec<Intent> = nlu::builtin()
         .into_iter()
-        .filter(|b| !own.iter().any(|o| o.name == b.name))
-        .map(|b| Intent {
-            id: None,
+        .enumerate()
+        .filter(|(_, b)| !own.iter().any(|o| o.name == b.name))
+        .map(|(n, b)| Intent {
+            id: builtin_id(n),
             name: b.name,
             examples: b.examples,
             action: b.action,
@@ -425,7 +441,7 @@ pub async fn intents(c: &Concierge, g: &Granted<ConversationsRead>) -> Result<Ve
         })
         .collect();
     out.extend(own.into_iter().map(|o| Intent {
-        id: Some(o.id),
+        id: o.id,
         name: o.name,
         examples: o.examples,
         action: IntentAction::parse(&o.action).unwrap_or(IntentAction::Answer),
@@ -466,6 +482,9 @@ pub async fn put_intent(
         p.add("reply", "at most 1000 characters");
     }
     p.done()?;
+    if let Some(id) = id {
+        refuse_builtin(id)?;
+    }
     let mut tx = g.tx(c.db()).await?;
     if let Some(id) = id
         && !repo::config::intent_exists(&mut tx, id).await?
@@ -487,7 +506,7 @@ pub async fn put_intent(
     }
     tx.commit().await?;
     Ok(Intent {
-        id: Some(row.id),
+        id: row.id,
         name: row.name,
         examples: row.examples,
         action: i.action,
@@ -498,6 +517,7 @@ pub async fn put_intent(
 
 /// Deletes an intent (a built-in one it replaced comes back).
 pub async fn delete_intent(c: &Concierge, g: &Granted<ChannelsManage>, id: Uuid) -> Result<()> {
+    refuse_builtin(id)?;
     let mut tx = g.tx(c.db()).await?;
     if !repo::config::delete_intent(&mut tx, id).await? {
         return Err(ConciergeError::NotFound("intent"));

@@ -4428,9 +4428,10 @@ export interface components {
             examples: string[];
             /**
              * Format: uuid
-             * @description Its id (none for a built-in one).
+             * @description Its id (a built-in one's is the same in every company, and cannot be
+             *     changed or deleted).
              */
-            id?: string | null;
+            id: string;
             /** @description `snake_case`. */
             name: string;
             /** @description The reply or question. */
@@ -9946,6 +9947,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A built-in intent */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -11407,7 +11417,15 @@ export interface operations {
                     "application/json": components["schemas"]["Acknowledged"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description No body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The signature is missing or wrong */
             401: {
                 headers: {
