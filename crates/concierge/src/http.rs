@@ -141,6 +141,13 @@ pub async fn receive_webhook(
     if body.is_empty() {
         return Err(ApiError::bad_request("empty_body", "a webhook carries a JSON body"));
     }
+    let sig = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    if sig.is_none() {
+        return Err(ApiError::unauthorized(
+            "invalid_signature",
+            "the X-Hub-Signature-256 header is missing",
+        ));
+    }
     let Some((access, channel_id)) = c.route(&key).await? else {
         tracing::info!("a webhook for no channel was ignored");
         return Ok(ack());
@@ -154,7 +161,6 @@ pub async fn receive_webhook(
     let secret = c
         .open_secret(access.tenant(), &channel, "app_secret", channel.app_secret.as_ref())
         .unwrap_or_default();
-    let sig = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if secret.is_empty() || !meta::verify(secret.as_bytes(), sig, &body) {
         metrics::counter!("concierge_webhook_rejected_total").increment(1);
         return Err(ApiError::unauthorized(

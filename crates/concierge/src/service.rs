@@ -170,6 +170,9 @@ pub async fn put_channel(
         ),
         _ => {}
     }
+    if input.api_base_url.as_ref().is_some_and(|u| u.chars().count() > 300) {
+        p.add("api_base_url", "at most 300 characters");
+    }
     let base =
         input.api_base_url.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(GRAPH_URL);
     if meta && let Err(e) = kernel::outbound::check_url(base, c.allow_private) {
