@@ -51,8 +51,11 @@ impl OpeningPeriod {
             .map(|(_, d)| *d)
             .ok_or_else(|| format!("`{}` is not a weekday (mon … sun)", self.day))?;
         let t = |s: &str| {
+            let exact = s.len() == 5 && s.as_bytes()[2] == b':';
             NaiveTime::parse_from_str(s, "%H:%M")
-                .map_err(|_| format!("`{s}` is not a time (HH:MM)"))
+                .ok()
+                .filter(|_| exact)
+                .ok_or_else(|| format!("`{s}` is not a time (HH:MM)"))
         };
         let (open, close) = (t(&self.open)?, t(&self.close)?);
         if close <= open {

@@ -149,9 +149,16 @@ pub async fn put_channel(
     input: ChannelInput,
 ) -> Result<Channel> {
     let mut p = Problems::default();
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        p.add("name", "must be 1–100 characters without control characters");
+    let name = input.name.clone();
+    if name.trim().is_empty()
+        || name.trim() != name
+        || name.chars().count() > 100
+        || name.chars().any(char::is_control)
+    {
+        p.add(
+            "name",
+            "must be 1–100 characters, without control characters or spaces at either end",
+        );
     }
     let meta = input.kind != ChannelKind::Web;
     let external = input.external_id.as_deref();
