@@ -124,13 +124,14 @@ fn ack() -> Response {
 /// read; then each message is stored once (a delivery repeated with the
 /// same `wamid`/`mid` is ignored) and its reply queued, and each status
 /// moves its message forward. Answered at once; a payload for another
-/// account, or for no channel, is answered 200 and logged.
+/// account is answered 200 and logged; a key of no channel is refused as a
+/// wrong signature is, so keys cannot be probed.
 #[utoipa::path(post, path = "/api/v1/hooks/meta/{key}", tag = TAG, params(("key" = String, Path, description = "The channel's public key"),
         ("X-Hub-Signature-256" = String, Header, description = "`sha256=` and the hex HMAC-SHA256 of the body under the app secret")),
     request_body(content = Object, description = "Meta's webhook payload", content_type = "application/json"),
     responses((status = 200, body = Acknowledged),
               (status = 400, description = "No body", body = kernel::error::Problem),
-              (status = 401, description = "The signature is missing or wrong", body = kernel::error::Problem),
+              (status = 401, description = "The signature is missing or wrong, or no channel has this key", body = kernel::error::Problem),
               (status = 413, body = kernel::error::Problem)))]
 pub async fn receive_webhook(
     c: ConciergeService,
@@ -148,25 +149,29 @@ pub async fn receive_webhook(
             "the X-Hub-Signature-256 header is missing",
         ));
     }
+    // A key of no channel is answered as a wrong signature is, so keys
+    // cannot be probed.
+    let refused = || {
+        metrics::counter!("concierge_webhook_rejected_total").increment(1);
+        ApiError::unauthorized(
+            "invalid_signature",
+            "the X-Hub-Signature-256 header is missing or does not match the body",
+        )
+    };
     let Some((access, channel_id)) = c.route(&key).await? else {
-        tracing::info!("a webhook for no channel was ignored");
-        return Ok(ack());
+        return Err(refused());
     };
     let mut tx = c.db().tenant_read(&access).await?;
     let channel = repo::channels::get(&mut tx, channel_id).await?;
     drop(tx);
     let Some(channel) = channel.filter(|ch| ch.kind != "web") else {
-        return Ok(ack());
+        return Err(refused());
     };
     let secret = c
         .open_secret(access.tenant(), &channel, "app_secret", channel.app_secret.as_ref())
         .unwrap_or_default();
     if secret.is_empty() || !meta::verify(secret.as_bytes(), sig, &body) {
-        metrics::counter!("concierge_webhook_rejected_total").increment(1);
-        return Err(ApiError::unauthorized(
-            "invalid_signature",
-            "the X-Hub-Signature-256 header is missing or does not match the body",
-        ));
+        return Err(refused());
     }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) else {
         tracing::info!(channel = %channel.id, "a signed webhook that is not JSON was ignored");

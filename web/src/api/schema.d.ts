@@ -1152,7 +1152,8 @@ export interface paths {
          *     read; then each message is stored once (a delivery repeated with the
          *     same `wamid`/`mid` is ignored) and its reply queued, and each status
          *     moves its message forward. Answered at once; a payload for another
-         *     account, or for no channel, is answered 200 and logged.
+         *     account is answered 200 and logged; a key of no channel is refused as a
+         *     wrong signature is, so keys cannot be probed.
          */
         post: operations["receive_webhook"];
         delete?: never;
@@ -11426,7 +11427,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The signature is missing or wrong */
+            /** @description The signature is missing or wrong, or no channel has this key */
             401: {
                 headers: {
                     [name: string]: unknown;
