@@ -18,14 +18,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::error::ConciergeError;
 use crate::meta;
 use crate::model::*;
 use crate::permissions::*;
 use crate::repo;
 use crate::service::{self as svc, Received};
 use crate::widget::{self, Session};
-use crate::{Concierge, ConciergeService};
+use crate::{Concierge, ConciergeService, HookRoute};
 
 /// The OpenAPI tag of these routes.
 pub const TAG: &str = "concierge";
@@ -121,11 +120,12 @@ fn ack() -> Response {
 
 /// Meta's webhook (WhatsApp Cloud API or Instagram messaging). The
 /// `X-Hub-Signature-256` is checked over the raw body before anything is
-/// read; then each message is stored once (a delivery repeated with the
-/// same `wamid`/`mid` is ignored) and its reply queued, and each status
-/// moves its message forward. Answered at once; a payload for another
-/// account is answered 200 and logged; a key of no channel is refused as a
-/// wrong signature is, so keys cannot be probed.
+/// read, and the payload is queued: a job stores each message once (a
+/// delivery repeated with the same `wamid`/`mid` is ignored) and queues its
+/// reply, and moves each status's message forward. Answered as soon as the
+/// payload is durably queued; a payload for another account is answered 200
+/// and logged; a key of no channel is refused as a wrong signature is, so
+/// keys cannot be probed.
 #[utoipa::path(post, path = "/api/v1/hooks/meta/{key}", tag = TAG, params(("key" = String, Path, description = "The channel's public key"),
         ("X-Hub-Signature-256" = String, Header, description = "`sha256=` and the hex HMAC-SHA256 of the body under the app secret")),
     request_body(content = Object, description = "Meta's webhook payload", content_type = "application/json"),
@@ -158,61 +158,25 @@ pub async fn receive_webhook(
             "the X-Hub-Signature-256 header is missing or does not match the body",
         )
     };
-    let Some((access, channel_id)) = c.route(&key).await? else {
-        return Err(refused());
+    let verified = |r: &HookRoute| !r.secret.is_empty() && meta::verify(&r.secret, sig, &body);
+    let route = match c.hook_route(&key, false).await? {
+        Some(r) if verified(&r) => r,
+        // The secret may have been changed since it was remembered.
+        Some(_) => c.hook_route(&key, true).await?.filter(|r| verified(r)).ok_or_else(refused)?,
+        None => return Err(refused()),
     };
-    let mut tx = c.db().tenant_read(&access).await?;
-    let channel = repo::channels::get(&mut tx, channel_id).await?;
-    drop(tx);
-    let Some(channel) = channel.filter(|ch| ch.kind != "web") else {
-        return Err(refused());
-    };
-    let secret = c
-        .open_secret(access.tenant(), &channel, "app_secret", channel.app_secret.as_ref())
-        .unwrap_or_default();
-    if secret.is_empty() || !meta::verify(secret.as_bytes(), sig, &body) {
-        return Err(refused());
-    }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        tracing::info!(channel = %channel.id, "a signed webhook that is not JSON was ignored");
+        tracing::info!(channel = %route.channel.id, "a signed webhook that is not JSON was ignored");
         return Ok(ack());
     };
-    let Some(delivery) = meta::parse(&value) else {
-        tracing::info!(channel = %channel.id, "a webhook of another object was ignored");
-        return Ok(ack());
-    };
-    for m in delivery.messages {
-        let Some(target) = account_channel(&c, &access, &channel, &m.account).await? else {
-            continue;
-        };
-        svc::receive(&c, &access, &target, m).await?;
-    }
-    for s in &delivery.statuses {
-        let Some(target) = account_channel(&c, &access, &channel, &s.account).await? else {
-            continue;
-        };
-        svc::delivery(&c, &access, &target, s).await?;
+    match meta::parse(&value) {
+        Some(d) if !d.messages.is_empty() || !d.statuses.is_empty() => {
+            svc::accept(&c, &route, &body, value).await?;
+        }
+        Some(_) => {}
+        None => tracing::info!(channel = %route.channel.id, "a webhook of another object was ignored"),
     }
     Ok(ack())
-}
-
-/// The channel of this company for the account a payload names: the
-/// channel of the URL when it is its account, else none (logged).
-async fn account_channel(
-    c: &Concierge,
-    access: &kernel::db::TenantAccess,
-    channel: &repo::channels::ChannelRow,
-    account: &str,
-) -> Result<Option<repo::channels::ChannelRow>, ConciergeError> {
-    if channel.external_id.as_deref() == Some(account) {
-        return Ok(Some(channel.clone()));
-    }
-    let mut tx = c.db().tenant_read(access).await?;
-    let other = repo::channels::by_external(&mut tx, &channel.kind, account).await?;
-    if other.is_none() {
-        tracing::info!(channel = %channel.id, "a webhook for an account of no channel was ignored");
-    }
-    Ok(other.filter(|o| o.enabled))
 }
 
 // ---------------------------------------------------------------- widget

@@ -51,6 +51,34 @@ impl Job for Reply {
 }
 kernel::register_job!(Reply);
 
+/// Stores what one verified webhook delivered (see [`service::ingest`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ingest {
+    /// The channel whose URL received it.
+    pub channel_id: Uuid,
+    /// Meta's payload.
+    pub payload: serde_json::Value,
+}
+
+impl Job for Ingest {
+    const KIND: &'static str = "concierge.ingest";
+    const QUEUE: &'static str = "concierge";
+    const RETRY: Retry = Retry {
+        max_attempts: 10,
+        base: Duration::from_secs(1),
+        max: Duration::from_secs(60),
+        give_up_after: Some(Duration::from_secs(24 * 3600)),
+    };
+    const TIMEOUT: Duration = Duration::from_secs(60);
+
+    async fn run(self, ctx: JobContext) -> anyhow::Result<()> {
+        let c = ConciergeService::of(&ctx.state);
+        service::ingest(&c, ctx.access(), self.channel_id, &self.payload).await?;
+        Ok(())
+    }
+}
+kernel::register_job!(Ingest);
+
 /// What the bot decided.
 struct Decision {
     text: String,

@@ -1,6 +1,6 @@
 //! The concierge: customers write on WhatsApp, Instagram or the web
-//! widget; the webhook is checked and acknowledged at once and the message
-//! stored; a job per message understands it (intent, entities, sentiment),
+//! widget; the webhook is checked and its payload queued, so Meta is
+//! answered at once; a job stores each message once; a job per message understands it (intent, entities, sentiment),
 //! routes it (answer from the knowledge base, a fixed reply, a clarifying
 //! question, or a person), and a job per reply sends it through the
 //! channel's API, once. Agents work the inbox: reply, note, assign,
@@ -74,6 +74,24 @@ pub struct Concierge {
     public_url: String,
     live: broadcast::Sender<Live>,
     intents: Mutex<HashMap<TenantId, Arc<IntentIndex>>>,
+    hooks: Mutex<HashMap<String, Arc<HookRoute>>>,
+}
+
+/// How long a webhook's channel (with its app secret) is taken from
+/// memory before it is read again: a change in this process forgets it at
+/// once, one made by another server is seen within this time.
+const HOOK_ROUTE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What a webhook needs to be checked and accepted without a query: the
+/// company, its channel and the channel's app secret.
+pub(crate) struct HookRoute {
+    at: std::time::Instant,
+    /// Access to the company.
+    pub access: TenantAccess,
+    /// The channel the key names.
+    pub channel: repo::channels::ChannelRow,
+    /// Its app secret, opened (empty when none is set: nothing verifies).
+    pub secret: Vec<u8>,
 }
 
 /// A company's intents with their examples embedded.
@@ -118,6 +136,7 @@ impl Concierge {
             public_url: s.public_url.trim_end_matches('/').to_string(),
             live: broadcast::channel(1024).0,
             intents: Mutex::default(),
+            hooks: Mutex::default(),
         }))
     }
 
@@ -151,6 +170,50 @@ impl Concierge {
         }
         let found = repo::channels::route(self.authority.worker_pool(), key).await?;
         Ok(found.map(|(t, c)| (self.authority.tenant(TenantId::from_uuid(t)), c)))
+    }
+
+    /// The WhatsApp or Instagram channel a webhook's key names, with its
+    /// secret, from memory unless older than [`HOOK_ROUTE_TTL`] or `fresh`
+    /// is asked (a signature that does not match the remembered secret is
+    /// checked again against the stored one, which may have changed).
+    pub(crate) async fn hook_route(
+        &self,
+        key: &str,
+        fresh: bool,
+    ) -> Result<Option<Arc<HookRoute>>, sqlx::Error> {
+        if !fresh
+            && let Some(r) = self.hooks.lock().unwrap_or_else(|e| e.into_inner()).get(key)
+            && r.at.elapsed() < HOOK_ROUTE_TTL
+        {
+            return Ok(Some(r.clone()));
+        }
+        let Some((access, channel_id)) = self.route(key).await? else {
+            self.hooks.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+            return Ok(None);
+        };
+        let mut tx = self.db.tenant_read(&access).await?;
+        let channel = repo::channels::get(&mut tx, channel_id).await?;
+        drop(tx);
+        let Some(channel) = channel.filter(|ch| ch.kind != "web" && ch.enabled) else {
+            return Ok(None);
+        };
+        let secret = self
+            .open_secret(access.tenant(), &channel, "app_secret", channel.app_secret.as_ref())
+            .unwrap_or_default()
+            .into_bytes();
+        let r = Arc::new(HookRoute { at: std::time::Instant::now(), access, channel, secret });
+        let mut hooks = self.hooks.lock().unwrap_or_else(|e| e.into_inner());
+        // Keys of deleted channels are not kept for ever.
+        if hooks.len() >= 10_000 {
+            hooks.retain(|_, r| r.at.elapsed() < HOOK_ROUTE_TTL);
+        }
+        hooks.insert(key.to_string(), r.clone());
+        Ok(Some(r))
+    }
+
+    /// Forgets the remembered webhook channels (a channel was changed).
+    pub(crate) fn forget_hook_routes(&self) {
+        self.hooks.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// The company's intents with their examples embedded (cached until

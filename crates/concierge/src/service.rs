@@ -328,6 +328,7 @@ pub async fn put_channel(
     let saved =
         repo::channels::get(&mut tx, id).await?.ok_or(ConciergeError::NotFound("channel"))?;
     tx.commit().await?;
+    c.forget_hook_routes();
     Ok(c.view(&saved))
 }
 
@@ -339,6 +340,7 @@ pub async fn delete_channel(c: &Concierge, g: &Granted<ChannelsManage>, id: Uuid
     }
     g.audit(&mut tx, "channel.deleted", "channel", Some(id.to_string()), Changes::new());
     tx.commit().await?;
+    c.forget_hook_routes();
     Ok(())
 }
 
@@ -748,6 +750,76 @@ pub async fn receive(
         message: Some(stored),
     });
     Ok(Received::Stored(id))
+}
+
+/// Queues a verified webhook's payload for [`ingest`]: one insert, so Meta
+/// is answered within milliseconds whatever the payload holds. The same
+/// payload delivered again while its job is kept is queued once.
+pub(crate) async fn accept(
+    c: &Concierge,
+    route: &crate::HookRoute,
+    raw: &[u8],
+    payload: Value,
+) -> Result<()> {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(raw);
+    let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let job = crate::jobs::Ingest { channel_id: route.channel.id, payload };
+    let mut tx = c.db().tenant(&route.access).await?;
+    jobs::NewJob::new(&job).unique_key(key).priority(10).enqueue(&mut tx).await?;
+    tx.commit().await?;
+    metrics::counter!("concierge_webhook_accepted_total").increment(1);
+    Ok(())
+}
+
+/// Stores what a webhook payload delivered to `channel_id`: each message
+/// once (then its reply is queued) and each status. A payload naming
+/// another account than the channel's goes to this company's channel of
+/// that account, or is logged and dropped.
+pub async fn ingest(
+    c: &Concierge,
+    access: &TenantAccess,
+    channel_id: Uuid,
+    payload: &Value,
+) -> Result<()> {
+    let mut tx = c.db().tenant_read(access).await?;
+    let channel = repo::channels::get(&mut tx, channel_id).await?;
+    drop(tx);
+    let Some(channel) = channel.filter(|ch| ch.enabled && ch.kind != "web") else {
+        tracing::info!(channel = %channel_id, "a webhook for a removed or disabled channel was dropped");
+        return Ok(());
+    };
+    let Some(d) = crate::meta::parse(payload) else { return Ok(()) };
+    for m in d.messages {
+        if let Some(target) = account_channel(c, access, &channel, &m.account).await? {
+            receive(c, access, &target, m).await?;
+        }
+    }
+    for st in &d.statuses {
+        if let Some(target) = account_channel(c, access, &channel, &st.account).await? {
+            delivery(c, access, &target, st).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The channel of this company for the account a payload names: the
+/// channel of the URL when it is its account, else none (logged).
+async fn account_channel(
+    c: &Concierge,
+    access: &TenantAccess,
+    channel: &ChannelRow,
+    account: &str,
+) -> Result<Option<ChannelRow>> {
+    if channel.external_id.as_deref() == Some(account) {
+        return Ok(Some(channel.clone()));
+    }
+    let mut tx = c.db().tenant_read(access).await?;
+    let other = repo::channels::by_external(&mut tx, &channel.kind, account).await?;
+    if other.is_none() {
+        tracing::info!(channel = %channel.id, "a webhook for an account of no channel was ignored");
+    }
+    Ok(other.filter(|o| o.enabled))
 }
 
 /// Applies a delivery status from the channel.

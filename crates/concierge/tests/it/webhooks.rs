@@ -81,9 +81,29 @@ async fn signatures_are_checked_over_the_raw_body() {
     let r = post(Some(good), raw).await;
     r.assert_status(200);
     assert_eq!(r.json()["received"], true);
-    assert_eq!(conversations(&app, &owner).await.len(), 1);
+    settled(&app, &owner, 1).await;
     // A key of no channel looks like a wrong signature: keys cannot be probed.
     hook(&app, "ch_0000000000000000", "x", &body).await.assert_problem(401, "invalid_signature");
+    // A new app secret holds from the next delivery; the old one is refused.
+    let id = ch["id"].as_str().unwrap();
+    app.put(&format!("/api/v1/channels/{id}"))
+        .bearer(&owner)
+        .json(&json!({ "kind": "whatsapp", "name": "signed WhatsApp", "external_id": "1550002",
+                       "api_base_url": g.url, "app_secret": "a-new-app-secret" }))
+        .send()
+        .await
+        .assert_status(200);
+    hook(&app, key, &secret("signed"), &body).await.assert_problem(401, "invalid_signature");
+    hook(&app, key, "a-new-app-secret", &body).await.assert_status(200);
+    // A disabled channel takes nothing.
+    app.put(&format!("/api/v1/channels/{id}"))
+        .bearer(&owner)
+        .json(&json!({ "kind": "whatsapp", "name": "signed WhatsApp", "external_id": "1550002",
+                       "api_base_url": g.url, "enabled": false }))
+        .send()
+        .await
+        .assert_status(200);
+    hook(&app, key, "a-new-app-secret", &body).await.assert_problem(401, "invalid_signature");
 }
 
 #[tokio::test]
@@ -145,6 +165,11 @@ async fn statuses_only_move_forward() {
     for s in ["read", "delivered", "sent", "failed"] {
         hook(&app, key, &secret("statuses"), &status(s)).await.assert_status(200);
     }
+    eventually(Duration::from_secs(10), "the status to be read", || async {
+        (out_status().await == "read").then_some(())
+    })
+    .await;
+    quiet().await;
     assert_eq!(out_status().await, "read");
     // The same status twice changes nothing either.
     hook(&app, key, &secret("statuses"), &status("read")).await.assert_status(200);
@@ -177,6 +202,8 @@ async fn a_channel_id_routes_only_to_its_company() {
         .await
         .assert_status(200);
     let _ = chb;
+    settled(&app, &a, 1).await;
+    quiet().await;
     let ca = conversations(&app, &a).await;
     assert_eq!(ca.len(), 1);
     let cb = conversations(&app, &b).await;
