@@ -73,18 +73,10 @@ impl axum::response::IntoResponse for ConciergeError {
 /// Result of this crate's services.
 pub type Result<T, E = ConciergeError> = std::result::Result<T, E>;
 
-/// Collects field errors.
-#[derive(Debug, Default)]
-pub struct Problems(Vec<FieldError>);
+pub use kernel::error::Problems;
 
-impl Problems {
-    /// Adds one.
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
-    }
-
-    /// Err with them all, if any.
-    pub fn done(self) -> Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(ConciergeError::Validation(self.0)) }
+impl From<kernel::error::Invalid> for ConciergeError {
+    fn from(i: kernel::error::Invalid) -> Self {
+        ConciergeError::Validation(i.0)
     }
 }

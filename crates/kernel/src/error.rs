@@ -34,6 +34,39 @@ impl FieldError {
     }
 }
 
+/// Collects the fields at fault in a request, so it is refused once with
+/// all of them: `p.add("lines[2].quantity", "must be positive")`, then
+/// `p.done()?` (a domain error implements `From<Invalid>`).
+#[derive(Debug, Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    /// Notes a field at fault.
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Whether nothing is wrong so far.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Ok, or every problem.
+    pub fn done(self) -> Result<(), Invalid> {
+        if self.0.is_empty() { Ok(()) } else { Err(Invalid(self.0)) }
+    }
+}
+
+/// Fields at fault, found together (see [`Problems`]); a 422.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl From<Invalid> for ApiError {
+    fn from(i: Invalid) -> Self {
+        ApiError::validation(i.0)
+    }
+}
+
 /// The body of an error response (RFC 9457).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {

@@ -32,7 +32,7 @@ pub mod text;
 
 pub use config::Config;
 pub use domain::Domain;
-pub use error::{ApiError, ApiResult, FieldError};
+pub use error::{ApiError, ApiResult, FieldError, Problems};
 pub use state::{AppState, AppStateBuilder};
 
 // Used by the declaration macros.

@@ -3,6 +3,12 @@
 use axum::http::StatusCode;
 use kernel::{ApiError, FieldError};
 
+impl From<kernel::error::Invalid> for LedgerError {
+    fn from(i: kernel::error::Invalid) -> Self {
+        LedgerError::Validation(i.0)
+    }
+}
+
 /// Everything the ledger refuses.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

@@ -45,7 +45,7 @@ fn validate(i: &ItemInput) -> Result<()> {
             }
         }
     }
-    e.done()
+    Ok(e.done()?)
 }
 
 /// Creates an item (or replaces one, same id).

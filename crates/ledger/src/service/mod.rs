@@ -17,7 +17,6 @@ pub mod returns;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
-use kernel::FieldError;
 use kernel::db::TenantTx;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -41,26 +40,7 @@ pub fn check_open(locked_until: Option<NaiveDate>, date: NaiveDate) -> Result<()
     }
 }
 
-/// Collects field errors, and fails with all of them at once.
-#[derive(Debug, Default)]
-pub struct Problems(Vec<FieldError>);
-
-impl Problems {
-    /// Notes a field at fault.
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
-    }
-
-    /// Whether nothing is wrong so far.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Ok, or every problem.
-    pub fn done(self) -> Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(LedgerError::Validation(self.0)) }
-    }
-}
+pub use kernel::error::Problems;
 
 /// Money as the API takes it: at most two decimal places and within the
 /// database's numeric(18, 2).
@@ -166,7 +146,7 @@ mod tests {
         money(&mut p, "c", Decimal::from_str("10.505").unwrap(), false);
         money(&mut p, "d", Decimal::from_str("-1").unwrap(), false);
         money(&mut p, "e", Decimal::from_str("1000000000000000").unwrap(), true);
-        let LedgerError::Validation(errs) = p.done().unwrap_err() else { panic!() };
+        let errs = p.done().unwrap_err().0;
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["c", "d", "e"]);
         let d = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
