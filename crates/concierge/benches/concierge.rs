@@ -4,7 +4,9 @@
 //!
 //! - `ack`: signed WhatsApp webhooks at `CONCIERGE_BENCH_RATE` deliveries
 //!   a second (default 500) for `CONCIERGE_BENCH_SECONDS` (default 10),
-//!   each a new message from one of 500 customers: time to the 200;
+//!   each a new message from one of 500 customers: time to the 200 — once
+//!   with no workers (the acknowledgement's own cost) and once while the
+//!   workers store and answer every message on the same two cores;
 //! - `reply`: a customer's question to the reply accepted by the Graph
 //!   API (knowledge-base answer with the local embedder, extractive),
 //!   `CONCIERGE_BENCH_QUESTIONS` questions (default 100), eight at a time;
@@ -19,34 +21,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use standin::graph::{self, RunningGraph};
 use testkit::TestApp;
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn report(name: &str, v: &mut [f64]) {
-    println!(
-        "{name}: n={} p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        v.len(),
-        pct(v, 0.5),
-        pct(v, 0.95),
-        pct(v, 0.99),
-        pct(v, 1.0)
-    );
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_string()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+use testkit::bench::{env, report, rss_mb};
 
 const POLICY: &str = "# Sunrise Travels customer policy\n\n## Refunds\n\nRefunds for cancelled bookings are paid to the original card within five working days.\n\n## Baggage\n\nEach passenger may check in one bag of up to 23 kg on domestic flights.\n\n## Office hours\n\nOur Pune office is open Monday to Friday from 9 am to 6 pm.\n";
 const QUESTIONS: [&str; 4] = [
@@ -134,24 +109,73 @@ async fn wait_sent(g: &RunningGraph, n: usize, limit: Duration) -> bool {
     false
 }
 
+/// Posts `rate` deliveries a second for `seconds`; each one's status and
+/// time to the answer, and the wall time.
+async fn flood(hook: Arc<Hook>, rate: usize, seconds: usize, tag: &str) -> (Vec<(u16, f64)>, f64) {
+    let total = rate * seconds;
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for i in 0..total {
+        tick.tick().await;
+        let hook = hook.clone();
+        let wamid = format!("wamid.{tag}{i}");
+        tasks.push(tokio::spawn(async move {
+            hook.send(&format!("9198{:08}", i % 500), &wamid, "hi").await
+        }));
+    }
+    let results = join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
+    (results, started.elapsed().as_secs_f64())
+}
+
+fn report_acks(label: &str, rate: usize, results: &[(u16, f64)], wall: f64) {
+    let errors = results.iter().filter(|(s, _)| *s != 200).count();
+    let mut ms: Vec<f64> = results.iter().map(|(_, m)| *m).collect();
+    let achieved = results.len() as f64 / wall;
+    report(
+        &format!("ack, {label} ({rate}/s offered, {achieved:.0}/s achieved, {errors} errors)"),
+        &mut ms,
+    );
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
+        let rate = env("CONCIERGE_BENCH_RATE", 500);
+        let seconds = env("CONCIERGE_BENCH_SECONDS", 10);
+        let total = rate * seconds;
+        let g = graph::start(graph::Config::default()).await.unwrap();
+        let http = kernel::outbound::client_builder().pool_max_idle_per_host(256).build().unwrap();
+
+        // ── ack, no workers ────────────────────────────────────────────
+        {
+            let app = TestApp::builder().build().await;
+            let server = app.serve().await;
+            let owner = company(&app, "acks").await;
+            let ch = channel(&app, &owner, "acks", &g, "1700001").await;
+            let hook = Arc::new(Hook {
+                http: http.clone(),
+                url: format!("{}/api/v1/hooks/meta/{}", server.url(), ch["public_key"].as_str().unwrap()),
+                secret: "secret-acks".into(),
+                phone: "1700001".into(),
+            });
+            let (results, wall) = flood(hook, rate, seconds, "Q").await;
+            report_acks("no workers", rate, &results, wall);
+        }
+
         let app = TestApp::builder()
             .background()
             .config(|c| {
                 c.database.max_connections = 20;
-                c.jobs.queues.insert("concierge".into(), 8);
                 c.ai.threads = 2;
             })
             .build()
             .await;
         let server = app.serve().await;
-        let g = graph::start(graph::Config::default()).await.unwrap();
-        let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
         println!("rss at start: {:.0} MB", rss_mb());
 
-        // ── ack ────────────────────────────────────────────────────────
+        // ── ack, workers answering ─────────────────────────────────────
         let owner = company(&app, "acks").await;
         let ch = channel(&app, &owner, "acks", &g, "1700001").await;
         let hook = Arc::new(Hook {
@@ -160,25 +184,9 @@ fn main() {
             secret: "secret-acks".into(),
             phone: "1700001".into(),
         });
-        let rate = env("CONCIERGE_BENCH_RATE", 500);
-        let seconds = env("CONCIERGE_BENCH_SECONDS", 10);
-        let total = rate * seconds;
-        let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         let started = Instant::now();
-        let mut tasks = Vec::with_capacity(total);
-        for i in 0..total {
-            tick.tick().await;
-            let hook = hook.clone();
-            tasks.push(tokio::spawn(async move {
-                hook.send(&format!("9198{:08}", i % 500), &format!("wamid.ACK{i}"), "hi").await
-            }));
-        }
-        let results: Vec<(u16, f64)> = join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
-        let wall = started.elapsed().as_secs_f64();
-        let errors = results.iter().filter(|(s, _)| *s != 200).count();
-        let mut ms: Vec<f64> = results.iter().map(|(_, m)| *m).collect();
-        report(&format!("ack ({rate}/s offered, {:.0}/s achieved, {errors} errors)", total as f64 / wall), &mut ms);
+        let (results, wall) = flood(hook, rate, seconds, "ACK").await;
+        report_acks("workers answering", rate, &results, wall);
         println!("rss after acks: {:.0} MB", rss_mb());
         // Let the replies to the flood drain before the next part.
         wait_sent(&g, total, Duration::from_secs(600)).await;

@@ -22,14 +22,10 @@ use knowledge::{KnowledgeService, Retrieval, SearchMode};
 use serde_json::json;
 use sqlx::Connection;
 use testkit::TestApp;
+use testkit::bench::pct;
 use uuid::Uuid;
 
 const DIMS: usize = 384;
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
 
 /// A small deterministic generator (xorshift).
 struct Rng(u64);

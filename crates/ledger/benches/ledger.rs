@@ -21,27 +21,8 @@ use std::time::Instant;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use testkit::TestApp;
+use testkit::bench::{env, report};
 use uuid::Uuid;
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn report(name: &str, v: &mut [f64]) {
-    println!(
-        "{name}: n={} p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        v.len(),
-        pct(v, 0.5),
-        pct(v, 0.95),
-        pct(v, 0.99),
-        pct(v, 1.0)
-    );
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 async fn call(
     app: &TestApp,

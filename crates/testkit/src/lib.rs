@@ -17,6 +17,7 @@
 //! ```
 
 mod app;
+pub mod bench;
 mod cluster;
 
 pub use app::{ServerHandle, TestApp, TestAppBuilder, TestRequest, TestResponse};
