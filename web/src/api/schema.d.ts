@@ -1149,11 +1149,12 @@ export interface paths {
         /**
          * Meta's webhook (WhatsApp Cloud API or Instagram messaging). The
          *     `X-Hub-Signature-256` is checked over the raw body before anything is
-         *     read; then each message is stored once (a delivery repeated with the
-         *     same `wamid`/`mid` is ignored) and its reply queued, and each status
-         *     moves its message forward. Answered at once; a payload for another
-         *     account is answered 200 and logged; a key of no channel is refused as a
-         *     wrong signature is, so keys cannot be probed.
+         *     read, and the payload is queued: a job stores each message once (a
+         *     delivery repeated with the same `wamid`/`mid` is ignored) and queues its
+         *     reply, and moves each status's message forward. Answered as soon as the
+         *     payload is durably queued; a payload for another account is answered 200
+         *     and logged; a key of no channel is refused as a wrong signature is, so
+         *     keys cannot be probed.
          */
         post: operations["receive_webhook"];
         delete?: never;
