@@ -174,7 +174,9 @@ pub async fn receive_webhook(
             svc::accept(&c, &route, &body, value).await?;
         }
         Some(_) => {}
-        None => tracing::info!(channel = %route.channel.id, "a webhook of another object was ignored"),
+        None => {
+            tracing::info!(channel = %route.channel.id, "a webhook of another object was ignored")
+        }
     }
     Ok(ack())
 }
