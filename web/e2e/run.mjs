@@ -959,9 +959,22 @@ async function concierge(page) {
   await contact.getByRole("button", { name: "Save contact" }).click();
   await contact.getByText("The contact was saved.").waitFor();
 
+  // Replying made the conversation the agent's: let go, it leaves the list
+  // of one's own; taken again, it is back.
+  const head = page.locator(".inbox-main .chat-head");
+  await head.getByText("Assigned to you").waitFor();
+  await page.getByRole("button", { name: "Unassign" }).click();
+  await head.getByText("Unassigned", { exact: true }).waitFor();
+  const mine = page.getByLabel("Assigned to me");
+  await mine.check();
+  await page.getByText("No conversations match.").waitFor();
+  await page.getByRole("button", { name: "Assign to me" }).click();
+  await head.getByText("Assigned to you").waitFor();
+  await until("the conversation to be listed as one's own", async () => (await page.locator(".inbox-links li").count()) === 1);
+  await mine.uncheck();
+
   // Given back to the bot and taken over again; snoozed for a day; resolved:
   // the conversation and the inbox say so.
-  const head = page.locator(".inbox-main .chat-head");
   await page.getByRole("button", { name: "Give back to the bot" }).click();
   await head.getByText("Bot", { exact: true }).waitFor();
   await page.getByRole("button", { name: "Take over" }).click();

@@ -2,11 +2,11 @@
 // widget, answered by the bot until a person takes over. Beside the list,
 // the chosen conversation with its messages and its contact, and what an
 // agent does with it: reply (or, past WhatsApp's 24 hours, send an approved
-// template), add a private note, take over from the bot or give it back,
-// resolve, reopen, snooze. Changes arrive live from the server's events.
+// template), add a private note, take it (assigned to you) or let it go,
+// take over from the bot or give it back, resolve, reopen, snooze. Changes arrive live from the server's events.
 import { useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type Schemas } from "../api/client";
-import { useSession } from "../auth/session";
+import { useMe, useSession } from "../auth/session";
 import { fillTemplate, kindLabel } from "../concierge/forms";
 import { followInbox, mergeMessage, type InboxEvent } from "../concierge/live";
 import { formatDateTime } from "../format";
@@ -66,10 +66,13 @@ export default function Inbox({ params }: { params: Record<string, string> }) {
   const handled = query.get("handled_by");
   const handledBy = handled === "bot" || handled === "human" ? handled : undefined;
   const q = query.get("q") ?? "";
+  const { me } = useMe();
+  const myId = me.user?.id;
+  const mine = query.get("mine") === "1" && myId ? myId : undefined;
   const suffix = query.size ? `?${query}` : "";
   const list = useMore(
-    (cursor) => call(api.GET("/api/v1/conversations", { params: { query: { cursor, limit: 50, status, handled_by: handledBy, q: q.trim() || undefined } } })),
-    [status, handledBy, q],
+    (cursor) => call(api.GET("/api/v1/conversations", { params: { query: { cursor, limit: 50, status, handled_by: handledBy, assignee_id: mine, q: q.trim() || undefined } } })),
+    [status, handledBy, mine, q],
   );
   const [tick, setTick] = useState(0);
   const loaded = useLoad(() => (id ? call(api.GET("/api/v1/conversations/{id}", { params: { path: { id } } })) : Promise.resolve(null)), [id, tick]);
@@ -110,7 +113,7 @@ export default function Inbox({ params }: { params: Record<string, string> }) {
     <>
       <PageHeader title="Inbox" description="Customers' conversations on WhatsApp, Instagram and your website. The bot answers from your documents until a person takes over." />
       <div className="inbox-layout">
-        <ConversationList list={list} id={id} suffix={suffix} status={status ?? ""} handledBy={handledBy ?? ""} q={q} live={live} />
+        <ConversationList list={list} id={id} suffix={suffix} status={status ?? ""} handledBy={handledBy ?? ""} mine={Boolean(mine)} canFilterMine={Boolean(myId)} q={q} live={live} myId={myId} />
         <section className="inbox-main" aria-labelledby="conversation-h">
           {!id ? (
             <>
@@ -120,7 +123,7 @@ export default function Inbox({ params }: { params: Record<string, string> }) {
               <p className="empty">Choose a conversation to read it and reply.</p>
             </>
           ) : shown ? (
-            <ConversationView key={shown.id} d={shown} canReply={can("conversations:reply")} onChanged={changed} onMessage={added} />
+            <ConversationView key={shown.id} d={shown} canReply={can("conversations:reply")} myId={myId} onChanged={changed} onMessage={added} />
           ) : (
             <>
               <h2 id="conversation-h">Conversation</h2>
@@ -151,16 +154,22 @@ function ConversationList({
   suffix,
   status,
   handledBy,
+  mine,
+  canFilterMine,
   q,
   live,
+  myId,
 }: {
   list: More<Conversation>;
   id?: string;
   suffix: string;
   status: string;
   handledBy: string;
+  mine: boolean;
+  canFilterMine: boolean;
   q: string;
   live: boolean;
+  myId?: string;
 }) {
   const { timeZone } = useSession();
   const [words, setWords] = useState(q);
@@ -195,6 +204,7 @@ function ConversationList({
             </select>
           )}
         </Field>
+        {canFilterMine ? <Check label="Assigned to me" checked={mine} onChange={(on) => setQuery({ mine: on ? "1" : null })} /> : null}
         <Field label="Search" hint="A name, or words in the messages.">
           {(p) => <input {...p} type="search" maxLength={200} value={words} onChange={(e) => setWords(e.target.value)} />}
         </Field>
@@ -209,7 +219,7 @@ function ConversationList({
           <Button onClick={list.reload}>Try again</Button>
         </Alert>
       ) : null}
-      {list.items.length === 0 && !list.loading && !list.error ? <p className="muted">{status || handledBy || q ? "No conversations match." : "No conversations yet."}</p> : null}
+      {list.items.length === 0 && !list.loading && !list.error ? <p className="muted">{status || handledBy || mine || q ? "No conversations match." : "No conversations yet."}</p> : null}
       <ul className="inbox-links">
         {list.items.map((c) => (
           <li key={c.id}>
@@ -223,6 +233,7 @@ function ConversationList({
                 <Badge>{kindLabel(c.channel_kind)}</Badge>
                 <StatusBadge status={c.status} />
                 <HandlerBadge by={c.handled_by} />
+                {c.assignee_id && c.assignee_id === myId ? <Badge tone="info">Yours</Badge> : null}
               </span>
             </Link>
           </li>
@@ -238,7 +249,19 @@ function ConversationList({
   );
 }
 
-function ConversationView({ d, canReply, onChanged, onMessage }: { d: Detail; canReply: boolean; onChanged: (d: Detail) => void; onMessage: (m: Message) => void }) {
+function ConversationView({
+  d,
+  canReply,
+  myId,
+  onChanged,
+  onMessage,
+}: {
+  d: Detail;
+  canReply: boolean;
+  myId?: string;
+  onChanged: (d: Detail) => void;
+  onMessage: (m: Message) => void;
+}) {
   const { timeZone } = useSession();
   const [error, setError] = useState<ApiError>();
   const end = useRef<HTMLDivElement>(null);
@@ -255,10 +278,11 @@ function ConversationView({ d, canReply, onChanged, onMessage }: { d: Detail; ca
             <Badge>{kindLabel(d.channel_kind)}</Badge>
             <StatusBadge status={d.status} />
             <HandlerBadge by={d.handled_by} />
+            {d.assignee_id ? <span>{d.assignee_id === myId ? "Assigned to you" : "Assigned to a teammate"}</span> : <span>Unassigned</span>}
             {d.status === "snoozed" && d.snoozed_until ? <span>until {formatDateTime(d.snoozed_until, timeZone)}</span> : null}
           </p>
         </div>
-        {canReply ? <Actions d={d} onChanged={onChanged} onError={setError} /> : null}
+        {canReply ? <Actions d={d} myId={myId} onChanged={onChanged} onError={setError} /> : null}
       </div>
       {d.handed_off_at && d.handled_by === "human" ? (
         <p className="hint">
@@ -310,7 +334,17 @@ const SNOOZES = [
   { hours: 24 * 7, label: "1 week" },
 ];
 
-function Actions({ d, onChanged, onError }: { d: Detail; onChanged: (d: Detail) => void; onError: (e: ApiError | undefined) => void }) {
+function Actions({
+  d,
+  myId,
+  onChanged,
+  onError,
+}: {
+  d: Detail;
+  myId?: string;
+  onChanged: (d: Detail) => void;
+  onError: (e: ApiError | undefined) => void;
+}) {
   const [busy, setBusy] = useState<string>();
   const [snoozing, setSnoozing] = useState(false);
   const [hours, setHours] = useState(4);
@@ -334,6 +368,8 @@ function Actions({ d, onChanged, onError }: { d: Detail; onChanged: (d: Detail) 
   );
   return (
     <div className="actions">
+      {myId && d.assignee_id !== myId ? button("assign", "Assign to me", { assignee_id: myId }) : null}
+      {d.assignee_id ? button("unassign", "Unassign", { unassign: true }) : null}
       {d.handled_by === "bot" ? button("take", "Take over", { handled_by: "human" }) : button("give", "Give back to the bot", { handled_by: "bot" })}
       {d.status === "resolved" ? (
         button("reopen", "Reopen", { status: "open" })
