@@ -8,6 +8,23 @@ use uuid::Uuid;
 use crate::model::{Conversation, ConversationMessage, CustomerContact};
 use crate::nlu::MessageEntity;
 
+/// The columns a [`ConversationMessage`] is read from.
+macro_rules! message_columns {
+    () => {
+        "id, conversation_id, direction, sender, author_id, kind, body, payload, external_id, status, error,
+         reply_to, intent, entities, sentiment, chunk_ids, answer_mode, created_at"
+    };
+}
+
+/// The columns a conversation's [`State`] is read from.
+macro_rules! conversation_columns {
+    () => {
+        "id, channel_id, contact_id, status, handled_by, assignee_id, handoff_reason, handed_off_at, snoozed_until,
+         unanswered, last_intent, last_sentiment, first_response_at, resolved_at, resolved_by, csat, csat_asked_at,
+         created_at"
+    };
+}
+
 /// Finds or adds the contact with this id on a channel; a name or phone
 /// learnt from the channel fills in what is missing.
 pub async fn contact(
@@ -131,12 +148,12 @@ pub struct State {
 /// The contact's conversation that is not resolved, locked.
 pub async fn current(tx: &mut TenantTx, contact_id: Uuid) -> Result<Option<State>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as(kernel::sql!(
-        "SELECT id, channel_id, contact_id, status, handled_by, assignee_id, handoff_reason, handed_off_at,
-                snoozed_until, unanswered, last_intent, last_sentiment, first_response_at, resolved_at,
-                resolved_by, csat, csat_asked_at, created_at
+    sqlx::query_as(kernel::sql!(concat!(
+        "SELECT ",
+        conversation_columns!(),
+        "
            FROM concierge_conversations WHERE tenant_id = $1 AND contact_id = $2 AND status <> 'resolved'
-            FOR UPDATE"
+            FOR UPDATE")
     ))
     .bind(tenant)
     .bind(contact_id)
@@ -151,15 +168,15 @@ pub async fn awaiting_rating(
     contact_id: Uuid,
 ) -> Result<Option<State>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as(kernel::sql!(
-        "SELECT id, channel_id, contact_id, status, handled_by, assignee_id, handoff_reason, handed_off_at,
-                snoozed_until, unanswered, last_intent, last_sentiment, first_response_at, resolved_at,
-                resolved_by, csat, csat_asked_at, created_at
+    sqlx::query_as(kernel::sql!(concat!(
+        "SELECT ",
+        conversation_columns!(),
+        "
            FROM concierge_conversations
           WHERE tenant_id = $1 AND contact_id = $2 AND status = 'resolved' AND csat IS NULL
             AND csat_asked_at > now() - interval '1 day'
           ORDER BY resolved_at DESC LIMIT 1 FOR UPDATE"
-    ))
+    )))
     .bind(tenant)
     .bind(contact_id)
     .fetch_optional(&mut **tx)
@@ -169,12 +186,12 @@ pub async fn awaiting_rating(
 /// A conversation's state, locked.
 pub async fn state(tx: &mut TenantTx, id: Uuid) -> Result<Option<State>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as(kernel::sql!(
-        "SELECT id, channel_id, contact_id, status, handled_by, assignee_id, handoff_reason, handed_off_at,
-                snoozed_until, unanswered, last_intent, last_sentiment, first_response_at, resolved_at,
-                resolved_by, csat, csat_asked_at, created_at
+    sqlx::query_as(kernel::sql!(concat!(
+        "SELECT ",
+        conversation_columns!(),
+        "
            FROM concierge_conversations WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
-    ))
+    )))
     .bind(tenant)
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -184,12 +201,12 @@ pub async fn state(tx: &mut TenantTx, id: Uuid) -> Result<Option<State>, sqlx::E
 /// A conversation's state, unlocked (read-only transactions).
 pub async fn peek(tx: &mut TenantTx, id: Uuid) -> Result<Option<State>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as(kernel::sql!(
-        "SELECT id, channel_id, contact_id, status, handled_by, assignee_id, handoff_reason, handed_off_at,
-                snoozed_until, unanswered, last_intent, last_sentiment, first_response_at, resolved_at,
-                resolved_by, csat, csat_asked_at, created_at
+    sqlx::query_as(kernel::sql!(concat!(
+        "SELECT ",
+        conversation_columns!(),
+        "
            FROM concierge_conversations WHERE tenant_id = $1 AND id = $2"
-    ))
+    )))
     .bind(tenant)
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -204,14 +221,13 @@ pub async fn begin(
     handled_by: &str,
 ) -> Result<Option<State>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as(kernel::sql!(
+    sqlx::query_as(kernel::sql!(concat!(
         "INSERT INTO concierge_conversations (tenant_id, id, channel_id, contact_id, handled_by, status)
          VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'human' THEN 'pending' ELSE 'open' END)
          ON CONFLICT (tenant_id, contact_id) WHERE status <> 'resolved' DO NOTHING
-         RETURNING id, channel_id, contact_id, status, handled_by, assignee_id, handoff_reason, handed_off_at,
-                   snoozed_until, unanswered, last_intent, last_sentiment, first_response_at, resolved_at,
-                   resolved_by, csat, csat_asked_at, created_at"
-    ))
+         RETURNING ",
+        conversation_columns!()
+    )))
     .bind(tenant)
     .bind(Uuid::now_v7())
     .bind(channel_id)
@@ -413,14 +429,14 @@ pub async fn insert(
     m: &NewMessage,
 ) -> Result<Option<ConversationMessage>, sqlx::Error> {
     let tenant = tx.tenant();
-    let row: Option<ConversationMessage> = sqlx::query_as(kernel::sql!(
+    let row: Option<ConversationMessage> = sqlx::query_as(kernel::sql!(concat!(
         "INSERT INTO concierge_messages (tenant_id, id, conversation_id, channel_id, direction, sender, author_id,
                 kind, body, payload, external_id, status, reply_to, chunk_ids, answer_mode)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT DO NOTHING
-         RETURNING id, conversation_id, direction, sender, author_id, kind, body, payload, external_id, status,
-                   error, reply_to, intent, entities, sentiment, chunk_ids, answer_mode, created_at"
-    ))
+         RETURNING ",
+        message_columns!()
+    )))
     .bind(tenant)
     .bind(Uuid::now_v7())
     .bind(m.conversation_id)
@@ -474,11 +490,12 @@ pub async fn message(
     id: Uuid,
 ) -> Result<Option<ConversationMessage>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as(kernel::sql!(
-        "SELECT id, conversation_id, direction, sender, author_id, kind, body, payload, external_id, status,
-                error, reply_to, intent, entities, sentiment, chunk_ids, answer_mode, created_at
+    sqlx::query_as(kernel::sql!(concat!(
+        "SELECT ",
+        message_columns!(),
+        "
            FROM concierge_messages WHERE tenant_id = $1 AND id = $2"
-    ))
+    )))
     .bind(tenant)
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -491,11 +508,12 @@ pub async fn reply_to(
     id: Uuid,
 ) -> Result<Option<ConversationMessage>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as(kernel::sql!(
-        "SELECT id, conversation_id, direction, sender, author_id, kind, body, payload, external_id, status,
-                error, reply_to, intent, entities, sentiment, chunk_ids, answer_mode, created_at
+    sqlx::query_as(kernel::sql!(concat!(
+        "SELECT ",
+        message_columns!(),
+        "
            FROM concierge_messages WHERE tenant_id = $1 AND reply_to = $2"
-    ))
+    )))
     .bind(tenant)
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -509,12 +527,13 @@ pub async fn messages(
     limit: i64,
 ) -> Result<Vec<ConversationMessage>, sqlx::Error> {
     let tenant = tx.tenant();
-    let mut rows: Vec<ConversationMessage> = sqlx::query_as(kernel::sql!(
-        "SELECT id, conversation_id, direction, sender, author_id, kind, body, payload, external_id, status,
-                error, reply_to, intent, entities, sentiment, chunk_ids, answer_mode, created_at
+    let mut rows: Vec<ConversationMessage> = sqlx::query_as(kernel::sql!(concat!(
+        "SELECT ",
+        message_columns!(),
+        "
            FROM concierge_messages WHERE tenant_id = $1 AND conversation_id = $2
           ORDER BY created_at DESC, id DESC LIMIT $3"
-    ))
+    )))
     .bind(tenant)
     .bind(conversation_id)
     .bind(limit)
@@ -655,4 +674,18 @@ pub async fn is_member(tx: &mut TenantTx, user_id: Uuid) -> Result<bool, sqlx::E
     .bind(user_id)
     .fetch_one(&mut **tx)
     .await
+}
+
+/// Sends each payload as a `NOTIFY` on `channel`, in one statement.
+pub async fn notify_all(
+    pool: &sqlx::PgPool,
+    channel: &str,
+    payloads: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(kernel::sql!("SELECT pg_notify($1, p) FROM unnest($2::text[]) p"))
+        .bind(channel)
+        .bind(payloads)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
