@@ -33,8 +33,9 @@ use kernel::Domain;
 use kernel::db::{Authority, Db, TenantAccess};
 use kernel::domain::Startup;
 use kernel::ids::TenantId;
+use kernel::notify::Notification;
 use knowledge::Knowledge;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 pub use error::ConciergeError;
@@ -47,6 +48,11 @@ kernel::event!(
     /// A conversation was resolved.
     pub CONVERSATION_RESOLVED = "conversation.resolved", "A conversation was resolved by an agent"
 );
+
+/// The `NOTIFY` channel that carries live changes between processes: a
+/// `tessera worker` stores the bot's reply, the `tessera serve` holding
+/// the visitor's and the agents' streams shows it.
+pub const CHANNEL: &str = "tessera_concierge";
 
 /// A change the inbox and the widget follow live.
 #[derive(Debug, Clone)]
@@ -73,6 +79,9 @@ pub struct Concierge {
     http: reqwest::Client,
     public_url: String,
     live: broadcast::Sender<Live>,
+    /// This process, so it skips its own changes coming back.
+    origin: Uuid,
+    relay: mpsc::Sender<String>,
     intents: Mutex<HashMap<TenantId, Arc<IntentIndex>>>,
     hooks: Mutex<HashMap<String, Arc<HookRoute>>>,
 }
@@ -124,7 +133,8 @@ impl Concierge {
         let http = kernel::outbound::client_builder()
             .build()
             .map_err(|e| anyhow::anyhow!("cannot build the Graph API client: {e}"))?;
-        Ok(Arc::new(Concierge {
+        let (relay, outgoing) = mpsc::channel(10_000);
+        let c = Arc::new(Concierge {
             db: s.db.clone(),
             authority: s.authority().clone(),
             knowledge: s.get::<Knowledge>()?,
@@ -135,9 +145,14 @@ impl Concierge {
             http,
             public_url: s.public_url.trim_end_matches('/').to_string(),
             live: broadcast::channel(1024).0,
+            origin: Uuid::new_v4(),
+            relay,
             intents: Mutex::default(),
             hooks: Mutex::default(),
-        }))
+        });
+        tokio::spawn(send_changes(s.db.clone(), outgoing));
+        tokio::spawn(follow_changes(Arc::downgrade(&c), s.notifier.subscribe()));
+        Ok(c)
     }
 
     /// The database.
@@ -155,8 +170,59 @@ impl Concierge {
         self.live.subscribe()
     }
 
+    /// Tells this process's streams at once, and the other processes'
+    /// through [`CHANNEL`] (ids only: they read the message themselves).
     pub(crate) fn publish(&self, l: Live) {
+        let payload = serde_json::json!({
+            "o": self.origin,
+            "t": l.tenant.as_uuid(),
+            "c": l.conversation_id,
+            "k": l.contact_id,
+            "m": l.message.as_ref().map(|m| m.id),
+        });
+        if self.relay.try_send(payload.to_string()).is_err() {
+            tracing::debug!(
+                "a live change was not relayed to other processes (the relay is behind)"
+            );
+        }
         let _ = self.live.send(l);
+    }
+
+    /// A change another process relayed, shown to this process's streams
+    /// (when any is open).
+    async fn relayed(&self, payload: &str) {
+        #[derive(serde::Deserialize)]
+        struct Change {
+            o: Uuid,
+            t: Uuid,
+            c: Uuid,
+            k: Uuid,
+            m: Option<Uuid>,
+        }
+        let Ok(ch) = serde_json::from_str::<Change>(payload) else { return };
+        if ch.o == self.origin || self.live.receiver_count() == 0 {
+            return;
+        }
+        let tenant = TenantId::from_uuid(ch.t);
+        let message = match ch.m {
+            Some(id) => {
+                let access = self.authority.tenant(tenant);
+                let found = async {
+                    let mut tx = self.db.tenant_read(&access).await?;
+                    repo::inbox::message(&mut tx, id).await
+                };
+                match found.await {
+                    Ok(Some(m)) => Some(m),
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a relayed live change cannot be read");
+                        return;
+                    }
+                }
+            }
+            None => None,
+        };
+        let _ = self.live.send(Live { tenant, conversation_id: ch.c, contact_id: ch.k, message });
     }
 
     /// Access to the company a channel's public key names, with the
@@ -258,6 +324,36 @@ impl Concierge {
     }
 }
 
+/// Sends the changes [`Concierge::publish`] queued as `NOTIFY`s, a batch
+/// a statement, until the concierge is dropped.
+async fn send_changes(db: Db, mut outgoing: mpsc::Receiver<String>) {
+    let mut batch = Vec::new();
+    while outgoing.recv_many(&mut batch, 256).await > 0 {
+        if let Err(e) = repo::inbox::notify_all(db.pool(), CHANNEL, &batch).await {
+            tracing::warn!(error = %e, changes = batch.len(), "live changes were not relayed");
+        }
+        batch.clear();
+    }
+}
+
+/// Shows other processes' changes to this one's streams.
+async fn follow_changes(c: std::sync::Weak<Concierge>, mut rx: broadcast::Receiver<Notification>) {
+    loop {
+        match rx.recv().await {
+            Ok(Notification::Message { channel, payload }) if channel == CHANNEL => {
+                let Some(c) = c.upgrade() else { return };
+                c.relayed(&payload).await;
+            }
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                if c.strong_count() == 0 {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
 /// Cosine similarity.
 pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
@@ -273,6 +369,7 @@ pub fn domain() -> Domain {
         "WhatsApp, Instagram and web chat answered from the knowledge base, with a human inbox",
     )
     .routes(http::routes())
+    .listens(CHANNEL)
     .service(|s| async move { Concierge::start(&s) })
     .periodic("concierge.housekeeping", "0 */5 * * * *", jobs::Housekeeping {})
     .isolation(|fx| async move { isolation::fixture(&fx).await })

@@ -35,6 +35,21 @@ pub struct TestApp {
     background: Option<jobs::Background>,
 }
 
+/// A worker process beside a [`TestApp`] (see [`TestApp::worker_process`]).
+pub struct WorkerProcess {
+    /// Its state.
+    pub state: AppState,
+    background: Option<jobs::Background>,
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        if let Some(b) = self.background.take() {
+            b.abort();
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(b) = self.background.take() {
@@ -209,6 +224,25 @@ impl TestApp {
             mailer: self.mailer.clone(),
             superuser: self.db.superuser_options(),
         })
+    }
+
+    /// A second process on this app's database, running the background
+    /// workers as `tessera worker` does beside `tessera serve`: its own
+    /// services, caches and `LISTEN` connection. Stops when dropped.
+    pub async fn worker_process(&self) -> WorkerProcess {
+        let config = self.state.config().clone();
+        let (pool, authority) = Db::connect_lazy(&self.db.targets, &config.database);
+        let state = server::build_state(
+            Arc::new(config),
+            pool,
+            authority,
+            Some(self.mailer.clone()),
+            Vec::new(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot build the worker's state: {e:#}"));
+        let background = Some(jobs::Background::start(&state));
+        WorkerProcess { state, background }
     }
 
     /// Stops the background workers gracefully (if running).

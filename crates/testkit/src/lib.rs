@@ -20,7 +20,7 @@ mod app;
 pub mod bench;
 mod cluster;
 
-pub use app::{ServerHandle, TestApp, TestAppBuilder, TestRequest, TestResponse};
+pub use app::{ServerHandle, TestApp, TestAppBuilder, TestRequest, TestResponse, WorkerProcess};
 pub use cluster::{
     TestDb, cluster_options, ensure_models, ensure_runtime, runtime_dir, shared_cluster, test_root,
 };

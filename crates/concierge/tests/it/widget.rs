@@ -195,3 +195,43 @@ async fn only_allowed_sites_and_the_visitors_own_session_are_accepted() {
     r.assert_status(204);
     assert!(r.header("access-control-allow-headers").unwrap().contains("x-widget-session"));
 }
+
+#[tokio::test]
+async fn a_reply_written_by_another_process_reaches_the_visitor_live() {
+    // `tessera serve` without workers, and a `tessera worker` beside it on
+    // the same database: the bot's reply is stored by the worker, and the
+    // visitor's stream on the server shows it.
+    let app = testkit::TestApp::builder().config(|c| c.jobs.enabled = false).build().await;
+    let worker = app.worker_process().await;
+    let owner = company(&app, "twoprocs").await;
+    paste(&app, &owner, "Policy", POLICY).await;
+    let ch = web_channel(&app, &owner, json!([])).await;
+    let key = ch["public_key"].as_str().unwrap().to_string();
+    let server = app.serve().await;
+    let http = reqwest::Client::new();
+    let base = format!("{}/api/v1/widget/{key}", server.url());
+    let s: Value = http
+        .post(format!("{base}/sessions"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = s["token"].as_str().unwrap().to_string();
+    let events = http.get(format!("{base}/events?token={token}")).send().await.unwrap();
+    assert_eq!(events.status(), 200);
+    let r = http
+        .post(format!("{base}/messages"))
+        .header("x-widget-session", &token)
+        .json(&json!({ "text": "How long do refunds take?" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let got = read_events(events, |g| g.iter().any(|m| m["sender"] == "bot")).await;
+    let bot = got.iter().find(|m| m["sender"] == "bot").unwrap();
+    assert!(bot["body"].as_str().unwrap().contains("five working days"), "{got:?}");
+    drop(worker);
+}
