@@ -54,6 +54,11 @@ kernel::event!(
 /// the visitor's and the agents' streams shows it.
 pub const CHANNEL: &str = "tessera_concierge";
 
+/// How often a process with live streams open says so on [`CHANNEL`];
+/// changes are relayed while another process said so within three times
+/// this.
+const WATCHING_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A change the inbox and the widget follow live.
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -82,6 +87,10 @@ pub struct Concierge {
     /// This process, so it skips its own changes coming back.
     origin: Uuid,
     relay: mpsc::Sender<String>,
+    /// Other processes with streams open, and when they last said so.
+    watchers: Mutex<HashMap<Uuid, std::time::Instant>>,
+    /// When this process last said it has streams open.
+    announced: Mutex<Option<std::time::Instant>>,
     intents: Mutex<HashMap<TenantId, Arc<IntentIndex>>>,
     hooks: Mutex<HashMap<String, Arc<HookRoute>>>,
 }
@@ -147,11 +156,22 @@ impl Concierge {
             live: broadcast::channel(1024).0,
             origin: Uuid::new_v4(),
             relay,
+            watchers: Mutex::default(),
+            announced: Mutex::default(),
             intents: Mutex::default(),
             hooks: Mutex::default(),
         });
         tokio::spawn(send_changes(s.db.clone(), outgoing));
         tokio::spawn(follow_changes(Arc::downgrade(&c), s.notifier.subscribe()));
+        let weak = Arc::downgrade(&c);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(WATCHING_EVERY);
+            loop {
+                tick.tick().await;
+                let Some(c) = weak.upgrade() else { return };
+                c.announce();
+            }
+        });
         Ok(c)
     }
 
@@ -167,12 +187,45 @@ impl Concierge {
 
     /// Live changes of every company (filter by tenant).
     pub fn subscribe(&self) -> broadcast::Receiver<Live> {
-        self.live.subscribe()
+        let rx = self.live.subscribe();
+        self.announce();
+        rx
+    }
+
+    /// Says on [`CHANNEL`] that this process has streams open, so the
+    /// others relay their changes: at once when a stream opens after a
+    /// quiet spell, and every [`WATCHING_EVERY`] while any is open.
+    fn announce(&self) {
+        if self.live.receiver_count() == 0 {
+            return;
+        }
+        let mut last = self.announced.lock().unwrap_or_else(|e| e.into_inner());
+        let due = last.is_none_or(|at| at.elapsed() >= WATCHING_EVERY);
+        if due
+            && self
+                .relay
+                .try_send(serde_json::json!({ "o": self.origin, "w": true }).to_string())
+                .is_ok()
+        {
+            *last = Some(std::time::Instant::now());
+        }
+    }
+
+    /// Whether another process has streams open.
+    fn watched(&self) -> bool {
+        let mut w = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        w.retain(|_, at| at.elapsed() < WATCHING_EVERY * 3);
+        !w.is_empty()
     }
 
     /// Tells this process's streams at once, and the other processes'
-    /// through [`CHANNEL`] (ids only: they read the message themselves).
+    /// through [`CHANNEL`] when any of them has streams open (ids only:
+    /// they read the message themselves).
     pub(crate) fn publish(&self, l: Live) {
+        if !self.watched() {
+            let _ = self.live.send(l);
+            return;
+        }
         let payload = serde_json::json!({
             "o": self.origin,
             "t": l.tenant.as_uuid(),
@@ -198,6 +251,20 @@ impl Concierge {
             c: Uuid,
             k: Uuid,
             m: Option<Uuid>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Watching {
+            o: Uuid,
+            w: bool,
+        }
+        if let Ok(w) = serde_json::from_str::<Watching>(payload) {
+            if w.w && w.o != self.origin {
+                self.watchers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(w.o, std::time::Instant::now());
+            }
+            return;
         }
         let Ok(ch) = serde_json::from_str::<Change>(payload) else { return };
         if ch.o == self.origin || self.live.receiver_count() == 0 {
